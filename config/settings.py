@@ -1,0 +1,157 @@
+"""The one settings object: a TOML file validated with pydantic, with environment overrides.
+
+Environment variables win over the file: ``KIEMTIN_DATABASE_URL``, ``KIEMTIN_CONFIG`` (the file's path),
+``KIEMTIN_MODELS_DIR``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from config.schedule import QuietHours, Schedule, parse_schedule
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "AppConfig",
+    "ConfigError",
+    "Settings",
+    "SourceConfig",
+    "format_validation_error",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("kiemtin.toml")
+DEFAULT_USER_AGENT = "kiemtin/0.1 (+https://github.com/kiemtin/kiemtin; public-post monitoring for fact-checkers)"
+
+
+class ConfigError(Exception):
+    """A configuration file or value that cannot be used; the message names the file, the field and the problem."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Settings(_Strict):
+    """Process-wide settings (``[settings]`` in kiemtin.toml)."""
+
+    database_url: str = Field("sqlite:///data/kiemtin.db", description="SQLAlchemy URL; SQLite (WAL) or PostgreSQL")
+    models_dir: Path = Field(Path("models"), description="folder holding model versions and the ACTIVE pointer")
+    threshold: float | None = Field(None, ge=0, le=1, description="queue threshold; default: the model's own")
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=8, description="User-Agent with a contact URL")
+    web_host: str = Field("127.0.0.1", description="address `kiemtin serve` listens on")
+    web_port: int = Field(8000, ge=1, le=65535, description="port `kiemtin serve` listens on")
+    allow_private_networks: bool = Field(False, description="allow sources on private/loopback addresses")
+    request_timeout_s: float = Field(20.0, gt=0, le=600, description="per-request timeout")
+    max_response_bytes: int = Field(5_000_000, gt=1024, description="responses larger than this are cut and refused")
+    min_delay_s: float = Field(1.0, ge=0, description="default minimum delay between requests to one host")
+    concurrency_per_host: int = Field(2, ge=1, le=32, description="default concurrent requests per host")
+    run_history_days: int = Field(90, ge=1, description="crawl runs older than this are deleted")
+    lease_seconds: int = Field(30, ge=5, le=3600, description="scheduler leader lease length")
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="web login session lifetime")
+    claim_minutes: int = Field(10, ge=1, le=240, description="how long 'next item' leases an item to an analyst")
+    exports_dir: Path = Field(Path("data/exports"), description="where export files are kept for re-download")
+    export_names: Literal["pseudonym", "username", "role"] = Field(
+        "pseudonym", description="how exports name the decider: pseudonym, username or role only"
+    )
+
+
+class SourceConfig(_Strict):
+    """One source (``[[sources]]``): what to crawl, how often, how politely."""
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$")
+    kind: str
+    url: str
+    schedule: str = "every 15m"
+    enabled: bool = True
+    jitter_s: int = Field(0, ge=0, le=3600)
+    quiet_hours: str | None = None
+    min_delay_s: float | None = Field(None, ge=0, le=3600)
+    concurrency: int | None = Field(None, ge=1, le=32)
+    user_agent: str | None = Field(None, min_length=8)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return str(parse_schedule(value))
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else str(QuietHours.parse(value))
+
+    @model_validator(mode="after")
+    def _kind_and_options(self) -> SourceConfig:
+        from crawler import validate_source_options
+
+        validate_source_options(self.kind, self.options)
+        return self
+
+    @property
+    def parsed_schedule(self) -> Schedule:
+        return parse_schedule(self.schedule)
+
+
+class AppConfig(_Strict):
+    settings: Settings = Field(default_factory=Settings)  # type: ignore[arg-type]
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> AppConfig:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.name in seen:
+                raise ValueError(f"source name {source.name!r} is used twice")
+            seen.add(source.name)
+        return self
+
+
+def format_validation_error(where: str, exc: ValidationError) -> str:
+    """One readable line per problem: ``where: field.path: message``."""
+    lines = []
+    for error in exc.errors():
+        loc = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in error["loc"])
+        loc = loc.replace(".[", "[") or "(top level)"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {loc}: {message}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None = None, *, required: bool = False) -> AppConfig:
+    """Read and validate the TOML file (or defaults if absent and not required), then apply the environment."""
+    chosen = Path(path or os.environ.get("KIEMTIN_CONFIG") or DEFAULT_CONFIG_PATH)
+    data: dict[str, Any] = {}
+    if chosen.exists():
+        try:
+            data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{chosen}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+    elif required or path is not None:
+        raise ConfigError(f"{chosen}: no such configuration file")
+    try:
+        config = AppConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(str(chosen), exc)) from None
+    overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR"}
+    for field, env in overrides.items():
+        if os.environ.get(env):
+            try:
+                setattr(config.settings, field, os.environ[env])
+            except ValidationError as exc:
+                raise ConfigError(format_validation_error(env, exc)) from None
+    return config

@@ -1,0 +1,27 @@
+"""The moderation policy: what a confirmation can say a post is, and why a flag can be dismissed.
+
+"Opinion or criticism" is a reason to dismiss, never a takedown category.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CATEGORIES", "DISMISS_REASONS", "OPEN_STATUSES", "STATUSES"]
+
+CATEGORIES: dict[str, str] = {
+    "false_claim": "False factual claim",
+    "health_misinformation": "Health misinformation",
+    "scam_fraud": "Scam or fraud",
+    "impersonation": "Impersonation or fabricated quote",
+    "manipulated_media": "Manipulated media",
+}
+
+DISMISS_REASONS: dict[str, str] = {
+    "accurate": "Accurate",
+    "opinion": "Opinion or criticism",
+    "satire": "Satire",
+    "not_vietnamese": "Not Vietnamese",
+    "other": "Other",
+}
+
+STATUSES = ("pending", "escalated", "appealed", "confirmed", "dismissed")
+OPEN_STATUSES = ("pending", "escalated", "appealed")

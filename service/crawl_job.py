@@ -1,0 +1,79 @@
+"""One crawl of one source, recorded as a CrawlRun: errors are written down, never raised to the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from crawler import CrawlError, Fetcher, crawl
+from service.ingest import IngestCounts, classify_unscored, store_page
+from service.runtime import Runtime, source_spec
+from store.crawl_state import DatabaseValidators
+from store.models import CrawlRun, Source
+from store.types import utcnow
+
+__all__ = ["RunSummary", "run_source"]
+
+log = logging.getLogger("kiemtin.crawl")
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    source: str
+    status: str
+    counts: IngestCounts
+    errors: list[str] = field(default_factory=list)
+    http_status_counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule") -> RunSummary:
+    """Crawl the source, store what it yields page by page, score new text, queue flags; record the run."""
+    with runtime.db.write() as session:
+        source = session.get(Source, source_id)
+        if source is None:
+            raise LookupError(f"no source with id {source_id}")
+        spec, cursor, name = source_spec(source), source.cursor, source.name
+        run = CrawlRun(source_id=source_id, trigger=trigger, started_at=utcnow())
+        session.add(run)
+        session.flush()
+        run_id = run.id
+
+    counts, errors = IngestCounts(), []
+    validators = DatabaseValidators(runtime.db.write)
+    settings = runtime.crawl_settings()
+    statuses: dict[str, int] = {}
+
+    async def _crawl() -> None:
+        async with Fetcher(settings, validators=validators) as fetcher:
+            try:
+                async for page in crawl(spec, settings=settings, cursor=cursor, validators=validators,
+                                        fetcher=fetcher):
+                    await asyncio.to_thread(store_page, runtime, source_id=source_id, page=page, counts=counts)
+            finally:
+                statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
+
+    try:
+        asyncio.run(_crawl())
+    except CrawlError as exc:
+        errors.append(str(exc))
+    except Exception as exc:  # a bug or an unexpected failure must not stop the scheduler
+        log.exception("crawl of %s failed unexpectedly", name)
+        errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
+    try:
+        counts.flagged = classify_unscored(runtime, source_id=source_id)
+    except Exception as exc:
+        log.exception("scoring after crawl of %s failed", name)
+        errors.append(f"scoring failed: {type(exc).__name__}: {exc}")
+
+    status = "ok" if not errors else ("partial" if counts.fetched else "error")
+    with runtime.db.write() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        run.finished_at, run.status, run.errors = utcnow(), status, errors
+        run.fetched, run.new, run.updated, run.flagged = counts.fetched, counts.new, counts.updated, counts.flagged
+        run.http_status_counts = statuses
+    log.info("crawled %s: %s, %d fetched, %d new, %d updated, %d flagged%s", name, status, counts.fetched,
+             counts.new, counts.updated, counts.flagged, f", error: {errors[0]}" if errors else "")
+    return RunSummary(run_id, name, status, counts, errors, statuses)

@@ -1,0 +1,97 @@
+"""The running system's shared objects: configuration, database and the active model (loaded once)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from classifier import MisinfoModel, load_model
+from config import AppConfig, SourceConfig
+from crawler import CrawlSettings, Politeness, SourceSpec
+from store import Database
+from store.audit import record
+from store.models import Source
+
+__all__ = ["Runtime", "seed_sources", "source_spec"]
+
+
+@dataclass
+class Runtime:
+    config: AppConfig
+    db: Database
+    _model: MisinfoModel | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @classmethod
+    def open(cls, config: AppConfig, *, migrate: bool = True) -> Runtime:
+        db = Database(config.settings.database_url)
+        if migrate:
+            db.upgrade()
+        return cls(config=config, db=db)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.config.settings.models_dir
+
+    def model(self) -> MisinfoModel:
+        """The active model, loaded on first use and shared by all threads."""
+        with self._lock:
+            if self._model is None:
+                self._model = load_model(self.models_dir)
+            return self._model
+
+    def reload_model(self) -> MisinfoModel:
+        with self._lock:
+            self._model = load_model(self.models_dir)
+            return self._model
+
+    def threshold(self) -> float:
+        configured = self.config.settings.threshold
+        return configured if configured is not None else self.model().threshold
+
+    def crawl_settings(self) -> CrawlSettings:
+        s = self.config.settings
+        return CrawlSettings(
+            user_agent=s.user_agent, timeout=s.request_timeout_s, max_bytes=s.max_response_bytes,
+            min_delay_s=s.min_delay_s, concurrency_per_host=s.concurrency_per_host,
+            allow_private_networks=s.allow_private_networks,
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def source_spec(source: Source) -> SourceSpec:
+    """The crawler's view of a stored source."""
+    return SourceSpec(
+        name=source.name, kind=source.kind, url=source.url, options=dict(source.options or {}),
+        politeness=Politeness(min_delay_s=source.min_delay_s, concurrency=source.concurrency,
+                              user_agent=source.user_agent),
+    )
+
+
+def seed_sources(runtime: Runtime, sources: list[SourceConfig], *, update: bool = False,
+                 actor: str = "config") -> list[str]:
+    """Create sources from the TOML file that the database lacks (and, with ``update``, overwrite known ones)."""
+    changed: list[str] = []
+    with runtime.db.write() as session:
+        for cfg in sources:
+            row = session.scalar(select(Source).where(Source.name == cfg.name))
+            values = cfg.model_dump()
+            if row is None:
+                session.add(Source(**values))
+                record(session=session, actor=actor, action="source.create", target_type="source",
+                       target_id=cfg.name, **values)
+                changed.append(cfg.name)
+            elif update:
+                before = {key: getattr(row, key) for key in values}
+                if before != values:
+                    for key, value in values.items():
+                        setattr(row, key, value)
+                    record(session=session, actor=actor, action="source.update", target_type="source",
+                           target_id=cfg.name, before=before, after=values)
+                    changed.append(cfg.name)
+    return changed

@@ -1,0 +1,51 @@
+"""Crawl state kept in the database: HTTP validators per URL, cursors per source, crawl run records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from store.models import CrawlRun, HttpValidator, Source
+from store.types import utcnow
+
+__all__ = ["DatabaseValidators", "prune_runs", "save_cursor"]
+
+
+class DatabaseValidators:
+    """ETag / Last-Modified per URL, in the database (the crawler's ValidatorStore protocol)."""
+
+    def __init__(self, write: Callable[[], AbstractContextManager[Session]]) -> None:
+        self._write = write
+
+    def get(self, url: str) -> tuple[str | None, str | None] | None:
+        with self._write() as session:
+            row = session.scalar(select(HttpValidator).where(HttpValidator.url == url[:2048]))
+            return None if row is None else (row.etag, row.last_modified)
+
+    def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        with self._write() as session:
+            row = session.scalar(select(HttpValidator).where(HttpValidator.url == url[:2048]))
+            if row is None:
+                session.add(HttpValidator(url=url[:2048], etag=etag, last_modified=last_modified))
+            else:
+                row.etag, row.last_modified = etag, last_modified
+
+
+def save_cursor(*, session: Session, source_id: int, cursor: dict[str, Any] | None) -> None:
+    source = session.get(Source, source_id)
+    if source is not None:
+        source.cursor = cursor
+
+
+def prune_runs(*, session: Session, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete crawl runs that finished more than ``older_than_days`` ago; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+    result = session.execute(delete(CrawlRun).where(CrawlRun.finished_at < cutoff))
+    return int(result.rowcount or 0)
+
+

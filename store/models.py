@@ -1,0 +1,360 @@
+"""The database schema: sources and crawl runs, posts with snapshots, verdicts, the review queue, people, audit.
+
+Every table here is created by an Alembic migration in ``store/migrations/versions``; change both together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UTCDateTime, utcnow
+
+__all__ = [
+    "ROLES",
+    "AuditEntry",
+    "Base",
+    "CrawlRun",
+    "Decision",
+    "Export",
+    "ExportItem",
+    "ExportProfile",
+    "HttpValidator",
+    "Lease",
+    "LoginAttempt",
+    "Post",
+    "QueueItem",
+    "SimhashBand",
+    "Snapshot",
+    "Source",
+    "User",
+    "Verdict",
+    "WebSession",
+]
+
+ROLES = ("analyst", "operator", "reviewer", "admin")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class User(Base):
+    """A person who signs in. Roles: analyst (review), operator (sources), reviewer (exports), admin (users)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="ck_users_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    pseudonym: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Source(Base):
+    """A public place that is crawled on a schedule."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    schedule: Mapped[str] = mapped_column(String(100), default="every 15m")
+    jitter_s: Mapped[int] = mapped_column(Integer, default=0)
+    quiet_hours: Mapped[str | None] = mapped_column(String(20))
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    min_delay_s: Mapped[float | None] = mapped_column(Float)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="source", cascade="all, delete-orphan")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: what happened, with counts and readable errors."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_started", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(16), default="schedule")
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    http_status_counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+
+    source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class HttpValidator(Base):
+    """ETag / Last-Modified remembered per URL for conditional requests."""
+
+    __tablename__ = "http_validators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Post(Base):
+    """A public post as last seen. Each distinct text it has had is kept as a Snapshot."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_posts_platform_external_id"),
+        Index("ix_posts_canonical_url", "canonical_url"),
+        Index("ix_posts_content_sha256", "content_sha256"),
+        Index("ix_posts_cluster_id", "cluster_id"),
+        Index("ix_posts_source_fetched", "source_id", "fetched_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    platform: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(String(2048))
+    author_handle: Mapped[str | None] = mapped_column(String(256))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    like_count: Mapped[int | None] = mapped_column(BigInteger)
+    comment_count: Mapped[int | None] = mapped_column(BigInteger)
+    share_count: Mapped[int | None] = mapped_column(BigInteger)
+    view_count: Mapped[int | None] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8), default="und")
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    simhash: Mapped[int | None] = mapped_column(BigInteger)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+
+    snapshots: Mapped[list[Snapshot]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="Snapshot.id"
+    )
+    source: Mapped[Source | None] = relationship()
+
+
+class SimhashBand(Base):
+    """One 16-bit band of a post's 64-bit SimHash; posts sharing a band are near-duplicate candidates."""
+
+    __tablename__ = "simhash_bands"
+    __table_args__ = (Index("ix_simhash_bands_band_value", "band", "value"),)
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Snapshot(Base):
+    """The exact text of a post at a capture time, with its SHA-256: the evidence a verdict was made on."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (UniqueConstraint("post_id", "sha256", name="uq_snapshots_post_sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    post: Mapped[Post] = relationship(back_populates="snapshots")
+
+
+class Verdict(Base):
+    """What a model version said about one snapshot, with the features that drove the score."""
+
+    __tablename__ = "verdicts"
+    __table_args__ = (Index("ix_verdicts_post_id", "post_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(100))
+    score: Mapped[float] = mapped_column(Float)
+    label: Mapped[bool] = mapped_column(Boolean)
+    threshold: Mapped[float] = mapped_column(Float)
+    features: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    snapshot: Mapped[Snapshot] = relationship()
+
+
+class QueueItem(Base):
+    """A flagged post waiting for, or having had, a human decision."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        Index("ix_queue_items_status_priority", "status", "priority"),
+        Index("ix_queue_items_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), unique=True)
+    verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    lease_expires_at: Mapped[datetime | None]
+    category: Mapped[str | None] = mapped_column(String(40))
+    current_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decisions.id", use_alter=True, name="fk_queue_items_current_decision")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post] = relationship()
+    verdict: Mapped[Verdict] = relationship()
+    assignee: Mapped[User | None] = relationship()
+
+
+class Decision(Base):
+    """A person's decision on a queue item. Never updated: reversals and appeals are new rows."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_item", "queue_item_id"), Index("ix_decisions_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(40))
+    dismiss_reason: Mapped[str | None] = mapped_column(String(40))
+    justification: Mapped[str] = mapped_column(Text, default="")
+    reference_url: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEntry(Base):
+    """Append-only record of who did what and when (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class WebSession(Base):
+    """A server-side login session; only the SHA-256 of the cookie token is stored."""
+
+    __tablename__ = "web_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(Base):
+    """Login attempts, for rate limiting."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named lease (e.g. the scheduler leader) held by one process until it expires."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class ExportProfile(Base):
+    """A saved export for one recipient (e.g. one per platform) with its filters and format."""
+
+    __tablename__ = "export_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    format: Mapped[str] = mapped_column(String(8), default="csv")
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Export(Base):
+    """One export file as sent: who, when, filters, rows and the SHA-256 of the exact bytes."""
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("export_profiles.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    format: Mapped[str] = mapped_column(String(8))
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    retraction_count: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    file_path: Mapped[str | None] = mapped_column(Text)
+    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ExportItem(Base):
+    """A decision that went out in an export, as a takedown row or a retraction row."""
+
+    __tablename__ = "export_items"
+    __table_args__ = (Index("ix_export_items_decision", "decision_id"), Index("ix_export_items_export", "export_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    kind: Mapped[str] = mapped_column(String(16), default="takedown")
