@@ -1,0 +1,20 @@
+"""Fixtures: a real local HTTP server (see crawlkit.LocalServer) and test CrawlSettings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+from crawlkit import LocalServer, _server, _settings
+
+from crawler import CrawlSettings
+
+
+@pytest.fixture
+def server() -> Iterable[LocalServer]:
+    yield from _server()
+
+
+@pytest.fixture
+def settings() -> CrawlSettings:
+    return _settings()
