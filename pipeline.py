@@ -185,7 +185,8 @@ def evaluate(
     model_version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
 ) -> None:
     """Score a labelled CSV and print a JSON report (ROC-AUC, average precision, P/R/F1 at the threshold)."""
-    from classifier import ClassifierError, evaluate as evaluate_model, load_model, read_labelled_csv
+    from classifier import ClassifierError, load_model, read_labelled_csv
+    from classifier import evaluate as evaluate_model
 
     config = _config()
     try:

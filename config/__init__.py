@@ -1,6 +1,13 @@
 """Configuration: one TOML file validated with pydantic, environment overrides, crawl schedules."""
 
-from config.schedule import SCHEDULE_ZONE, CronSchedule, IntervalSchedule, QuietHours, Schedule, parse_schedule
+from config.schedule import (
+    SCHEDULE_ZONE,
+    CronSchedule,
+    IntervalSchedule,
+    QuietHours,
+    Schedule,
+    parse_schedule,
+)
 from config.settings import (
     DEFAULT_CONFIG_PATH,
     AppConfig,

@@ -5,17 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from classifier import PostInput
 from crawler import CrawlPage, simhash64
 from review.queue import enqueue
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_post
+
+if TYPE_CHECKING:
+    from classifier import PostInput
 
 __all__ = ["CLASSIFIED_LANGUAGES", "IngestCounts", "classify_unscored", "store_page"]
 
@@ -61,6 +64,8 @@ def _unscored(session: Session, limit: int, source_id: int | None) -> list[tuple
 
 
 def _inputs(pairs: Sequence[tuple[Post, Snapshot]]) -> list[PostInput]:
+    from classifier import PostInput
+
     return [
         PostInput(text=snapshot.text, like_count=post.like_count, comment_count=post.comment_count,
                   share_count=post.share_count, published_at=post.published_at)

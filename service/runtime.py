@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from classifier import MisinfoModel, load_model
 from config import AppConfig, SourceConfig
 from crawler import CrawlSettings, Politeness, SourceSpec
 from store import Database
 from store.audit import record
 from store.models import Source
+
+if TYPE_CHECKING:
+    from classifier import MisinfoModel
 
 __all__ = ["Runtime", "seed_sources", "source_spec"]
 
@@ -40,10 +43,14 @@ class Runtime:
         """The active model, loaded on first use and shared by all threads."""
         with self._lock:
             if self._model is None:
+                from classifier import load_model
+
                 self._model = load_model(self.models_dir)
             return self._model
 
     def reload_model(self) -> MisinfoModel:
+        from classifier import load_model
+
         with self._lock:
             self._model = load_model(self.models_dir)
             return self._model

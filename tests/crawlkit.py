@@ -13,7 +13,7 @@ from typing import Any
 
 from crawler import CrawlPage, CrawlSettings, Fetcher, MemoryValidatorStore, SourceSpec, crawl
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "crawler"
+FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -1,0 +1,94 @@
+"""Shared fixtures: a real database per test — a SQLite file, and the local PostgreSQL server when
+``KIEMTIN_TEST_POSTGRES_URL`` is set (each session gets its own throwaway database there)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from config import AppConfig, Settings
+from service.runtime import Runtime
+from store import Database, normalise_database_url
+from store.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS_DIR = ROOT / "models"
+POSTGRES_ENV = "KIEMTIN_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    """A fresh PostgreSQL database for this test session, dropped at the end; None when not configured."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        yield None
+        return
+    admin_url = normalise_database_url(base)
+    name = f"kiemtin_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, never from input
+    url = admin_url.set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ), {"name": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _truncate_all(db: Database) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str | None) -> Iterator[str]:
+    """A migrated, empty database: every test that uses it runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kiemtin.db'}"
+        Database(url).upgrade()
+        yield url
+        return
+    if postgres_url is None:
+        pytest.skip(f"PostgreSQL not configured: set {POSTGRES_ENV} (the CI does when the server answers)")
+    db = Database(postgres_url)
+    db.upgrade()
+    _truncate_all(db)
+    db.dispose()
+    yield postgres_url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def runtime(database_url: str) -> Iterator[Runtime]:
+    """A runtime on the test database with the committed model, allowed to crawl 127.0.0.1."""
+    config = AppConfig(settings=Settings(database_url=database_url, models_dir=MODELS_DIR,
+                                         allow_private_networks=True, min_delay_s=0.0, request_timeout_s=3.0))
+    rt = Runtime.open(config)
+    yield rt
+    rt.close()
+
+
+def sqlite_url(path: Path) -> str:
+    return str(make_url(f"sqlite:///{path}"))
