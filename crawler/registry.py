@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import rss
+from . import bluesky, forum, mastodon, rss, sitemap, telegram, web
 from .base import Adapter
 
 __all__ = ["KNOWN_KINDS", "validate_source_options"]
