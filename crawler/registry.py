@@ -10,7 +10,18 @@ from .base import Adapter
 
 __all__ = ["KNOWN_KINDS", "validate_source_options"]
 
-KNOWN_KINDS: dict[str, Adapter] = {a.kind: a for a in (rss.ADAPTER,)}
+KNOWN_KINDS: dict[str, Adapter] = {
+    a.kind: a
+    for a in (
+        rss.ADAPTER,
+        sitemap.ADAPTER,
+        web.ADAPTER,
+        mastodon.ADAPTER,
+        bluesky.ADAPTER,
+        telegram.ADAPTER,
+        forum.ADAPTER,
+    )
+}
 
 
 def validate_source_options(kind: str, options: Mapping[str, Any]) -> None:
