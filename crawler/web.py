@@ -3,8 +3,9 @@
 Options: ``item`` (required), ``text``, ``link``, ``time``, ``author``, ``title``, ``next``
 (next-page link, default ``a[rel=next]``), ``max_pages``, ``extract_article`` (follow each
 item's link and take the page's main text). Cursor: ``{"seen": [ids], "resume": url|None}`` --
-ids are canonical item links; ``resume`` is the next listing page of an interrupted run, walked
-first on the following run; a fresh walk stops at the first page holding an already-seen item.
+ids are canonical item links; ``resume`` is the next listing page of an interrupted run (or one
+cut by ``max_pages``), walked first on the following run; a fresh walk stops at the first page
+holding an already-seen item. The first run ever stops at ``max_pages`` without backfilling.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
         nxt = urljoin(res.url, str(nxt_el["href"])) if nxt_el is not None and nxt_el.get("href") else None
         return posts, ids, nxt
 
+    first_ever = cursor is None
+
     async def walk(url: str | None, *, stop_on_seen: bool) -> AsyncIterator[CrawlPage]:
         nonlocal seen, budget
         while url is not None and budget > 0:
@@ -121,11 +124,11 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
             new_ids = [p.external_id for p in posts]
             seen = (new_ids + seen)[: ctx.settings.seen_ids_cap]
             seen_set.update(new_ids)
-            stop = (
-                nxt is None or (stop_on_seen and hit_seen) or (not stop_on_seen and not posts) or budget == 0
-            )
-            yield CrawlPage(posts, {"seen": seen, "resume": None if stop else nxt})
-            if stop:
+            done = nxt is None or (stop_on_seen and hit_seen) or (not stop_on_seen and not posts)
+            if budget == 0 and first_ever:
+                done = True  # the first run ever does not backfill beyond max_pages
+            yield CrawlPage(posts, {"seen": seen, "resume": None if done else nxt})
+            if done:
                 return
             url = nxt
 

@@ -105,6 +105,11 @@ class LocalServer:
             if route is None:
                 route = self.routes.get(hit.path.split("?", 1)[0])
             if route is None:
+                for key, val in self.routes.items():
+                    if key.endswith("*") and hit.path.startswith(key[:-1]):
+                        route = val
+                        break
+            if route is None:
                 return Resp(404, b"not found", content_type="text/plain")
             if isinstance(route, list):
                 return route.pop(0) if len(route) > 1 else route[0]
