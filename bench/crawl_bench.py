@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """Crawl throughput: kiemtin's Fetcher vs Scrapy on N small pages from a local server.
 
     python bench/crawl_bench.py [--pages N] [--concurrency C]
@@ -20,8 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
