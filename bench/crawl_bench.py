@@ -104,6 +104,9 @@ class Bench(scrapy.Spider):
         res["t0"] = time.perf_counter()
         for i in range(N):
             yield scrapy.Request(f"http://127.0.0.1:{{PORT}}/p/{{i}}", dont_filter=True)
+    async def start(self):  # Scrapy >= 2.13 entry point; older versions call start_requests()
+        for req in self.start_requests():
+            yield req
     def parse(self, response):
         res["ok"] += len(response.body) > 0
         res["t1"] = time.perf_counter()
