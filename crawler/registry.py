@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import rss
+from . import bluesky, forum, mastodon, rss, sitemap, telegram, web
 from .base import Adapter
 
 __all__ = ["KNOWN_KINDS", "validate_source_options"]
 
-KNOWN_KINDS: dict[str, Adapter] = {a.kind: a for a in (rss.ADAPTER,)}
+KNOWN_KINDS: dict[str, Adapter] = {
+    a.kind: a
+    for a in (
+        rss.ADAPTER,
+        sitemap.ADAPTER,
+        web.ADAPTER,
+        mastodon.ADAPTER,
+        bluesky.ADAPTER,
+        telegram.ADAPTER,
+        forum.ADAPTER,
+    )
+}
 
 
 def validate_source_options(kind: str, options: Mapping[str, Any]) -> None:

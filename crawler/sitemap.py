@@ -1,0 +1,146 @@
+"""XML sitemaps (sitemaps.org), sitemap indexes and Google News sitemaps.
+
+A news sitemap gives title, publication date and language per URL; a plain sitemap gives only
+``loc``/``lastmod``, so use ``fetch_articles`` to take each page's main text (bounded by
+``max_articles``). Cursor: ``{"seen": [canonical locs], "children": {sitemap_url: lastmod}}``;
+child sitemaps whose ``lastmod`` did not change since the last run are skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import AsyncIterator
+from typing import Any
+
+from lxml import etree
+
+from .base import Adapter, CrawlContext, OptionSpec
+from .errors import DropPost, ParseError, ResponseTooLarge
+from .models import CrawlPage, Post
+from .text import canonicalize_url, parse_datetime
+from .web import extract_main_text
+
+__all__ = ["ADAPTER", "parse_sitemap"]
+
+OPTIONS = {
+    "fetch_articles": OptionSpec(
+        bool, help="fetch each URL and use its main text (default: news title only)"
+    ),
+    "max_articles": OptionSpec(int, help="article pages fetched per run when fetch_articles (default 50)"),
+    "article": OptionSpec(str, help="CSS for the article body (default: heuristic)"),
+}
+NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+
+
+def parse_sitemap(body: bytes, *, url: str, max_bytes: int) -> tuple[str, list[dict[str, str]]]:
+    """Returns ("index"|"urlset", entries) where entries hold loc, lastmod, title, date, language."""
+    if body[:2] == b"\x1f\x8b":
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as gz:
+            body = gz.read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise ResponseTooLarge(f"gunzipped sitemap exceeds max_bytes={max_bytes}", url=url)
+    try:
+        root = etree.fromstring(body, _parser())
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(f"malformed sitemap XML: {exc}", url=url) from None
+    tag = etree.QName(root).localname
+    if tag not in ("urlset", "sitemapindex"):
+        raise ParseError(f"not a sitemap (root element <{tag}>)", url=url)
+    entries = []
+    child = "sitemap" if tag == "sitemapindex" else "url"
+    for el in root.iter(f"{{{NS['sm']}}}{child}", child):
+
+        def first(path: str, el: Any = el) -> str:
+            found = el.find(path, NS)
+            return (found.text or "").strip() if found is not None and found.text else ""
+
+        loc = first("sm:loc") or first("loc")
+        if not loc:
+            continue
+        entries.append(
+            {
+                "loc": loc,
+                "lastmod": first("sm:lastmod") or first("lastmod"),
+                "title": first("news:news/news:title"),
+                "date": first("news:news/news:publication_date"),
+                "language": first("news:news/news:publication/news:language"),
+                "publication": first("news:news/news:publication/news:name"),
+            }
+        )
+    return ("index" if tag == "sitemapindex" else "urlset"), entries
+
+
+async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator[CrawlPage]:
+    seen: list[str] = list((cursor or {}).get("seen", []))
+    seen_set = set(seen)
+    children: dict[str, str] = dict((cursor or {}).get("children", {}))
+    articles_left = int(ctx.options.get("max_articles", 50))
+    root = await ctx.fetch(ctx.spec.url, expect="xml", conditional=True)
+    if root.not_modified:
+        return
+    kind, entries = parse_sitemap(root.content, url=root.url, max_bytes=ctx.settings.max_bytes)
+    if kind == "index":
+        todo = [
+            (e["loc"], e["lastmod"])
+            for e in entries
+            if not e["lastmod"] or children.get(e["loc"]) != e["lastmod"]
+        ]
+        todo = todo[: ctx.max_pages]
+    else:
+        todo = [(ctx.spec.url, "")]
+
+    async def entries_of(sm_url: str) -> list[dict[str, str]]:
+        if sm_url == ctx.spec.url and kind == "urlset":
+            return entries
+        res = await ctx.fetch(sm_url, expect="xml")
+        sub_kind, sub = parse_sitemap(res.content, url=res.url, max_bytes=ctx.settings.max_bytes)
+        if sub_kind != "urlset":
+            raise ParseError("nested sitemap indexes are not followed", url=sm_url)
+        return sub
+
+    for sm_url, lastmod in todo:
+        posts: list[Post] = []
+        for e in await entries_of(sm_url):
+            cid = canonicalize_url(e["loc"])
+            if cid in seen_set:
+                continue
+            try:
+                text = e["title"]
+                if ctx.options.get("fetch_articles") and articles_left > 0:
+                    articles_left -= 1
+                    art = await ctx.fetch(e["loc"], expect="html")
+                    text = extract_main_text(art.text, ctx.options.get("article")) or text
+                if not text:
+                    raise DropPost("sitemap entry without news:title (enable fetch_articles)")
+                post = ctx.post(
+                    external_id=cid,
+                    url=e["loc"],
+                    text=text,
+                    title=e["title"] or None,
+                    published_at=parse_datetime(e["date"] or e["lastmod"]),
+                    language=e["language"] or None,
+                    author_handle=e["publication"] or None,
+                    extra={"lastmod": e["lastmod"]} if e["lastmod"] else {},
+                )
+            except DropPost as exc:
+                ctx.dropped(exc)
+                continue
+            seen_set.add(cid)
+            seen.insert(0, cid)
+            posts.append(post)
+        if lastmod:
+            children[sm_url] = lastmod
+        seen = seen[: ctx.settings.seen_ids_cap]
+        yield CrawlPage(posts, {"seen": list(seen), "children": dict(children)})
+    ctx.commit()
+
+
+ADAPTER = Adapter("sitemap", OPTIONS, run)
