@@ -9,7 +9,6 @@ from dataclasses import replace
 from email.utils import formatdate
 
 import pytest
-from crawlkit import Resp, run
 
 from crawler import (
     BlockedAddress,
@@ -22,6 +21,7 @@ from crawler import (
     TooManyRedirects,
 )
 from crawler.netguard import is_public_address
+from crawlkit import Resp, run
 
 
 async def _get(settings, url, **kw):

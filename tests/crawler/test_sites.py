@@ -7,11 +7,11 @@ import csv
 from pathlib import Path
 
 import pytest
-from crawlkit import FIXTURES, Resp, crawl_all, fixture_bytes, last_cursor
 
 from crawler import ParseError, SourceSpec, canonicalize_url, detect_language, hamming, simhash64
 from crawler.text import content_hash, normalize_text
 from crawler.web import extract_main_text
+from crawlkit import FIXTURES, Resp, crawl_all, fixture_bytes, last_cursor
 
 THREAD = "/threads/tin-gia-covid.123/"
 

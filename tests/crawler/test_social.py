@@ -8,10 +8,10 @@ from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from crawlkit import FIXTURES, Resp, collect, crawl_all, last_cursor, run
 
 from crawler import AuthRequired, MemoryValidatorStore, ParseError, SourceSpec, crawl, validate_source_options
 from crawler.telegram import parse_count
+from crawlkit import FIXTURES, Resp, collect, crawl_all, last_cursor, run
 
 # ---------------------------------------------------------------- Mastodon
 
