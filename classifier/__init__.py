@@ -1,0 +1,37 @@
+"""kiemtin classifier: Vietnamese post text and metadata in, a calibrated 'unreliable' verdict out.
+
+A pure library: it imports nothing from the crawler, store, review or pipeline packages.
+"""
+
+from __future__ import annotations
+
+from classifier.data import DEFAULT_TRAIN_CSV_NAME, read_labelled_csv
+from classifier.errors import ClassifierDataError, ClassifierError, ModelNotFoundError
+from classifier.evaluation import evaluate
+from classifier.model import MisinfoModel
+from classifier.normalize import normalize_text
+from classifier.records import FeatureEvidence, LabelledExample, ModelInfo, PostInput, Verdict
+from classifier.registry import active_version, list_versions, load_model, set_active_version
+from classifier.training import TrainReport, train_and_save
+
+__all__ = [
+    "DEFAULT_TRAIN_CSV_NAME",
+    "ClassifierDataError",
+    "ClassifierError",
+    "FeatureEvidence",
+    "LabelledExample",
+    "MisinfoModel",
+    "ModelInfo",
+    "ModelNotFoundError",
+    "PostInput",
+    "TrainReport",
+    "Verdict",
+    "active_version",
+    "evaluate",
+    "list_versions",
+    "load_model",
+    "normalize_text",
+    "read_labelled_csv",
+    "set_active_version",
+    "train_and_save",
+]

@@ -1,0 +1,80 @@
+"""Grouped, de-duplicated cross-validation shared by training (threshold choice) and the experiments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+
+from classifier.normalize import normalize_text
+from classifier.records import LabelledExample
+
+__all__ = ["CVResult", "cross_validate", "dedupe_examples", "groups_of"]
+
+
+def dedupe_examples(examples: Sequence[LabelledExample]) -> list[LabelledExample]:
+    """Keep one example per normalised, case-folded text; its label is the majority (ties -> unreliable)."""
+    by_text: dict[str, list[LabelledExample]] = {}
+    for ex in examples:
+        by_text.setdefault(normalize_text(ex.text).casefold(), []).append(ex)
+    out = []
+    for copies in by_text.values():
+        positives = sum(ex.label for ex in copies)
+        first = copies[0]
+        label = 1 if positives * 2 >= len(copies) else 0
+        out.append(first if first.label == label else next(ex for ex in copies if ex.label == label))
+    return out
+
+
+def groups_of(examples: Sequence[LabelledExample]) -> np.ndarray:
+    """CV groups: the account hash when known, else a group of one."""
+    return np.asarray([ex.group if ex.group else f"__row{i}" for i, ex in enumerate(examples)], dtype=object)
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold predictions and per-fold figures."""
+
+    oof: np.ndarray
+    y: np.ndarray
+    fold_auc: list[float]
+    fold_ap: list[float]
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "roc_auc_mean": float(np.mean(self.fold_auc)),
+            "roc_auc_sd": float(np.std(self.fold_auc)),
+            "average_precision_mean": float(np.mean(self.fold_ap)),
+            "average_precision_sd": float(np.std(self.fold_ap)),
+            "roc_auc_pooled": float(roc_auc_score(self.y, self.oof)),
+            "average_precision_pooled": float(average_precision_score(self.y, self.oof)),
+        }
+
+
+def cross_validate(
+    examples: Sequence[LabelledExample],
+    make_pipeline: Callable[[], Pipeline],
+    *,
+    n_splits: int = 5,
+    seed: int = 13,
+) -> CVResult:
+    """StratifiedGroupKFold over already de-duplicated examples; returns out-of-fold probabilities."""
+    y = np.asarray([ex.label for ex in examples], dtype=int)
+    groups = groups_of(examples)
+    oof = np.zeros(len(examples), dtype=np.float64)
+    aucs, aps = [], []
+    splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    template = make_pipeline()
+    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y, groups):
+        model = clone(template)
+        model.fit([examples[i] for i in train_idx], y[train_idx])
+        prob = model.predict_proba([examples[i] for i in test_idx])[:, 1]
+        oof[test_idx] = prob
+        aucs.append(float(roc_auc_score(y[test_idx], prob)))
+        aps.append(float(average_precision_score(y[test_idx], prob)))
+    return CVResult(oof=oof, y=y, fold_auc=aucs, fold_ap=aps)

@@ -1,0 +1,150 @@
+"""Per-post explanations: which features pushed the score up, and where they are in the original text.
+
+The explanation uses the linear part of the pipeline (the logistic regression inside the calibrator; the
+calibration is a monotone map, so a positive contribution always pushes the calibrated score up).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from classifier.errors import ClassifierError
+from classifier.features import METADATA_FEATURE_NAMES
+from classifier.records import FeatureEvidence
+from classifier.tokens import token_spans
+
+__all__ = ["LinearView", "METADATA_LABELS", "evidence_for_row", "linear_view"]
+
+#: Reviewer-facing names for metadata features.
+METADATA_LABELS = {
+    "like_count": "số lượt thích",
+    "comment_count": "số bình luận",
+    "share_count": "số lượt chia sẻ",
+    "like_count_missing": "không rõ lượt thích",
+    "comment_count_missing": "không rõ số bình luận",
+    "share_count_missing": "không rõ lượt chia sẻ",
+    "hour_sin": "giờ đăng",
+    "hour_cos": "giờ đăng",
+    "weekday_sin": "ngày đăng trong tuần",
+    "weekday_cos": "ngày đăng trong tuần",
+    "time_missing": "không rõ thời điểm đăng",
+    "text_length": "độ dài bài",
+    "line_count": "số dòng",
+    "exclamation_marks": "dấu chấm than",
+    "question_marks": "dấu hỏi",
+    "link_count": "liên kết",
+    "hashtag_count": "hashtag",
+    "emoji_count": "emoji",
+    "capital_share": "tỉ lệ chữ hoa",
+    "digit_share": "tỉ lệ chữ số",
+    "empty_text": "bài không có chữ",
+}
+
+WORD, CHAR, META = 0, 1, 2
+
+
+@dataclass
+class LinearView:
+    """Coefficients of the linear model over the FeatureUnion's columns, with each column's term and kind."""
+
+    coef: np.ndarray
+    terms: np.ndarray
+    kinds: np.ndarray
+
+
+def _coefficients(clf: object) -> np.ndarray:
+    if isinstance(clf, LogisticRegression):
+        return np.asarray(clf.coef_[0], dtype=np.float64)
+    if isinstance(clf, CalibratedClassifierCV):
+        coefs = [_coefficients(c.estimator) for c in clf.calibrated_classifiers_]
+        return np.mean(coefs, axis=0)
+    raise ClassifierError(f"cannot explain a {type(clf).__name__}: no linear component")
+
+
+def linear_view(pipeline: Pipeline) -> LinearView:
+    """Extract the explainable linear view of a fitted production pipeline."""
+    union = pipeline.named_steps["features"]
+    if not isinstance(union, FeatureUnion):
+        raise ClassifierError("pipeline has no FeatureUnion 'features' step")
+    terms: list[str] = []
+    kinds: list[int] = []
+    for name, part in union.transformer_list:
+        last = part.steps[-1][1] if isinstance(part, Pipeline) else part
+        if name == "meta":
+            names = list(METADATA_FEATURE_NAMES)
+            kind = META
+        else:
+            names = list(last.get_feature_names_out())
+            kind = CHAR if name == "chars" else WORD
+        terms.extend(names)
+        kinds.extend([kind] * len(names))
+    coef = _coefficients(pipeline.steps[-1][1])
+    if coef.shape[0] != len(terms):
+        raise ClassifierError(f"model has {coef.shape[0]} coefficients but {len(terms)} feature names")
+    return LinearView(coef=coef, terms=np.asarray(terms, dtype=object), kinds=np.asarray(kinds))
+
+
+def _word_spans(original: str) -> list[tuple[str, int, int]]:
+    out = []
+    for tok, start, end in token_spans(original):
+        for part in tok.split(" "):
+            out.append((part, start, end))
+    return out
+
+
+def _find_ngram(tokens: list[tuple[str, int, int]], ngram: list[str]) -> tuple[tuple[int, int], ...]:
+    n = len(ngram)
+    spans = []
+    for i in range(len(tokens) - n + 1):
+        if all(tokens[i + k][0] == ngram[k] for k in range(n)):
+            spans.append((tokens[i][1], tokens[i + n - 1][2]))
+    # a teencode expansion ('mn' -> 'mọi người') yields two tokens over one span: merge duplicates
+    return tuple(dict.fromkeys(spans))
+
+
+def evidence_for_row(
+    view: LinearView, row: sparse.csr_matrix | np.ndarray, original_text: str, top_k: int = 8
+) -> tuple[FeatureEvidence, ...]:
+    """Top positive contributions x_j * coef_j of one transformed row, with spans in the original text."""
+    if sparse.issparse(row):
+        csr = sparse.csr_matrix(row)
+        idx = csr.indices
+        values = csr.data.astype(np.float64)
+    else:
+        dense = np.asarray(row, dtype=np.float64).ravel()
+        idx = np.flatnonzero(dense)
+        values = dense[idx]
+    contrib = values * view.coef[idx]
+    positive = contrib > 0
+    idx, contrib = idx[positive], contrib[positive]
+    if idx.size == 0:
+        return ()
+    order = np.argsort(-contrib, kind="stable")
+    tokens: list[tuple[str, int, int]] | None = None
+    merged: dict[str, tuple[float, tuple[tuple[int, int], ...]]] = {}
+    for j in order:
+        if len(merged) >= top_k:
+            break
+        col = idx[j]
+        kind = view.kinds[col]
+        raw = str(view.terms[col])
+        spans: tuple[tuple[int, int], ...] = ()
+        if kind == WORD:
+            if tokens is None:
+                tokens = _word_spans(original_text)
+            term = raw
+            spans = _find_ngram(tokens, raw.split(" "))
+        elif kind == CHAR:
+            term = raw.strip()
+        else:
+            term = METADATA_LABELS.get(raw, raw)
+        weight, old_spans = merged.get(term, (0.0, ()))
+        merged[term] = (weight + float(contrib[j]), old_spans or spans)
+    ranked = sorted(merged.items(), key=lambda kv: -kv[1][0])[:top_k]
+    return tuple(FeatureEvidence(term=t, weight=w, spans=s) for t, (w, s) in ranked)

@@ -1,0 +1,143 @@
+"""MisinfoModel: a fitted pipeline plus its version and operating threshold, turning posts into verdicts."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from classifier.errors import ClassifierDataError
+from classifier.explain import LinearView, evidence_for_row, linear_view
+from classifier.language import detect_language
+from classifier.normalize import normalize_text
+from classifier.records import PostInput, Verdict
+
+__all__ = ["MAX_TEXT_CHARS", "MisinfoModel"]
+
+#: Longer texts are scored on their first MAX_TEXT_CHARS characters (explanations stay within that prefix).
+MAX_TEXT_CHARS = 100_000
+#: Batches at least this large are spread over worker processes.
+PARALLEL_MIN_BATCH = 400
+
+_WORKER_MODEL: MisinfoModel | None = None
+
+
+def _init_worker(model: MisinfoModel) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = model
+
+
+def _score_in_worker(posts: list[PostInput], explain: bool) -> list[Verdict]:
+    assert _WORKER_MODEL is not None  # noqa: S101 - set by the pool initializer
+    return _WORKER_MODEL._score_serial(posts, explain)
+
+
+class MisinfoModel:
+    """Scores posts with a fitted pipeline; ``score`` uses worker processes for large batches."""
+
+    def __init__(self, pipeline: Pipeline, version: str, threshold: float, *, n_jobs: int | None = None):
+        self.pipeline = pipeline
+        self.version = version
+        self.threshold = float(threshold)
+        self.n_jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
+        self._view: LinearView | None = None
+        self._pool: ProcessPoolExecutor | None = None
+
+    # -- public API -------------------------------------------------------------------------------------
+    def score(self, posts: Sequence[PostInput], *, explain: bool = True) -> list[Verdict]:
+        """Verdicts for ``posts`` in order. Large batches run in worker processes (one model copy each)."""
+        items = [self._check(p) for p in posts]
+        if not items:
+            return []
+        if self.n_jobs > 1 and len(items) >= PARALLEL_MIN_BATCH:
+            return self._score_parallel(items, explain)
+        return self._score_serial(items, explain)
+
+    def score_one(self, post: PostInput) -> Verdict:
+        """Verdict (with explanation) for a single post."""
+        return self._score_serial([self._check(post)], True)[0]
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self) -> MisinfoModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        return state
+
+    # -- internals --------------------------------------------------------------------------------------
+    @property
+    def view(self) -> LinearView:
+        if self._view is None:
+            self._view = linear_view(self.pipeline)
+        return self._view
+
+    @staticmethod
+    def _check(post: Any) -> PostInput:
+        if isinstance(post, str):
+            post = PostInput(text=post)
+        text = getattr(post, "text", None)
+        if not isinstance(text, str):
+            raise ClassifierDataError(f"post text must be a str, got {type(text).__name__}")
+        if len(text) > MAX_TEXT_CHARS:
+            post = PostInput(
+                text=text[:MAX_TEXT_CHARS],
+                like_count=getattr(post, "like_count", None),
+                comment_count=getattr(post, "comment_count", None),
+                share_count=getattr(post, "share_count", None),
+                published_at=getattr(post, "published_at", None),
+            )
+        return post
+
+    def _score_serial(self, posts: Sequence[PostInput], explain: bool) -> list[Verdict]:
+        features = self.pipeline[:-1].transform(posts)
+        probs = self.pipeline[-1].predict_proba(features)[:, 1]
+        rows = features.tocsr() if hasattr(features, "tocsr") else np.asarray(features)
+        view = self.view if explain else None
+        out = []
+        for i, post in enumerate(posts):
+            score = float(probs[i])
+            if not math.isfinite(score):
+                score = 0.0
+            evidence = evidence_for_row(view, rows[i], post.text) if view is not None else ()
+            out.append(
+                Verdict(
+                    score=score,
+                    label=score >= self.threshold,
+                    threshold=self.threshold,
+                    model_version=self.version,
+                    features=evidence,
+                    language=detect_language(normalize_text(post.text[:4000])),
+                )
+            )
+        return out
+
+    def _score_parallel(self, posts: list[PostInput], explain: bool) -> list[Verdict]:
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            _ = self.view  # computed once, inherited by the workers
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.n_jobs, mp_context=ctx, initializer=_init_worker, initargs=(self,)
+            )
+        size = max(50, math.ceil(len(posts) / (self.n_jobs * 4)))
+        chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
+        out: list[Verdict] = []
+        for part in self._pool.map(_score_in_worker, chunks, [explain] * len(chunks)):
+            out.extend(part)
+        return out

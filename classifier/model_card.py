@@ -1,0 +1,55 @@
+"""Render a version's MODEL_CARD.md from its card.json."""
+
+from __future__ import annotations
+
+__all__ = ["render_model_card"]
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def render_model_card(card: dict) -> str:
+    """Markdown model card for one trained version."""
+    m = card.get("metrics", {})
+    at = m.get("at_threshold", {})
+    data = card.get("data", {})
+    cfg = card.get("config", {})
+    lines = [
+        f"# Model card: {card.get('version')}",
+        "",
+        f"Created {card.get('created_at')} with seed {card.get('seed')}. {card.get('notes', '')}".rstrip(),
+        "",
+        "**Intended use.** Triage: put possibly unreliable Vietnamese social posts in front of human "
+        "reviewers. Never use it to remove, hide or label content automatically.",
+        "",
+        f"**Data.** {data.get('examples_after_dedup')} examples after removing "
+        f"{data.get('duplicates_removed')} duplicate texts ({data.get('positives')} unreliable, "
+        f"{data.get('negatives')} reliable; origins {data.get('by_origin')}). {card.get('credit', '')}",
+        "",
+        "**Model.** Normalised syllable n-grams "
+        f"{tuple(cfg.get('word_ngrams', ()))} TF-IDF"
+        + (f" + character n-grams {tuple(cfg['char_ngrams'])}" if cfg.get("char_ngrams") else "")
+        + (" + engagement/time/surface metadata" if cfg.get("metadata") else "")
+        + f" -> logistic regression (C={cfg.get('C')}), {cfg.get('calibration')} calibration. "
+        "Explanations are the logistic regression's per-feature contributions.",
+        "",
+        f"**Cross-validation.** {m.get('cv')}.",
+        "",
+        "| metric | mean | sd | pooled out-of-fold |",
+        "|---|---|---|---|",
+        f"| ROC-AUC | {_fmt(m.get('roc_auc_mean'))} | {_fmt(m.get('roc_auc_sd'))} | "
+        f"{_fmt(m.get('roc_auc_pooled'))} |",
+        f"| average precision | {_fmt(m.get('average_precision_mean'))} | "
+        f"{_fmt(m.get('average_precision_sd'))} | {_fmt(m.get('average_precision_pooled'))} |",
+        "",
+        f"**Operating threshold** {_fmt(card.get('threshold'))} ({card.get('threshold_rule')}): "
+        f"precision {_fmt(at.get('precision'))}, recall {_fmt(at.get('recall'))}, F1 {_fmt(at.get('f1'))} "
+        f"on out-of-fold predictions; confusion {at.get('confusion')}.",
+        "",
+        "**Known limits.** Trained on 2020 (COVID-19 era) Facebook posts; 'unreliable' is broader than "
+        "'false' (rumour, opinion, clickbait); short posts and posts that are only a link carry little "
+        "signal; non-Vietnamese text is out of scope. See models/README.md.",
+        "",
+    ]
+    return "\n".join(lines)

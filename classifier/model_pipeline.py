@@ -1,0 +1,109 @@
+"""The single scikit-learn Pipeline used for training, evaluation and serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from classifier.features import MetadataFeatures, TokenString
+from classifier.vectorizer import CompactTfidfVectorizer
+
+__all__ = ["PipelineConfig", "build_pipeline"]
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Knobs of the production pipeline (the experiment script varies them)."""
+
+    word_ngrams: tuple[int, int] = (1, 3)
+    word_min_df: int = 2
+    word_max_features: int | None = 200_000
+    char_ngrams: tuple[int, int] | None = None
+    char_min_df: int = 3
+    char_max_features: int | None = 200_000
+    metadata: bool = True
+    C: float = 4.0
+    class_weight: str | None = "balanced"
+    calibration: str | None = "sigmoid"
+    calibration_folds: int = 5
+
+
+def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
+    """Records -> [syllable n-gram TF-IDF | char n-gram TF-IDF | metadata] -> calibrated logistic reg."""
+    cfg = config or PipelineConfig()
+    parts: list[tuple[str, object]] = [
+        (
+            "words",
+            Pipeline(
+                [
+                    ("tokens", TokenString()),
+                    (
+                        "tfidf",
+                        CompactTfidfVectorizer(
+                            token_pattern=r"\S+",  # noqa: S106 - a regex, not a password
+                            lowercase=False,
+                            ngram_range=cfg.word_ngrams,
+                            min_df=cfg.word_min_df,
+                            max_features=cfg.word_max_features,
+                            sublinear_tf=True,
+                            dtype=_float32(),
+                        ),
+                    ),
+                ]
+            ),
+        )
+    ]
+    if cfg.char_ngrams is not None:
+        parts.append(
+            (
+                "chars",
+                Pipeline(
+                    [
+                        ("tokens", TokenString()),
+                        (
+                            "tfidf",
+                            CompactTfidfVectorizer(
+                                analyzer="char_wb",
+                                lowercase=False,
+                                ngram_range=cfg.char_ngrams,
+                                min_df=cfg.char_min_df,
+                                max_features=cfg.char_max_features,
+                                sublinear_tf=True,
+                                dtype=_float32(),
+                            ),
+                        ),
+                    ]
+                ),
+            )
+        )
+    if cfg.metadata:
+        parts.append(
+            (
+                "meta",
+                Pipeline(
+                    [
+                        ("extract", MetadataFeatures()),
+                        ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                        ("scale", StandardScaler()),
+                    ]
+                ),
+            )
+        )
+    linear = LogisticRegression(
+        C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", max_iter=1000, random_state=seed
+    )
+    clf: object = linear
+    if cfg.calibration is not None:
+        clf = CalibratedClassifierCV(linear, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
+    return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
+
+
+def _float32() -> type:
+    import numpy as np
+
+    return np.float32

@@ -1,0 +1,74 @@
+"""Fast, table-driven normalisation of Vietnamese text.
+
+``normalize_text`` gives one spelling per word so that the model sees ``hoà`` and ``hòa`` (or NFC and NFD
+input, or text with zero-width characters inside words) as the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["ZERO_WIDTH_CHARS", "normalize_text", "normalize_word", "unify_tone_marks"]
+
+#: Invisible characters removed first (zero-width space/joiners, word joiner, BOM, soft hyphen, marks).
+ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARS}]")
+
+_TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền, sắc, hỏi, ngã, nặng
+
+
+def _toned(base: str) -> list[str]:
+    return [unicodedata.normalize("NFC", base + t) for t in _TONES]
+
+
+def _tone_table() -> tuple[dict[str, tuple[str, int]], dict[tuple[str, int], str]]:
+    """Map toned second vowels (a/e/y) to (base, tone) and (first vowel o/u, tone) to the toned form."""
+    second: dict[str, tuple[str, int]] = {}
+    first: dict[tuple[str, int], str] = {}
+    for base in "aeyAEY":
+        for i, ch in enumerate(_toned(base)):
+            second[ch] = (base, i)
+    for base in "ouOU":
+        for i, ch in enumerate(_toned(base)):
+            first[(base, i)] = ch
+    return second, first
+
+
+_SECOND, _FIRST = _tone_table()
+_A = "".join(c for c, (b, _) in _SECOND.items() if b in "aA")
+_E = "".join(c for c, (b, _) in _SECOND.items() if b in "eE")
+_Y = "".join(c for c, (b, _) in _SECOND.items() if b in "yY")
+# Open syllables ending in oa/oe/uy carry the tone on the first vowel in the traditional placement that
+# underthesea also uses: hoà -> hòa, khoẻ -> khỏe, thuỷ -> thủy. "qu" + y keeps its tone on y (quý).
+_NEW_STYLE = re.compile(
+    rf"([oO])([{_A}{_E}])(?![^\W\d_])"
+    rf"|(?<![qQ])([uU])([{_Y}])(?![^\W\d_])"
+)
+
+
+def _move_tone(m: re.Match[str]) -> str:
+    if m.group(1) is not None:
+        first, second = m.group(1), m.group(2)
+    else:
+        first, second = m.group(3), m.group(4)
+    base, tone = _SECOND[second]
+    return _FIRST[(first, tone)] + base
+
+
+def unify_tone_marks(text: str) -> str:
+    """Move tone marks of open oa/oe/uy syllables onto the first vowel (hoà -> hòa, thuỷ -> thủy)."""
+    return _NEW_STYLE.sub(_move_tone, text)
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_word(word: str) -> str:
+    """Zero-width removal, NFC and unified tone marks, leaving whitespace as it is."""
+    return unify_tone_marks(unicodedata.normalize("NFC", _ZERO_WIDTH.sub("", word)))
+
+
+def normalize_text(text: str) -> str:
+    """NFC, zero-width characters removed, tone-mark placement unified, whitespace collapsed and stripped."""
+    return _WHITESPACE.sub(" ", normalize_word(text)).strip()

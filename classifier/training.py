@@ -1,0 +1,140 @@
+"""Training: de-duplicate, cross-validate (grouped), choose the threshold, fit, save and describe a model."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import sklearn
+
+from classifier.cv import cross_validate, dedupe_examples
+from classifier.errors import ClassifierDataError, ClassifierError
+from classifier.metrics import TARGET_RECALL, binary_metrics, choose_threshold
+from classifier.model_card import render_model_card
+from classifier.model_pipeline import PipelineConfig, build_pipeline
+from classifier.records import LabelledExample
+from classifier.registry import CARD_FILE, MODEL_FILE, _check_version_name, save_pipeline, set_active_version
+
+__all__ = ["MIN_PER_CLASS", "TrainReport", "train_and_save"]
+
+#: Fewer examples than this in either class cannot be cross-validated and calibrated meaningfully.
+MIN_PER_CLASS = 10
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    """What ``train_and_save`` did."""
+
+    version: str
+    model_dir: Path
+    threshold: float
+    metrics: dict
+    data: dict
+    activated: bool
+    card: dict = field(default_factory=dict)
+
+
+def _data_summary(raw: Sequence[LabelledExample], kept: Sequence[LabelledExample]) -> dict:
+    return {
+        "examples_in": len(raw),
+        "examples_after_dedup": len(kept),
+        "duplicates_removed": len(raw) - len(kept),
+        "positives": int(sum(ex.label for ex in kept)),
+        "negatives": int(sum(1 - ex.label for ex in kept)),
+        "by_origin": dict(Counter(ex.origin for ex in kept)),
+        "groups": len({ex.group for ex in kept if ex.group}),
+        "with_share_count": sum(ex.share_count is not None for ex in kept),
+        "with_published_at": sum(ex.published_at is not None for ex in kept),
+    }
+
+
+def _validate(examples: Sequence[LabelledExample]) -> None:
+    for i, ex in enumerate(examples):
+        if ex.label not in (0, 1):
+            raise ClassifierDataError(f"example {i}: label must be 0 or 1, got {ex.label!r}")
+        if not isinstance(ex.text, str):
+            raise ClassifierDataError(f"example {i}: text must be a str")
+    counts = Counter(ex.label for ex in examples)
+    if min(counts.get(0, 0), counts.get(1, 0)) < MIN_PER_CLASS:
+        raise ClassifierDataError(
+            f"need at least {MIN_PER_CLASS} examples of each class after de-duplication, got "
+            f"{counts.get(1, 0)} unreliable / {counts.get(0, 0)} reliable"
+        )
+
+
+def train_and_save(
+    examples: Sequence[LabelledExample],
+    models_dir: Path,
+    *,
+    seed: int = 13,
+    version: str | None = None,
+    activate: bool = True,
+    notes: str = "",
+    config: PipelineConfig | None = None,
+) -> TrainReport:
+    """Train the production pipeline and save it as ``models_dir/<version>/``.
+
+    Steps: de-duplicate normalised texts; 5-fold StratifiedGroupKFold CV (groups = account) for out-of-fold
+    scores, metrics and the operating threshold (highest threshold with recall >= 0.80); fit on all data;
+    write model.skops, card.json and MODEL_CARD.md; point ACTIVE at it if ``activate``.
+    """
+    models_dir = Path(models_dir)
+    created = datetime.now(UTC)
+    version = _check_version_name(version or "kiemtin-" + created.strftime("%Y%m%d-%H%M%S"))
+    out_dir = models_dir / version
+    if (out_dir / MODEL_FILE).exists():
+        raise ClassifierError(f"model version {version!r} already exists in {models_dir}")
+    kept = dedupe_examples(examples)
+    _validate(kept)
+    cfg = config or PipelineConfig()
+    n_pos = sum(ex.label for ex in kept)
+    n_splits = max(2, min(5, n_pos // 4, (len(kept) - n_pos) // 4))
+    cfg_cv = cfg if n_pos >= 50 else PipelineConfig(**{**asdict(cfg), "calibration_folds": 3})
+
+    result = cross_validate(kept, lambda: build_pipeline(cfg_cv, seed=seed), n_splits=n_splits, seed=seed)
+    threshold = choose_threshold(result.y, result.oof, TARGET_RECALL)
+    metrics = {
+        "cv": f"{n_splits}-fold StratifiedGroupKFold by account, duplicates removed, seed {seed}",
+        **result.summary(),
+        "fold_roc_auc": result.fold_auc,
+        "fold_average_precision": result.fold_ap,
+        "at_threshold": binary_metrics(result.y, result.oof, threshold),
+    }
+
+    pipeline = build_pipeline(cfg_cv, seed=seed)
+    pipeline.fit(kept, np.asarray([ex.label for ex in kept]))
+    save_pipeline(pipeline, out_dir / MODEL_FILE)
+
+    card = {
+        "version": version,
+        "created_at": created.isoformat(timespec="seconds"),
+        "seed": seed,
+        "threshold": threshold,
+        "threshold_rule": f"highest threshold with out-of-fold recall >= {TARGET_RECALL:.2f}",
+        "metrics": metrics,
+        "data": _data_summary(examples, kept),
+        "config": asdict(cfg_cv),
+        "notes": notes,
+        "software": {"python": platform.python_version(), "scikit-learn": sklearn.__version__},
+        "credit": 'ReINTEL data: Le et al., "ReINTEL: A Multimodal Data Challenge for Responsible '
+        'Information Identification on Social Network Sites", VLSP 2020.',
+    }
+    (out_dir / CARD_FILE).write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out_dir / "MODEL_CARD.md").write_text(render_model_card(card), encoding="utf-8")
+    if activate:
+        set_active_version(models_dir, version)
+    return TrainReport(
+        version=version,
+        model_dir=out_dir,
+        threshold=threshold,
+        metrics=metrics,
+        data=card["data"],
+        activated=activate,
+        card=card,
+    )

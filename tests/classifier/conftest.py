@@ -1,0 +1,35 @@
+"""Shared fixtures: a small model trained once per test session on a ReINTEL subset."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from classifier import LabelledExample, read_labelled_csv, train_and_save
+
+REPO = Path(__file__).resolve().parents[2]
+TRAIN_CSV = REPO / "data" / "reintel" / "public_train.csv"
+
+
+@pytest.fixture(scope="session")
+def reintel_examples() -> list[LabelledExample]:
+    return read_labelled_csv(TRAIN_CSV)
+
+
+@pytest.fixture(scope="session")
+def small_train(reintel_examples) -> list[LabelledExample]:
+    """A stratified 500-example subset (fast to train, still enough to learn something)."""
+    rng = random.Random(7)
+    pos = [e for e in reintel_examples if e.label == 1]
+    neg = [e for e in reintel_examples if e.label == 0]
+    return rng.sample(pos, 120) + rng.sample(neg, 380)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory, small_train):
+    """(models_dir, TrainReport) for a model trained on the small subset."""
+    models_dir = tmp_path_factory.mktemp("models")
+    report = train_and_save(small_train, models_dir, seed=3, version="test-model")
+    return models_dir, report
