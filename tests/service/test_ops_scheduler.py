@@ -3,6 +3,7 @@ CLI, one leader among several, takeover after a crash, one catch-up run after do
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -111,10 +112,22 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     return invoke
 
 
-def test_schedule_changes_from_the_cli_reach_the_running_scheduler(make_runtime, schedulers, cli,
-                                                                   monkeypatch) -> None:
-    monkeypatch.setenv("TZ", "UTC")
+@pytest.fixture
+def utc_host() -> Iterator[None]:
+    """This process's local zone is UTC, like a server configured in UTC."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
     time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_schedule_changes_from_the_cli_reach_the_running_scheduler(make_runtime, schedulers, cli, utc_host) -> None:
+    assert time.strftime("%Z") == "UTC"
     runtime = make_runtime()
     source_id = _add(runtime, "feed", "every 1h")
     recorder = Recorder()
@@ -136,8 +149,6 @@ def test_schedule_changes_from_the_cli_reach_the_running_scheduler(make_runtime,
     wait_until(lambda: _next_run(runtime, source_id) == expected.astimezone(UTC), 10,
                f"next run at 04:30 Vietnam time ({expected.astimezone(UTC):%H:%M} UTC) on a UTC host")
     assert recorder.count() == 1  # rescheduling does not trigger runs
-    monkeypatch.undo()
-    time.tzset()
 
 
 def test_pause_stops_runs_run_now_runs_once_resume_restarts(make_runtime, schedulers, cli) -> None:
@@ -148,8 +159,11 @@ def test_pause_stops_runs_run_now_runs_once_resume_restarts(make_runtime, schedu
     wait_until(lambda: recorder.count(source_id) == 1, 15, "the first run")
     first_run = time.monotonic()
     cli("sources", "pause", "fast")
-    wait_until(lambda: _next_run(runtime, source_id) is None and source_id not in
-               read_job_times(runtime.db.session().__enter__()).next_run, 5, "the job dropped after pause")
+    def dropped() -> bool:
+        with runtime.db.session() as s:
+            return source_id not in read_job_times(s).next_run
+
+    wait_until(dropped, 5, "the job dropped after pause")
 
     cli("sources", "run-now", "fast")  # runs even though paused, once
     wait_until(lambda: recorder.count(source_id, "run-now") == 1, 10, "the run-now run")

@@ -201,7 +201,7 @@ def test_cli_refuses_bad_schedules_and_changes_nothing(cli, db: Database) -> Non
                          ("every 0s", "too short"), ("cron 0 8 * * 1-9", "day-of-week")):
         result = cli("sources", "edit", "feed", "--schedule", bad, "--min-delay", "5")
         assert result.exit_code == 2
-        assert f"error: source 'feed': schedule: " in result.output and message in result.output
+        assert "error: source 'feed': schedule: " in result.output and message in result.output
     result = cli("sources", "add", "feed2", "--kind", "rss", "--url", "https://example.vn/2", "--schedule", "every 0m")
     assert result.exit_code == 2 and "too short" in result.output
     assert _row(db, "feed") == before_row
