@@ -3,7 +3,7 @@
 Everything here only reads the database (including apscheduler's job table for next run times), so any
 process can show it: ``kiemtin status`` in a terminal, or the operators' web page.
 
-* failing: the source's last finished run has status ``error``.
+* failing: the source's last finished run has status ``error`` (a run in progress does not hide it).
 * stale: no successful run (``ok`` or ``partial``) for ``stale_after`` planned runs (default 3), counting only
   planned times outside quiet hours and allowing the source's jitter plus two minutes for a run to finish.
 """
@@ -85,7 +85,8 @@ class SourceHealth:
     min_delay_s: float | None
     concurrency: int | None
     user_agent: str | None
-    last_run: RunView | None
+    last_run: RunView | None  # the latest run, possibly still running
+    last_finished: RunView | None  # the latest finished run (what "failing" looks at)
     last_success_at: datetime | None
     next_run_at: datetime | None
     scheduled: bool  # the leader's job store has a job for it
@@ -113,9 +114,9 @@ class SourceHealth:
 
     @property
     def last_error(self) -> str | None:
-        if self.last_run is None or not self.last_run.errors:
+        if self.last_finished is None or not self.last_finished.errors:
             return None
-        return str(self.last_run.errors[0])
+        return str(self.last_finished.errors[0])
 
 
 @dataclass(frozen=True)
@@ -139,19 +140,28 @@ class HealthSummary:
         return not self.failing and not self.stale
 
 
-def _last_runs(session: Session, source_ids: list[int]) -> tuple[dict[int, CrawlRun], dict[int, datetime]]:
+def _last_runs(session: Session, source_ids: list[int]
+               ) -> tuple[dict[int, CrawlRun], dict[int, CrawlRun], dict[int, datetime]]:
+    """Per source: the latest run (maybe still running), the latest finished run, the latest success's start."""
     last: dict[int, CrawlRun] = {}
+    finished: dict[int, CrawlRun] = {}
     success: dict[int, datetime] = {}
+    newest_first = (CrawlRun.started_at.desc(), CrawlRun.id.desc())
     for source_id in source_ids:
         run = session.scalar(select(CrawlRun).where(CrawlRun.source_id == source_id)
-                             .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(1))
+                             .order_by(*newest_first).limit(1))
         if run is not None:
             last[source_id] = run
+            done = run if run.finished_at is not None else session.scalar(
+                select(CrawlRun).where(CrawlRun.source_id == source_id, CrawlRun.finished_at.is_not(None))
+                .order_by(*newest_first).limit(1))
+            if done is not None:
+                finished[source_id] = done
         ok = session.scalar(select(func.max(CrawlRun.started_at))
                             .where(CrawlRun.source_id == source_id, CrawlRun.status.in_(SUCCESS)))
         if ok is not None:
             success[source_id] = ok if ok.tzinfo else ok.replace(tzinfo=UTC)
-    return last, success
+    return last, finished, success
 
 
 def _missed_runs(source: Source, since: datetime, now: datetime, cap: int) -> int:
@@ -188,7 +198,7 @@ def health_summary(*, session: Session, now: datetime | None = None,
         raise ValueError("stale_after must be at least 1 planned run")
     now = now or utcnow()
     sources = list(session.scalars(select(Source).order_by(Source.name)))
-    last, success = _last_runs(session, [s.id for s in sources])
+    last, finished, success = _last_runs(session, [s.id for s in sources])
     jobs = read_job_times(session)
     day_ago = now - timedelta(hours=24)
     posts = _counts_since(session, Post.first_seen_at, day_ago, flags=False)
@@ -200,7 +210,7 @@ def health_summary(*, session: Session, now: datetime | None = None,
         view = RunView.of(run) if run is not None else None
         last_ok = success.get(source.id)
         missed = _missed_runs(source, last_ok or source.created_at, now, stale_after) if source.enabled else 0
-        finished = view is not None and view.status != "running"
+        done = finished.get(source.id)
         rows.append(SourceHealth(
             id=source.id, name=source.name, kind=source.kind, url=source.url, schedule=source.schedule,
             jitter_s=source.jitter_s, quiet_hours=source.quiet_hours, enabled=source.enabled,
@@ -208,7 +218,8 @@ def health_summary(*, session: Session, now: datetime | None = None,
             last_run=view, last_success_at=last_ok, next_run_at=jobs.next_run.get(source.id),
             scheduled=source.id in jobs.next_run, runs_requested=jobs.requested.get(source.id, 0),
             posts_24h=posts.get(source.id, 0), flags_24h=flags.get(source.id, 0), missed_runs=missed,
-            failing=bool(finished and view is not None and view.status == "error"),
+            last_finished=RunView.of(done) if done is not None else None,
+            failing=done is not None and done.status == "error",
             stale=missed >= stale_after,
         ))
     return HealthSummary(generated_at=now, stale_after=stale_after, leader=leader[0] if leader else None,
