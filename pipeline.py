@@ -18,6 +18,7 @@ import typer
 from sqlalchemy import select
 
 from config import AppConfig, ConfigError, load_config
+from service.ops_cli import register_ops_commands
 from service.runtime import Runtime, seed_sources
 
 __all__ = ["app", "main"]
@@ -67,6 +68,9 @@ def _runtime(*, seed: bool = True) -> Runtime:
     if seed and config.sources:
         seed_sources(runtime, config.sources)
     return runtime
+
+
+register_ops_commands(app, lambda: _config())  # `kiemtin sources ...` and `kiemtin status`
 
 
 # --- database -----------------------------------------------------------------------------------------

@@ -1,16 +1,30 @@
-"""Crawl schedules: ``every 15m`` intervals or ``cron MIN HOUR DOM MON DOW`` in Asia/Ho_Chi_Minh."""
+"""Crawl schedules: ``every 15m`` intervals or ``cron MIN HOUR DOM MON DOW`` in Asia/Ho_Chi_Minh.
+
+Cron expressions follow standard crontab: day-of-week 0 and 7 are Sunday, 1 is Monday (apscheduler 3 itself
+counts 0 as Monday, so numeric weekdays are translated to names before they reach it). Every trigger carries
+the Asia/Ho_Chi_Minh zone explicitly, so the host's zone never matters.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-__all__ = ["SCHEDULE_ZONE", "CronSchedule", "IntervalSchedule", "QuietHours", "Schedule", "parse_schedule"]
+__all__ = [
+    "SCHEDULE_ZONE",
+    "CronSchedule",
+    "IntervalSchedule",
+    "QuietHours",
+    "Schedule",
+    "fire_times",
+    "parse_schedule",
+]
 
 SCHEDULE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -37,9 +51,7 @@ class CronSchedule:
     expression: str
 
     def trigger(self, jitter_s: int = 0) -> CronTrigger:
-        return CronTrigger.from_crontab(self.expression, timezone=SCHEDULE_ZONE) if not jitter_s else CronTrigger(
-            **_cron_fields(self.expression), timezone=SCHEDULE_ZONE, jitter=jitter_s
-        )
+        return CronTrigger(**_cron_fields(self.expression), timezone=SCHEDULE_ZONE, jitter=jitter_s or None)
 
     def __str__(self) -> str:
         return f"cron {self.expression}"
@@ -48,9 +60,51 @@ class CronSchedule:
 Schedule = IntervalSchedule | CronSchedule
 
 
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")  # crontab numbering: 0 (and 7) is Sunday
+
+
+def _crontab_day(token: str, expression: str) -> int:
+    token = token.strip().lower()
+    if token in _DAY_NAMES:
+        return _DAY_NAMES.index(token)
+    if token.isdigit() and 0 <= int(token) <= 7:
+        return int(token) % 7
+    raise ValueError(f"invalid cron {expression!r}: day-of-week {token!r} is not 0-7 or sun..sat")
+
+
+def _day_of_week(field: str, expression: str) -> str:
+    """A crontab day-of-week field (0/7 = Sunday) as apscheduler day names (apscheduler 3 counts 0 as Monday)."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) < 1:
+                raise ValueError(f"invalid cron {expression!r}: bad step {step_text!r} in day-of-week")
+            step = int(step_text)
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            start, _, end = base.partition("-")
+            first, last = _crontab_day(start, expression), _crontab_day(end, expression)
+            if end.strip() == "7":
+                last = 7  # "5-7" means Friday to Sunday
+            if last < first:
+                raise ValueError(f"invalid cron {expression!r}: day-of-week range {base!r} runs backwards")
+        else:
+            first = last = _crontab_day(base, expression)
+            if step_text:
+                last = 6
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_DAY_NAMES[day] for day in sorted(days))
+
+
 def _cron_fields(expression: str) -> dict[str, str]:
     minute, hour, day, month, day_of_week = expression.split()
-    return {"minute": minute, "hour": hour, "day": day, "month": month, "day_of_week": day_of_week}
+    return {"minute": minute, "hour": hour, "day": day, "month": month,
+            "day_of_week": _day_of_week(day_of_week, expression)}
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -67,9 +121,13 @@ def parse_schedule(text: str) -> Schedule:
         if len(expression.split()) != 5:
             raise ValueError(f"cron {expression!r} needs 5 fields: minute hour day month day-of-week")
         try:
-            CronTrigger.from_crontab(expression, timezone=SCHEDULE_ZONE)
+            trigger = CronTrigger(**_cron_fields(expression), timezone=SCHEDULE_ZONE)
         except ValueError as exc:
-            raise ValueError(f"invalid cron {expression!r}: {exc}") from None
+            message = str(exc)
+            raise ValueError(message if message.startswith("invalid cron") else
+                             f"invalid cron {expression!r}: {message}") from None
+        if trigger.get_next_fire_time(None, datetime.now(SCHEDULE_ZONE)) is None:
+            raise ValueError(f"invalid cron {expression!r}: it never fires")
         return CronSchedule(expression)
     raise ValueError(f"schedule {text!r} is neither 'every <n><s|m|h|d>' nor 'cron <5 fields>'")
 
@@ -100,3 +158,27 @@ class QuietHours:
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def fire_times(schedule: Schedule, after: datetime, until: datetime, *, quiet: QuietHours | None = None,
+               limit: int = 1000) -> Iterator[datetime]:
+    """The planned run times in (``after``, ``until``], without jitter, skipping those inside quiet hours.
+
+    An interval schedule counts from ``after`` (as a run at ``after`` would); cron counts wall-clock matches.
+    At most ``limit`` times are examined, so a schedule that is always quiet cannot loop forever.
+    """
+    if after.tzinfo is None or until.tzinfo is None:
+        raise ValueError("fire_times needs timezone-aware datetimes")
+    moment = after
+    for _ in range(limit):
+        if isinstance(schedule, IntervalSchedule):
+            moment = moment + timedelta(seconds=schedule.seconds)
+        else:
+            found = schedule.trigger().get_next_fire_time(None, moment + timedelta(seconds=1))
+            if found is None:
+                return
+            moment = found
+        if moment > until:
+            return
+        if quiet is None or not quiet.contains(moment.astimezone(SCHEDULE_ZONE).time()):
+            yield moment
