@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
@@ -73,13 +74,26 @@ def filter_params(filters: QueueFilters) -> dict[str, str]:
     return {k: v for k, v in out.items() if v}
 
 
+_OPTIONS_TTL_S = 60.0
+
+
+def cached_filter_options(request: Request, session: Any) -> dict[str, list[Any]]:
+    """Sources and platforms change rarely and listing platforms scans posts: keep them for a minute."""
+    cached = getattr(request.app.state, "filter_options", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > _OPTIONS_TTL_S:
+        cached = (now, filter_options(session=session))
+        request.app.state.filter_options = cached
+    return cached[1]  # type: ignore[no-any-return]
+
+
 @router.get("/queue")
 def queue(request: Request, user: Analyst, session: DbSession, after: str | None = None) -> Response:
     filters = parse_filters(request.query_params)
     page = queue_page(session=session, filters=filters, after=after[:200] if after else None)
     context = {
         "page": page, "filters": filters, "params": filter_params(filters), "after": after,
-        "options": filter_options(session=session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
+        "options": cached_filter_options(request, session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
         "done": _int(request.query_params.get("done")), "done_action": request.query_params.get("action", ""),
         "empty": request.query_params.get("empty") == "1",
     }
