@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES, STATUSES
@@ -107,7 +107,7 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(query: Select[Any], f: QueueFilters) -> Select[Any]:
+def _filtered(query: Any, f: QueueFilters) -> Any:
     statuses = f.statuses()
     if statuses is not None:
         query = query.where(QueueItem.status == statuses[0] if len(statuses) == 1 else QueueItem.status.in_(statuses))
@@ -138,7 +138,7 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     sort = filters.sort if filters.sort in SORTS else "priority"
     filters = replace(filters, sort=sort)
     column = _sort_column(sort)
-    query = (
+    query: Any = (
         select(QueueItem, Post, Verdict, Source.name)
         .join(Post, Post.id == QueueItem.post_id)
         .join(Verdict, Verdict.id == QueueItem.verdict_id)
