@@ -287,6 +287,17 @@ def users_list() -> None:
             typer.echo(f"{user.username:<20} {user.role:<9} {'active' if user.active else 'disabled'}")
 
 
+# --- web app ------------------------------------------------------------------------------------------
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="address (default settings.web_host)")] = None,
+          port: Annotated[int | None, typer.Option(help="port (default settings.web_port)")] = None) -> None:
+    """Serve the review web app (queue, items, decisions, dashboard, audit) until Ctrl-C."""
+    from review.web.server import serve as serve_web
+
+    serve_web(_runtime(), host=host, port=port)
+
+
 # --- demo ---------------------------------------------------------------------------------------------
 
 @app.command()

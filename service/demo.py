@@ -6,6 +6,7 @@ import shutil
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy import select
@@ -15,6 +16,9 @@ from service.replay import ReplayServer, load_replay_posts
 from service.runtime import Runtime, seed_sources
 from service.scheduler import CrawlScheduler
 from store.models import Post, QueueItem, Verdict
+
+if TYPE_CHECKING:
+    from review.web.server import BackgroundServer
 
 __all__ = ["DEMO_DIR", "demo_config", "run_demo"]
 
@@ -44,6 +48,22 @@ def _print_new_flags(runtime: Runtime, seen: set[int]) -> None:
         typer.echo(f"  queued #{item_id} score {score:.2f} [{words}] {' '.join(text.split())[:70]}")
 
 
+def _start_web(runtime: Runtime) -> BackgroundServer | None:
+    """The review web app on 127.0.0.1 with demo sign-ins (demo only: passwords are printed)."""
+    from review.web.demo import demo_users
+    from review.web.server import BackgroundServer  # noqa: F811 - imported here to keep the demo's start light
+
+    try:
+        web = BackgroundServer(runtime, host="127.0.0.1", port=runtime.config.settings.web_port).start()
+    except RuntimeError as exc:
+        typer.echo(f"web app not started: {exc} (is the port taken?)")
+        return None
+    typer.echo(f"review web app: {web.url}/  — demo sign-ins (this run only):")
+    for name, role, password in demo_users(runtime):
+        typer.echo(f"  {role:<9} {name:<15} password {password}")
+    return web
+
+
 def run_demo(*, step_seconds: float = 20.0, keep: bool = False) -> None:
     if not keep and DEMO_DIR.exists():
         shutil.rmtree(DEMO_DIR)
@@ -60,6 +80,7 @@ def run_demo(*, step_seconds: float = 20.0, keep: bool = False) -> None:
     scheduler = CrawlScheduler(runtime, sync_every_s=2.0)
     scheduler.start()
     typer.echo("scheduler, crawler, classifier and queue running; Ctrl-C stops the demo")
+    web = _start_web(runtime)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     seen: set[int] = set()
@@ -70,5 +91,7 @@ def run_demo(*, step_seconds: float = 20.0, keep: bool = False) -> None:
         pass
     typer.echo("stopping...")
     scheduler.stop()
+    if web is not None:
+        web.stop()
     replay.stop()
     runtime.close()

@@ -1,0 +1,269 @@
+"""Read-side queries for people looking at the queue: filtered keyset pages, one item with its evidence,
+the audit log. Nothing here writes; decisions go through ``review.queue``.
+
+Keyset paging: a page ends with a cursor naming the sort value and id of its last row, and the next page
+asks for rows strictly after it, so page 500 costs what page 1 costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from review.policy import OPEN_STATUSES, STATUSES
+from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
+
+__all__ = [
+    "SORTS",
+    "STATUS_CHOICES",
+    "AuditPage",
+    "ClusterMember",
+    "DecisionRow",
+    "ItemDetail",
+    "QueueFilters",
+    "QueuePage",
+    "QueueRow",
+    "audit_page",
+    "filter_options",
+    "item_detail",
+    "queue_page",
+]
+
+Sort = Literal["priority", "newest", "score"]
+SORTS: dict[str, str] = {"priority": "Priority (score, reach, recency)", "newest": "Newest flagged",
+                         "score": "Highest score"}
+STATUS_CHOICES: dict[str, str] = {"pending": "Pending", "open": "All open (pending, escalated, appealed)",
+                                  **{s: s.capitalize() for s in STATUSES if s != "pending"}, "all": "Any status"}
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = "pending"
+    source_id: int | None = None
+    platform: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    date_from: date | None = None  # flagged on or after (UTC)
+    date_to: date | None = None  # flagged on or before (UTC)
+    category: str | None = None
+    q: str | None = None
+    sort: Sort = "priority"
+
+    def statuses(self) -> Sequence[str] | None:
+        if self.status == "all":
+            return None
+        if self.status == "open":
+            return OPEN_STATUSES
+        return (self.status,) if self.status in STATUSES else ("pending",)
+
+    def is_filtered(self) -> bool:
+        return self != QueueFilters(status=self.status, sort=self.sort)
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    item: QueueItem
+    post: Post
+    verdict: Verdict
+    source_name: str | None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None
+    filters: QueueFilters
+
+
+def _sort_column(sort: str) -> Any:
+    return {"priority": QueueItem.priority, "score": Verdict.score, "newest": QueueItem.created_at}[sort]
+
+
+def encode_cursor(sort: str, row: QueueRow) -> str:
+    value: Any = {"priority": row.item.priority, "score": row.verdict.score, "newest": row.item.created_at}[sort]
+    text = value.isoformat() if isinstance(value, datetime) else repr(float(value))
+    return f"{text}~{row.item.id}"
+
+
+def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int] | None:
+    try:
+        raw, _, raw_id = cursor.rpartition("~")
+        value: Any = datetime.fromisoformat(raw) if sort == "newest" else float(raw)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value, int(raw_id)
+    except ValueError:
+        return None
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(query: Any, f: QueueFilters) -> Any:
+    statuses = f.statuses()
+    if statuses is not None:
+        query = query.where(QueueItem.status == statuses[0] if len(statuses) == 1 else QueueItem.status.in_(statuses))
+    if f.source_id is not None:
+        query = query.where(Post.source_id == f.source_id)
+    if f.platform:
+        query = query.where(Post.platform == f.platform)
+    if f.score_min is not None:
+        query = query.where(Verdict.score >= f.score_min)
+    if f.score_max is not None:
+        query = query.where(Verdict.score <= f.score_max)
+    if f.date_from is not None:
+        query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), UTC))
+    if f.date_to is not None:
+        query = query.where(QueueItem.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), UTC))
+    if f.category:
+        query = query.where(QueueItem.category == f.category)
+    if f.q and f.q.strip():
+        pattern = _like(f.q.strip())
+        query = query.where(or_(Post.text.ilike(pattern, escape="\\"), Post.title.ilike(pattern, escape="\\")))
+    return query
+
+
+def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), after: str | None = None,
+               limit: int = 50) -> QueuePage:
+    """One page of the queue in the chosen order, after the cursor ``after`` (from the previous page)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    sort = filters.sort if filters.sort in SORTS else "priority"
+    filters = replace(filters, sort=sort)
+    column = _sort_column(sort)
+    query: Any = (
+        select(QueueItem, Post, Verdict, Source.name)
+        .join(Post, Post.id == QueueItem.post_id)
+        .join(Verdict, Verdict.id == QueueItem.verdict_id)
+        .outerjoin(Source, Source.id == Post.source_id)
+    )
+    decoded = _decode_cursor(sort, after) if after else None
+    if decoded is not None:
+        value, last_id = decoded
+        if sort == "priority" or sort == "score":  # value descending, id ascending
+            query = query.where(column <= value, or_(column < value, QueueItem.id > last_id))
+            order = (column.desc(), QueueItem.id.asc())
+        else:
+            query = query.where(column <= value, or_(column < value, QueueItem.id < last_id))
+            order = (column.desc(), QueueItem.id.desc())
+    else:
+        order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
+    statuses = filters.statuses()
+    if sort == "priority" and statuses is not None and len(statuses) > 1:
+        # one index range scan per status, merged here: an IN list would sort every open item instead
+        result = []
+        for status in statuses:
+            result += session.execute(_filtered(query, replace(filters, status=status)).order_by(*order)
+                                      .limit(limit + 1)).all()
+        result.sort(key=lambda r: (-r[0].priority, r[0].id))
+        result = result[:limit + 1]
+    else:
+        result = session.execute(_filtered(query, filters).order_by(*order).limit(limit + 1)).all()
+    rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
+    next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
+    return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
+
+
+def filter_options(*, session: Session) -> dict[str, list[Any]]:
+    """Choices for the filter form: sources and platforms that exist."""
+    sources = [(s.id, s.name) for s in session.execute(select(Source.id, Source.name).order_by(Source.name))]
+    platforms = [p for (p,) in session.execute(select(Post.platform).distinct().order_by(Post.platform).limit(50))]
+    return {"sources": sources, "platforms": platforms}
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    post: Post
+    source_name: str | None
+    queue_item_id: int | None
+    status: str | None
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    decision: Decision
+    username: str
+
+
+@dataclass
+class ItemDetail:
+    item: QueueItem
+    post: Post
+    verdict: Verdict
+    snapshot: Snapshot
+    source_name: str | None
+    assignee: str | None
+    cluster: list[ClusterMember] = field(default_factory=list)
+    cluster_total: int = 0
+    open_cluster_items: int = 0
+    decisions: list[DecisionRow] = field(default_factory=list)
+
+
+def item_detail(*, session: Session, item_id: int, cluster_limit: int = 50) -> ItemDetail | None:
+    """A queue item with the snapshot its verdict was made on, its near-duplicate cluster and its history."""
+    row = session.execute(
+        select(QueueItem, Post, Verdict, Snapshot, Source.name)
+        .join(Post, Post.id == QueueItem.post_id)
+        .join(Verdict, Verdict.id == QueueItem.verdict_id)
+        .join(Snapshot, Snapshot.id == Verdict.snapshot_id)
+        .outerjoin(Source, Source.id == Post.source_id)
+        .where(QueueItem.id == item_id)
+    ).first()
+    if row is None:
+        return None
+    item, post, verdict, snapshot, source_name = row
+    assignee = session.scalar(select(User.username).where(User.id == item.assignee_id)) if item.assignee_id else None
+    detail = ItemDetail(item=item, post=post, verdict=verdict, snapshot=snapshot, source_name=source_name,
+                        assignee=assignee)
+    if post.cluster_id is not None:
+        members = session.execute(
+            select(Post, Source.name, QueueItem.id, QueueItem.status)
+            .outerjoin(Source, Source.id == Post.source_id)
+            .outerjoin(QueueItem, QueueItem.post_id == Post.id)
+            .where(Post.cluster_id == post.cluster_id, Post.id != post.id)
+            .order_by(Post.id).limit(cluster_limit)
+        ).all()
+        detail.cluster = [ClusterMember(p, s, qid, st) for p, s, qid, st in members]
+        detail.cluster_total = session.scalar(
+            select(func.count()).select_from(Post).where(Post.cluster_id == post.cluster_id, Post.id != post.id)
+        ) or 0
+        detail.open_cluster_items = session.scalar(
+            select(func.count()).select_from(QueueItem).join(Post, Post.id == QueueItem.post_id)
+            .where(Post.cluster_id == post.cluster_id, QueueItem.id != item.id,
+                   QueueItem.status.in_(OPEN_STATUSES))
+        ) or 0
+    detail.decisions = [DecisionRow(d, name) for d, name in session.execute(
+        select(Decision, User.username).join(User, User.id == Decision.user_id)
+        .where(Decision.queue_item_id == item.id).order_by(Decision.id)
+    )]
+    return detail
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next_before: int | None
+
+
+def audit_page(*, session: Session, before: int | None = None, actor: str | None = None,
+               action: str | None = None, limit: int = 100) -> AuditPage:
+    """Audit entries newest first, keyset-paged by id; ``action`` matches a prefix (``decision.``)."""
+    limit = max(1, min(limit, MAX_PAGE))
+    query = select(AuditEntry)
+    if before is not None:
+        query = query.where(AuditEntry.id < before)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.like(_like(action)[1:], escape="\\"))
+    entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return AuditPage(entries=entries, next_before=entries[-1].id if more and entries else None)

@@ -1,0 +1,112 @@
+"""The review web app: ``create_app(runtime)`` returns a FastAPI app rendering Jinja2 pages (htmx for swaps)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from review.web.deps import AuthError, Forbidden, auth_user, csrf_protect
+from review.web.render import is_htmx, render
+from review.web.routes import api, audit, auth, dashboard, items, queue, users
+from review.web.security import RateLimit
+from review.web.templating import Templates
+from service.runtime import Runtime
+
+__all__ = ["CSP", "SECURITY_HEADERS", "create_app"]
+
+STATIC_DIR = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+SECURITY_HEADERS: dict[str, str] = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+}
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response, static files and errors included."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = list(message.get("headers", [])) + [
+                    (k, v) for k, v in self.raw if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> FastAPI:
+    """The web app on ``runtime``'s database and settings."""
+    app = FastAPI(title="kiemtin review API", version="1", openapi_url="/api/openapi.json", docs_url=None,
+                  redoc_url=None, dependencies=[Depends(csrf_protect)])
+    app.state.runtime = runtime
+    app.state.templates = Templates()
+    app.state.rate_limit = rate_limit or RateLimit()
+
+    @app.exception_handler(AuthError)
+    async def _not_signed_in(request: Request, _exc: AuthError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": "not signed in"}, status_code=401)
+        target = "/login"
+        if request.method == "GET" and request.url.path not in ("/", "/login"):
+            target += "?next=" + request.url.path
+        if is_htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.message}, status_code=403)
+        return render(request, "error.html", {"status": 403, "title": "Not allowed", "message": exc.message},
+                      user=auth_user(request), status_code=403)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request) or exc.status_code == 405:
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        titles = {404: "Not found", 429: "Too many attempts"}
+        return render(request, "error.html", {"status": exc.status_code,
+                                              "title": titles.get(exc.status_code, "Error"),
+                                              "message": str(exc.detail)},
+                      user=auth_user(request), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors: list[dict[str, Any]] = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
+        return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
+                      user=auth_user(request), status_code=422)
+
+    for module in (auth, dashboard, queue, items, audit, users, api):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(SecurityHeaders)
+    return app

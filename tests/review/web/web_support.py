@@ -1,0 +1,79 @@
+"""Builders for the web tests: flagged items with evidence, users, a signed-in TestClient."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from tests_support import crawled
+
+from crawler import simhash64
+from review.queue import enqueue
+from service.runtime import Runtime
+from store import Database
+from store.models import Source, Verdict
+from store.posts import upsert_post
+from store.users import create_user
+
+PASSWORD = "correct horse battery"
+HOSTILE = ('Tin nóng: <script>alert("xss")</script> uống nước muối chữa khỏi bệnh '
+           '<img src=x onerror="alert(1)"> "quote" & \'apos\' </textarea><b>bold</b>')
+
+
+def evidence_for(text: str, *terms: str) -> list[dict[str, Any]]:
+    features = []
+    for term in terms:
+        spans = [[m.start(), m.end()] for m in re.finditer(re.escape(term), text)]
+        features.append({"term": term, "weight": 0.8, "spans": spans})
+    return features
+
+
+def flag(db: Database, external_id: str, score: float = 0.9, text: str | None = None, *,
+         terms: tuple[str, ...] = ("chữa khỏi",), source: str | None = None, url: str | None = None) -> int:
+    """A post, its snapshot, a verdict with evidence spans and a queue item; returns the item id."""
+    with db.write() as s:
+        source_id = None
+        if source:
+            row = s.query(Source).filter(Source.name == source).one_or_none()
+            if row is None:
+                row = Source(name=source, kind="rss", url="https://example.vn/feed")
+                s.add(row)
+                s.flush()
+            source_id = row.id
+        body = text or f"Uống nước muối chữa khỏi bệnh {external_id}, tin đồn lan truyền trên mạng."
+        kw: dict[str, Any] = {"url": url} if url else {}
+        captured = crawled(external_id, text=body, **kw)
+        result = upsert_post(session=s, captured=captured, source_id=source_id, simhash=simhash64(body))
+        verdict = Verdict(post_id=result.post.id, snapshot_id=result.snapshot.id, model_version="test-1",
+                          score=score, label=True, threshold=0.5, features=evidence_for(body, *terms))
+        s.add(verdict)
+        s.flush()
+        return enqueue(session=s, post=result.post, verdict=verdict).id
+
+
+def add_user(db: Database, name: str, role: str = "analyst") -> int:
+    with db.write() as s:
+        return create_user(session=s, username=name, password=PASSWORD, role=role).id
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": token},
+                       follow_redirects=False)
+
+
+def csrf_of(client: TestClient, path: str = "/") -> str:
+    page = client.get(path)
+    return re.search(r'<meta name="csrf-token" content="([^"]*)"', page.text).group(1)
+
+
+def signed_in(runtime: Runtime, name: str, role: str = "analyst", **kw: Any) -> TestClient:
+    from review.web import create_app
+
+    add_user(runtime.db, name, role)
+    client = TestClient(create_app(runtime, **kw))
+    response = login(client, name)
+    assert response.status_code == 303, response.text
+    return client
