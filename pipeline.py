@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from config import AppConfig, ConfigError, load_config
 from service.ops_cli import register_ops_commands
-from service.runtime import Runtime, seed_sources
+from service.runtime import Runtime
+from service.sources import seed_from_config
 
 __all__ = ["app", "main"]
 
@@ -66,7 +67,7 @@ def _runtime(*, seed: bool = True) -> Runtime:
     config = _config()
     runtime = Runtime.open(config)
     if seed and config.sources:
-        seed_sources(runtime, config.sources)
+        seed_from_config(runtime, config.sources)
     return runtime
 
 

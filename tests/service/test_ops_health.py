@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests_support import crawled
-
 from review.queue import enqueue
 from service.health import daily_counts, health_summary, run_history
 from service.sources import add_source
 from store import Database
 from store.models import CrawlRun, Verdict
 from store.posts import upsert_post
+from tests_support import crawled
 
 NOW = datetime(2024, 5, 10, 5, 0, tzinfo=UTC)  # 12:00 in Vietnam
 

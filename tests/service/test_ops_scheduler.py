@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from crawlkit import LocalServer, Resp
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from config import SCHEDULE_ZONE, AppConfig, Settings
+from crawlkit import LocalServer, Resp
 from pipeline import app
 from service.health import health_summary
 from service.runtime import Runtime
@@ -300,9 +300,8 @@ def test_end_to_end_crawl_scores_and_flags(make_runtime, schedulers) -> None:
     except ImportError as exc:
         print(f"skipped: the classifier package is not importable here ({exc}); the lead runs this after merging")
         pytest.skip(f"classifier not importable: {exc}")
-    from tests_support import TEXT  # noqa: F401
-
     from service.replay import ReplayServer, load_replay_posts
+    from tests_support import TEXT  # noqa: F401
 
     runtime = make_runtime()
     runtime.config.settings.models_dir = Path(__file__).resolve().parents[2] / "models"

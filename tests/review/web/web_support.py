@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests_support import crawled
 
 from crawler import simhash64
 from review.queue import enqueue
@@ -15,6 +14,7 @@ from store import Database
 from store.models import Source, Verdict
 from store.posts import upsert_post
 from store.users import create_user
+from tests_support import crawled
 
 PASSWORD = "correct horse battery"
 HOSTILE = ('Tin nóng: <script>alert("xss")</script> uống nước muối chữa khỏi bệnh '
