@@ -306,8 +306,9 @@ def run_export(db: Database, settings: Settings, *, actor: Actor, profile: str |
     the export, its items and manifest, and audit ``export.create`` -- all in one transaction.
 
     ``filters`` narrow or replace the profile's saved filters field by field. With ``since_last`` (needs a
-    profile; the default when a profile is given) only posts this profile has not sent yet are written. Retractions owed by the profile are
-    written in both modes. Rows stream from the database to the file; memory does not grow with the export.
+    profile; the default when a profile is given) only posts this profile has not sent yet are written.
+    Retractions owed by the profile are written in both modes. Rows stream from the database to the file;
+    memory does not grow with the export (beyond 16 bytes per row for the export items).
     """
     folder = Path(settings.exports_dir)
     folder.mkdir(parents=True, exist_ok=True)
