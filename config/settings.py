@@ -49,6 +49,8 @@ class Settings(_Strict):
     allow_private_networks: bool = Field(False, description="allow sources on private/loopback addresses")
     request_timeout_s: float = Field(20.0, gt=0, le=600, description="per-request timeout")
     max_response_bytes: int = Field(5_000_000, gt=1024, description="responses larger than this are cut and refused")
+    max_retries: int = Field(3, ge=0, le=10, description="retries on 429, 5xx, timeouts and connection errors")
+    backoff_base_s: float = Field(1.0, ge=0, le=60, description="first retry delay; doubles each retry, with jitter")
     min_delay_s: float = Field(1.0, ge=0, description="default minimum delay between requests to one host")
     concurrency_per_host: int = Field(2, ge=1, le=32, description="default concurrent requests per host")
     run_history_days: int = Field(90, ge=1, description="crawl runs older than this are deleted")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
-from crawlkit import LocalServer, _server, _settings
 
 from crawler import CrawlSettings
+from crawlkit import LocalServer, _server, _settings
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
-from crawlkit import LocalServer, Resp, crawl_all, fixture_bytes, last_cursor
 
 from crawler import CrawlSettings, MemoryValidatorStore, ParseError, SourceSpec
 from crawler.rss import parse_feed
+from crawlkit import LocalServer, Resp, crawl_all, fixture_bytes, last_cursor
 
 RSS_CT = "application/rss+xml; charset=utf-8"
 

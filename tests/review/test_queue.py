@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from tests_support import crawled
 
 from crawler import simhash64
 from review.queue import DecisionError, appeal, claim_next, decide, enqueue, list_queue
@@ -13,6 +12,7 @@ from store import Database
 from store.models import AuditEntry, Decision, QueueItem, User, Verdict
 from store.posts import upsert_post
 from store.users import create_user
+from tests_support import crawled
 
 LEASE = timedelta(minutes=5)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from tests_support import TEXT, crawled
 
 from crawler import simhash64
 from store import Database
 from store.models import Post, Snapshot
 from store.posts import cluster_members, sha256_text, upsert_post
+from tests_support import TEXT, crawled
 
 
 def test_recrawl_updates_counts_and_never_duplicates(db: Database) -> None:
