@@ -393,9 +393,9 @@ def _export_info(export: Export, profile: str | None, username: str | None) -> E
 def _infos(session: Session, exports: Iterable[Export]) -> list[ExportInfo]:
     rows = list(exports)
     users = dict(session.execute(select(User.id, User.username).where(
-        User.id.in_({e.user_id for e in rows if e.user_id is not None}))).tuples().all())
+        User.id.in_({e.user_id for e in rows if e.user_id is not None}))).all())
     profiles = dict(session.execute(select(ExportProfile.id, ExportProfile.name).where(
-        ExportProfile.id.in_({e.profile_id for e in rows if e.profile_id is not None}))).tuples().all())
+        ExportProfile.id.in_({e.profile_id for e in rows if e.profile_id is not None}))).all())
     return [_export_info(e, profiles.get(e.profile_id) if e.profile_id else None,
                          users.get(e.user_id) if e.user_id else None) for e in rows]
 
