@@ -56,7 +56,9 @@ def iso(value: datetime | None) -> str | None:
     """UTC, to the second, with a Z: ``2024-05-01T08:30:00Z``."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _sent_state(profile_id: int) -> Subquery:
@@ -183,7 +185,11 @@ def _stream(session: Session, stmt: Select[Any], kind: Kind, export_id: int, nam
             limit: int | None) -> Iterator[ExportRow]:
     if limit is not None:
         stmt = stmt.limit(limit)
-    for row in session.execute(stmt.execution_options(yield_per=YIELD_PER)):
+    # Core rows on the session's connection (and transaction): a server-side cursor on PostgreSQL, batches of
+    # YIELD_PER rows everywhere, and none of the ORM's per-row bookkeeping.
+    # (the option goes on the statement: Connection.execution_options() would change the connection itself)
+    result = session.connection().execute(stmt.execution_options(yield_per=YIELD_PER))
+    for row in result:
         yield row_values(row, kind, export_id, names)
 
 
