@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from review.exports.errors import (
@@ -291,7 +291,7 @@ def _slug(name: str | None) -> str:
 
 
 def _insert_items(session: Session, export_id: int, kind: str, decisions: array[int], posts: array[int]) -> None:
-    table = ExportItem.__table__
+    table = cast(Table, ExportItem.__table__)
     for start in range(0, len(decisions), _ITEM_BATCH):
         session.execute(table.insert(), [
             {"export_id": export_id, "decision_id": d, "post_id": p, "kind": kind}
@@ -349,7 +349,7 @@ def run_export(db: Database, settings: Settings, *, actor: Actor, profile: str |
             for kind, (decisions, posts) in ids.items():
                 _insert_items(session, export.id, kind, decisions, posts)
             takedowns, retracted = len(ids["takedown"][0]), len(ids["retraction"][0])
-            files = [{"kind": "main", "name": main_path.name, "sha256": file_sha256(main_path),
+            files: list[dict[str, Any]] = [{"kind": "main", "name": main_path.name, "sha256": file_sha256(main_path),
                       "bytes": main_path.stat().st_size, "rows": takedowns + retracted,
                       "takedowns": takedowns, "retractions": retracted}]
             if prof is not None:
