@@ -34,6 +34,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(queue_app, name="queue")
 app.add_typer(users_app, name="users")
 app.add_typer(model_app, name="model")
+from review.export_cli import export_app  # noqa: E402 - sub-app defined beside the exports package
+
+app.add_typer(export_app, name="export")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="configuration file (default kiemtin.toml or $KIEMTIN_CONFIG)")
