@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from config import AppConfig, Settings
+from crawlkit import LocalServer, _server
 from service.runtime import Runtime
 from store import Database, normalise_database_url
 from store.models import Base
@@ -93,3 +94,18 @@ def runtime(database_url: str) -> Iterator[Runtime]:
 
 def sqlite_url(path: Path) -> str:
     return str(make_url(f"sqlite:///{path}"))
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A real HTTP server on 127.0.0.1 with a route table (see crawlkit.LocalServer)."""
+    yield from _server()
+
+
+@pytest.fixture
+def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI on the test database, run from tmp_path with no configuration file."""
+    monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KIEMTIN_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

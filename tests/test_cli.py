@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,25 +15,17 @@ from store.models import AuditEntry, User
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("KIEMTIN_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.chdir(tmp_path)
-    return database_url
-
-
-def test_db_upgrade_reports_the_revision(env: str) -> None:
+def test_db_upgrade_reports_the_revision(cli_env: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "revision 0" in result.output
 
 
-def test_users_add_hashes_the_password_and_audits(env: str) -> None:
+def test_users_add_hashes_the_password_and_audits(cli_env: Path) -> None:
     result = runner.invoke(app, ["users", "add", "lan", "--role", "analyst", "--password-stdin"],
                            input="mật khẩu rất dài\n")
     assert result.exit_code == 0, result.output
-    db = Database(env)
+    db = Database(os.environ["KIEMTIN_DATABASE_URL"])
     with db.session() as session:
         user = session.query(User).filter_by(username="lan").one()
         assert user.role == "analyst" and "mật khẩu" not in user.password_hash
@@ -42,14 +35,14 @@ def test_users_add_hashes_the_password_and_audits(env: str) -> None:
     assert "lan" in listing.output and "analyst" in listing.output
 
 
-def test_users_add_refuses_unknown_role_and_short_password(env: str) -> None:
+def test_users_add_refuses_unknown_role_and_short_password(cli_env: Path) -> None:
     bad_role = runner.invoke(app, ["users", "add", "x", "--role", "boss", "--password-stdin"], input="long enough pw\n")
     short = runner.invoke(app, ["users", "add", "x", "--role", "admin", "--password-stdin"], input="short\n")
     assert bad_role.exit_code == 2 and "unknown role" in bad_role.output
     assert short.exit_code == 2 and "at least" in short.output
 
 
-def test_queue_list_on_an_empty_queue(env: str) -> None:
+def test_queue_list_on_an_empty_queue(cli_env: Path) -> None:
     result = runner.invoke(app, ["queue", "list"])
     assert result.exit_code == 0 and "no pending items" in result.output
     assert runner.invoke(app, ["queue", "list", "--status", "lost"]).exit_code == 2
@@ -64,7 +57,7 @@ def test_broken_config_fails_at_start_with_file_and_field(tmp_path: Path, monkey
     assert f"{bad}: sources[0].url: must be an http" in result.output
 
 
-def test_evaluate_names_missing_columns(env: str, tmp_path: Path) -> None:
+def test_evaluate_names_missing_columns(cli_env: Path, tmp_path: Path) -> None:
     pytest.importorskip("classifier", reason="the classifier package is not built yet")
     data = tmp_path / "posts.csv"
     data.write_text("id,post_message\n1,Xin chào\n", encoding="utf-8")

@@ -1,18 +1,11 @@
-"""Fixtures: a real local HTTP server (see crawlkit.LocalServer) and test CrawlSettings."""
+"""Fixtures: test CrawlSettings (the local HTTP server fixture ``server`` is in tests/conftest.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import pytest
 
 from crawler import CrawlSettings
-from crawlkit import LocalServer, _server, _settings
-
-
-@pytest.fixture
-def server() -> Iterable[LocalServer]:
-    yield from _server()
+from crawlkit import _settings
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from export_builders import confirm, flag, people, reverse
 from typer.testing import CliRunner
 
@@ -16,22 +15,13 @@ from store.models import AuditEntry
 runner = CliRunner()
 
 
-@pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The CLI on the test database, run from tmp_path (so exports are kept in tmp_path/data/exports)."""
-    monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
-    monkeypatch.setenv("KIEMTIN_CONFIG", str(tmp_path / "absent.toml"))
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def _ok(args: list[str]) -> str:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     return result.output
 
 
-def test_reviewer_exports_lists_and_downloads_again(env: Path, db: Database) -> None:
+def test_reviewer_exports_lists_and_downloads_again(cli_env: Path, db: Database) -> None:
     who = people(db)
     first = flag(db, "a", text="=1+1 Tin giả về vắc-xin lan truyền")
     confirm(db, first, who["ana"])
@@ -42,40 +32,40 @@ def test_reviewer_exports_lists_and_downloads_again(env: Path, db: Database) -> 
     listing = _ok(["export", "profile", "list", "--as", "rita"])
     assert "fb" in listing and "Meta" in listing and "never" in listing
 
-    out = env / "sent" / "fb.csv"
+    out = cli_env / "sent" / "fb.csv"
     printed = _ok(["export", "--profile", "fb", "--out", str(out), "--as", "rita"])
     assert "export 1: 1 takedown(s), 0 retraction(s)" in printed
-    kept = next((env / "data" / "exports").glob("export-000001-fb-*Z.csv"))
+    kept = next((cli_env / "data" / "exports").glob("export-000001-fb-*Z.csv"))
     assert out.read_bytes() == kept.read_bytes()
-    manifest = json.loads((env / "sent" / "fb.manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((cli_env / "sent" / "fb.manifest.json").read_text(encoding="utf-8"))
     assert manifest["files"][0]["name"] == kept.name and manifest["filters"] == {"platform": ["facebook"]}
-    assert (env / "sent" / "fb-retractions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert (cli_env / "sent" / "fb-retractions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
-    again = _ok(["export", "--profile", "fb", "--out", str(env / "fb2.csv"), "--as", "rita"])
+    again = _ok(["export", "--profile", "fb", "--out", str(cli_env / "fb2.csv"), "--as", "rita"])
     assert "0 takedown(s)" in again  # since the last export, by default with a profile
-    everything = _ok(["export", "--profile", "fb", "--all", "--out", str(env / "fb3.csv"), "--as", "rita"])
+    everything = _ok(["export", "--profile", "fb", "--all", "--out", str(cli_env / "fb3.csv"), "--as", "rita"])
     assert "1 takedown(s)" in everything
 
-    adhoc = env / "adhoc.jsonl"
+    adhoc = cli_env / "adhoc.jsonl"
     _ok(["export", "--all", "--category", "false_claim", "--out", str(adhoc), "--as", "root"])
     rows = [json.loads(line) for line in adhoc.read_text(encoding="utf-8").splitlines()]
     assert [r["text_snapshot"] for r in rows] == ["=1+1 Tin giả về vắc-xin lan truyền"]  # JSON is not neutralised
 
-    _ok(["export", "--profile", "all", "--out", str(env / "all.xlsx"), "--as", "rita"])
+    _ok(["export", "--profile", "all", "--out", str(cli_env / "all.xlsx"), "--as", "rita"])
     reverse(db, first, who["bao"], who["bao"])
-    retracted = _ok(["export", "--profile", "all", "--out", str(env / "all2.xlsx"), "--as", "rita"])
-    assert "0 takedown(s), 1 retraction(s)" in retracted and (env / "all2-retractions.xlsx").exists()
+    retracted = _ok(["export", "--profile", "all", "--out", str(cli_env / "all2.xlsx"), "--as", "rita"])
+    assert "0 takedown(s), 1 retraction(s)" in retracted and (cli_env / "all2-retractions.xlsx").exists()
 
     history = _ok(["export", "list", "--as", "rita"])
     assert history.index("#6") < history.index("#1")
-    copy = env / "again.csv"
+    copy = cli_env / "again.csv"
     printed = _ok(["export", "download", "1", "--out", str(copy), "--as", "root"])
     assert "(verified)" in printed and copy.read_bytes() == kept.read_bytes()
-    _ok(["export", "download", "6", "--retractions", "--out", str(env / "r.xlsx"), "--as", "root"])
-    assert (env / "r.xlsx").read_bytes() == (env / "all2-retractions.xlsx").read_bytes()
+    _ok(["export", "download", "6", "--retractions", "--out", str(cli_env / "r.xlsx"), "--as", "root"])
+    assert (cli_env / "r.xlsx").read_bytes() == (cli_env / "all2-retractions.xlsx").read_bytes()
 
     kept.write_bytes(kept.read_bytes() + b"x")
-    tampered = runner.invoke(app, ["export", "download", "1", "--out", str(env / "t.csv"), "--as", "rita"])
+    tampered = runner.invoke(app, ["export", "download", "1", "--out", str(cli_env / "t.csv"), "--as", "rita"])
     assert tampered.exit_code == 2 and "no longer matches its manifest" in tampered.output
 
     _ok(["export", "profile", "remove", "fb", "--as", "rita"])
@@ -86,14 +76,14 @@ def test_reviewer_exports_lists_and_downloads_again(env: Path, db: Database) -> 
     assert "export.download_refused" in actions and "export_profile.delete" in actions
 
 
-def test_analyst_cannot_export_from_the_command_line(env: Path, db: Database) -> None:
+def test_analyst_cannot_export_from_the_command_line(cli_env: Path, db: Database) -> None:
     who = people(db)
     confirm(db, flag(db, "a"), who["ana"])
-    out = env / "x.csv"
+    out = cli_env / "x.csv"
     refused = runner.invoke(app, ["export", "--all", "--out", str(out), "--as", "ana"])
     assert refused.exit_code == 2
     assert "'ana' is an analyst; only a reviewer or an admin may export" in refused.output
-    assert not out.exists() and not list((env / "data" / "exports").glob("*"))
+    assert not out.exists() and not list((cli_env / "data" / "exports").glob("*"))
     nobody = runner.invoke(app, ["export", "--all", "--out", str(out)])
     assert nobody.exit_code == 2 and "--as USERNAME" in nobody.output
     profile = runner.invoke(app, ["export", "profile", "add", "p", "--as", "bao"])
