@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from review.web.deps import AuthError, Forbidden, auth_user, csrf_protect
 from review.web.render import is_htmx, render
-from review.web.routes import api, audit, auth, dashboard, items, queue, users
+from review.web.routes import api, api_ops, audit, auth, dashboard, exports, items, queue, sources, users
 from review.web.security import RateLimit
 from review.web.templating import Templates
 from service.runtime import Runtime
@@ -105,7 +105,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, dashboard, queue, items, audit, users, api):
+    for module in (auth, dashboard, queue, items, audit, users, sources, exports, api, api_ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)

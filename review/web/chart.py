@@ -1,11 +1,16 @@
-"""A bar chart as plain SVG geometry, drawn by the template: no JavaScript, nothing from the network."""
+"""Bar charts as plain SVG geometry, drawn by ``_chart.html``: no JavaScript, nothing from the network.
+
+One helper for every chart in the app: ``grouped_bar_chart`` draws one or more series per day side by side
+(the health page: posts and flags per source), ``bar_chart`` is its one-series form (the dashboard).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["Bar", "BarChart", "bar_chart"]
+__all__ = ["Bar", "BarChart", "bar_chart", "grouped_bar_chart"]
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,7 @@ class Bar:
     value: int
     label: str
     tick: str | None  # shown under the axis for some bars
+    series: int = 0  # index into BarChart.legend (a CSS class picks the colour)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class BarChart:
     grid: list[tuple[float, int]]  # (y, value) of horizontal grid lines
     baseline: float
     left: float
+    title: str = ""
+    legend: list[str] = field(default_factory=list)  # series names, shown when there are several
 
 
 def _nice_max(value: int) -> int:
@@ -41,18 +49,32 @@ def _nice_max(value: int) -> int:
     return ((value + 3) // 4) * 4
 
 
-def bar_chart(series: list[tuple[date, int]], *, width: int = 720, height: int = 220) -> BarChart:
+def grouped_bar_chart(days: Sequence[date], series: Mapping[str, Sequence[int]], *, width: int = 720,
+                      height: int = 220, title: str = "", tick_every: int = 7) -> BarChart:
+    """Per day, one bar per series (in the mapping's order); ``series`` values line up with ``days``."""
     left, right, top, bottom = 44.0, 8.0, 10.0, 26.0
     plot_w, plot_h = width - left - right, height - top - bottom
-    top_value = _nice_max(max((v for _, v in series), default=0))
-    slot = plot_w / max(1, len(series))
+    names = list(series)
+    top_value = _nice_max(max((v for values in series.values() for v in values), default=0))
+    slot = plot_w / max(1, len(days))
+    group_w = slot * 0.7
+    bar_w = group_w / max(1, len(names))
     bars = []
-    for i, (day, value) in enumerate(series):
-        h = plot_h * value / top_value if top_value else 0.0
-        tick = day.strftime("%d/%m") if (len(series) - 1 - i) % 7 == 0 else None
-        bars.append(Bar(x=round(left + i * slot + slot * 0.15, 2), y=round(top + plot_h - h, 2),
-                        width=round(slot * 0.7, 2), height=round(h, 2), value=value,
-                        label=f"{day:%Y-%m-%d}: {value} flagged", tick=tick))
+    for i, day in enumerate(days):
+        tick = day.strftime("%d/%m") if (len(days) - 1 - i) % max(1, tick_every) == 0 else None
+        for k, name in enumerate(names):
+            value = int(series[name][i]) if i < len(series[name]) else 0
+            h = plot_h * value / top_value if top_value else 0.0
+            bars.append(Bar(x=round(left + i * slot + slot * 0.15 + k * bar_w, 2), y=round(top + plot_h - h, 2),
+                            width=round(bar_w, 2), height=round(h, 2), value=value,
+                            label=f"{day:%Y-%m-%d}: {value} {name}", tick=tick if k == 0 else None, series=k))
     grid = [(round(top + plot_h - plot_h * k / 4, 2), top_value * k // 4) for k in range(5)]
-    return BarChart(width=width, height=height, bars=bars, max_value=top_value, grid=grid,
-                    baseline=top + plot_h, left=left)
+    return BarChart(width=width, height=height, bars=bars, max_value=top_value, grid=grid, baseline=top + plot_h,
+                    left=left, title=title, legend=names if len(names) > 1 else [])
+
+
+def bar_chart(series: list[tuple[date, int]], *, width: int = 720, height: int = 220, unit: str = "flagged",
+              title: str = "") -> BarChart:
+    """One bar per day."""
+    return grouped_bar_chart([d for d, _ in series], {unit: [v for _, v in series]}, width=width, height=height,
+                             title=title or f"{unit.capitalize()} per day over the last {len(series)} days")

@@ -12,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from review.web.permissions import ADMIN, ALL, APPEAL, REVIEW, VIEW_ITEMS, allowed
+from review.web.permissions import ADMIN, ALL, APPEAL, EXPORT, OPERATE, REVIEW, VIEW_ITEMS, allowed
 from review.web.security import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, AuthUser, load_session, tokens_match
 from service.runtime import Runtime
 from store.audit import record
@@ -24,8 +24,10 @@ __all__ = [
     "AuthError",
     "CurrentUser",
     "DbSession",
+    "Exporter",
     "Forbidden",
     "ItemViewer",
+    "Operator",
     "OptionalUser",
     "RuntimeDep",
     "SignedIn",
@@ -111,6 +113,8 @@ Analyst = Annotated[AuthUser, Depends(require_role(*REVIEW))]
 ItemViewer = Annotated[AuthUser, Depends(require_role(*VIEW_ITEMS))]
 Appealer = Annotated[AuthUser, Depends(require_role(*APPEAL))]
 Admin = Annotated[AuthUser, Depends(require_role(*ADMIN))]
+Operator = Annotated[AuthUser, Depends(require_role(*OPERATE))]
+Exporter = Annotated[AuthUser, Depends(require_role(*EXPORT))]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = frozenset({"/login"})  # checks its own double-submit token: there is no session yet

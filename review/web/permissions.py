@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 from store.models import ROLES
 
-__all__ = ["ADMIN", "ALL", "APPEAL", "NAV", "REVIEW", "VIEW_ITEMS", "NavLink", "allowed", "nav_for"]
+__all__ = ["ADMIN", "ALL", "APPEAL", "EXPORT", "NAV", "OPERATE", "REVIEW", "VIEW_ITEMS", "NavLink", "allowed",
+           "nav_for"]
 
 ALL: tuple[str, ...] = ROLES
 REVIEW: tuple[str, ...] = ("analyst",)  # queue, claim, decide
 VIEW_ITEMS: tuple[str, ...] = ("analyst", "reviewer")  # read an item and its history
 APPEAL: tuple[str, ...] = ("analyst", "reviewer")  # reopen a confirmed item
 ADMIN: tuple[str, ...] = ("admin",)  # users, audit log
+OPERATE: tuple[str, ...] = ("operator",)  # sources, schedules, run now, health
+EXPORT: tuple[str, ...] = ("reviewer",)  # export profiles, previews, runs and downloads
 
 
 def allowed(role: str, roles: tuple[str, ...]) -> bool:
@@ -29,6 +32,9 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink("Dashboard", "/", ALL),
     NavLink("Queue", "/queue", REVIEW),
+    NavLink("Sources", "/sources", OPERATE),
+    NavLink("Health", "/health", OPERATE),
+    NavLink("Exports", "/exports", EXPORT),
     NavLink("Audit log", "/admin/audit", ADMIN),
     NavLink("Users", "/admin/users", ADMIN),
 )

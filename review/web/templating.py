@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from config import SCHEDULE_ZONE
 from review.policy import CATEGORIES, DISMISS_REASONS
 
 __all__ = ["Templates", "highlight", "safe_href"]
@@ -78,6 +79,22 @@ def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(UTC).strftime(fmt) + (" UTC" if "%H" in fmt else "")
 
 
+def _vn(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A moment in Vietnam time (schedules and quiet hours are in Asia/Ho_Chi_Minh)."""
+    if value is None:
+        return "—"
+    return value.astimezone(SCHEDULE_ZONE).strftime(fmt) + (" ICT" if "%H" in fmt else "")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
 def _num(value: int | None) -> str:
     return "—" if value is None else f"{value:,}".replace(",", " ")
 
@@ -96,7 +113,7 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(dt=_dt, num=_num, safe_href=safe_href)
+        self.env.filters.update(dt=_dt, vn=_vn, duration=_duration, num=_num, safe_href=safe_href)
         self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, query=_query,
                                 highlight=highlight)
 

@@ -27,7 +27,9 @@ def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
     return render(request, "dashboard.html", {
-        "stats": stats, "chart": bar_chart(stats.per_day), "category_labels": CATEGORIES,
+        "stats": stats,
+        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
+        "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
     }, user=user)
