@@ -37,6 +37,7 @@ from .errors import (
 )
 from .models import CrawlSettings, FetchStats, Politeness, ValidatorStore
 from .netguard import check_host
+from .transport import ShardedTransport
 
 __all__ = ["FetchResult", "Fetcher"]
 
@@ -179,15 +180,15 @@ class Fetcher:
     def _open(self) -> httpx.AsyncClient:
         if self._client is None:
             s = self.settings
+            per_shard = 4
+            transport = self._transport or ShardedTransport(
+                shards=-(-s.max_connections // per_shard), connections_per_shard=per_shard
+            )
             self._client = httpx.AsyncClient(
-                http2=True,
                 follow_redirects=False,
                 timeout=httpx.Timeout(s.timeout),
-                limits=httpx.Limits(
-                    max_connections=s.max_connections, max_keepalive_connections=s.max_connections
-                ),
                 headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate"},
-                transport=self._transport,
+                transport=transport,
                 trust_env=False,
             )
         return self._client

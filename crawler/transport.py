@@ -1,0 +1,57 @@
+"""A transport that spreads one AsyncClient's connections over several small httpcore pools.
+
+httpcore's pool re-examines every queued request against every connection on each event, so its cost grows
+with the pool's size and concurrent fetching slows down as concurrency grows (encode/httpx#3215). Many small
+pools behind one client keep connection reuse, HTTP/2 and one set of client settings while each pool stays
+small. A request goes to the pool with the fewest requests in flight.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+__all__ = ["ShardedTransport"]
+
+
+class _CountedStream(httpx.AsyncByteStream):
+    """Passes a response body through and tells its pool when the response is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, done: list[int], index: int) -> None:
+        self._stream, self._done, self._index, self._closed = stream, done, index, False
+
+    async def __aiter__(self):  # type: ignore[no-untyped-def]
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._done[self._index] -= 1
+        await self._stream.aclose()
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """``shards`` pools of at most ``connections_per_shard`` connections each."""
+
+    def __init__(self, *, shards: int, connections_per_shard: int, http2: bool = True) -> None:
+        limits = httpx.Limits(max_connections=connections_per_shard,
+                              max_keepalive_connections=connections_per_shard)
+        self._pools = [httpx.AsyncHTTPTransport(http2=http2, limits=limits, trust_env=False)
+                       for _ in range(max(1, shards))]
+        self._in_flight = [0] * len(self._pools)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        index = min(range(len(self._pools)), key=self._in_flight.__getitem__)
+        self._in_flight[index] += 1
+        try:
+            response = await self._pools[index].handle_async_request(request)
+        except BaseException:
+            self._in_flight[index] -= 1
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _CountedStream(response.stream, self._in_flight, index)
+        return response
+
+    async def aclose(self) -> None:
+        for pool in self._pools:
+            await pool.aclose()
