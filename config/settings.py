@@ -56,6 +56,10 @@ class Settings(_Strict):
     run_history_days: int = Field(90, ge=1, description="crawl runs older than this are deleted")
     lease_seconds: int = Field(30, ge=5, le=3600, description="scheduler leader lease length")
     session_hours: int = Field(12, ge=1, le=24 * 30, description="web login session lifetime")
+    queue_priority: Literal["risk", "uncertainty"] = Field(
+        "risk", description="queue order: risk (score, reach, recency) or uncertainty (scores nearest the threshold "
+        "first, so reviewers' decisions teach the model most)"
+    )
     claim_minutes: int = Field(10, ge=1, le=240, description="how long 'next item' leases an item to an analyst")
     exports_dir: Path = Field(Path("data/exports"), description="where export files are kept for re-download")
     export_names: Literal["pseudonym", "username", "role"] = Field(

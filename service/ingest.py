@@ -11,6 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage, simhash64
+from review.priority import PriorityWeights
 from review.queue import enqueue
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
@@ -79,6 +80,7 @@ def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: 
     Returns how many were flagged. The model runs outside the write transaction to keep the lock short.
     """
     model, threshold, flagged = runtime.model(), runtime.threshold(), 0
+    weights = PriorityWeights(mode=runtime.config.settings.queue_priority)
     while True:
         with runtime.db.session() as session:
             pairs = _unscored(session, batch, source_id)
@@ -100,6 +102,6 @@ def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: 
                 session.add(row)
                 session.flush()
                 if row.label:
-                    enqueue(session=session, post=session.merge(post), verdict=row)
+                    enqueue(session=session, post=session.merge(post), verdict=row, weights=weights)
                     flagged += 1
         log.debug("scored %d posts", len(pairs))
