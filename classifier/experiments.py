@@ -80,7 +80,9 @@ EXPERIMENTS: dict[str, Callable[[], Pipeline]] = {
     "words 1-3 + chars 2-5 + metadata": _cfg(),
     "words 1-3 + chars 2-5 + metadata, C=1": _cfg(C=1.0),
     "words 1-3 + chars 2-5 + metadata, C=16": _cfg(C=16.0),
-    "words 1-3 + metadata, sigmoid-calibrated (production)": _cfg(char_ngrams=None, calibration="sigmoid"),
+    "words 1-3 + metadata, sigmoid-calibrated": _cfg(char_ngrams=None, calibration="sigmoid"),
+    "words 1-3 LR -> +metadata gradient boosting (stack)": _cfg(char_ngrams=None, stack=True),
+    "words 1-3 + chars 2-5 LR -> +metadata gradient boosting (stack)": _cfg(stack=True),
 }
 
 
