@@ -24,6 +24,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classifier.features import MetadataFeatures, TokenString
+from classifier.stacking import LinearThenBoost
 
 __all__ = ["Block", "FastScorer"]
 
@@ -36,14 +37,78 @@ class Block:
     matrix: Any  # scipy CSR matrix or dense ndarray
 
 
+def _plain_word_tfidf(v: TfidfVectorizer) -> bool:
+    """True if ``v`` is configured the way ``_TextPart._tfidf`` reproduces (else use v.transform)."""
+    return (
+        v.analyzer == "word"
+        and v.token_pattern == r"\S+"  # noqa: S105 - a regex, not a password
+        and not v.lowercase
+        and v.preprocessor is None
+        and v.tokenizer is None
+        and v.stop_words is None
+        and not v.binary
+        and v.norm == "l2"
+        and v.use_idf
+        and v.sublinear_tf
+        and hasattr(v, "idf_")
+    )
+
+
 class _TextPart:
     def __init__(self, tokens: TokenString, vectorizer: TfidfVectorizer):
         self.tokens = tokens
         self.vectorizer = vectorizer
-        self.width = len(vectorizer.vocabulary_)
+        self.vocabulary = vectorizer.vocabulary_
+        self.width = len(self.vocabulary)
+        self.plain = _plain_word_tfidf(vectorizer)
+        if self.plain:
+            self.ngram_range = vectorizer.ngram_range
+            self.idf = np.asarray(vectorizer.idf_)
+            self.dtype = vectorizer.dtype
 
     def transform(self, posts: Sequence[Any]) -> Any:
-        return self.vectorizer.transform(self.tokens.transform(posts)).tocsr()
+        docs = self.tokens.transform(posts)
+        if not self.plain:
+            return self.vectorizer.transform(docs).tocsr()
+        return self._tfidf(docs)
+
+    def _tfidf(self, docs: list[str]) -> sparse.csr_matrix:
+        """TfidfVectorizer.transform for whitespace tokens, n-grams, sublinear tf, idf and l2 norm."""
+        vocab_get = self.vocabulary.get
+        lo, hi = self.ngram_range
+        indptr = [0]
+        indices: list[int] = []
+        counts_out: list[int] = []
+        for doc in docs:
+            toks = doc.split()
+            counts: dict[int, int] = {}
+            for n in range(lo, min(hi, len(toks)) + 1):
+                grams = toks if n == 1 else [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+                for g in grams:
+                    j = vocab_get(g)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+            indices.extend(counts)
+            counts_out.extend(counts.values())
+            indptr.append(len(indices))
+        data = np.asarray(counts_out, dtype=self.dtype)
+        X = sparse.csr_matrix(
+            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+            shape=(len(docs), self.width),
+        )
+        X.sort_indices()
+        np.log(X.data, X.data)
+        X.data += 1.0
+        X.data *= self.idf[X.indices]
+        sq = X.data.astype(np.float64) ** 2
+        lengths = np.diff(X.indptr)
+        norms = np.zeros(len(docs))
+        nonempty = lengths > 0
+        if sq.size:
+            norms[nonempty] = np.sqrt(np.add.reduceat(sq, X.indptr[:-1][nonempty]))
+        scale = np.repeat(np.where(norms > 0, norms, 1.0), lengths)
+        X.data = (X.data / scale).astype(self.dtype)
+        return X
 
 
 class _MetaPart:
@@ -84,6 +149,49 @@ def _linear(clf: Any) -> tuple[np.ndarray, float, _SigmoidCalibration | None] | 
     return None
 
 
+class _BoostPredictor:
+    """Vectorised prediction of a binary HistGradientBoostingClassifier (numerical features only):
+    all trees are walked at once with numpy, avoiding sklearn's per-call overhead."""
+
+    def __init__(self, boost: Any):
+        trees = [preds[0] for preds in boost._predictors]
+        sizes = [len(t.nodes) for t in trees]
+        self.roots = np.cumsum([0] + sizes[:-1]).astype(np.int64)
+        nodes = np.concatenate([t.nodes for t in trees])
+        base = np.repeat(self.roots, sizes)
+        leaf = nodes["is_leaf"].astype(bool)
+        own = np.arange(len(nodes))
+        self.left = np.where(leaf, own, nodes["left"].astype(np.int64) + base)
+        self.right = np.where(leaf, own, nodes["right"].astype(np.int64) + base)
+        self.feature = np.where(leaf, 0, nodes["feature_idx"])
+        self.threshold = np.where(leaf, np.inf, nodes["num_threshold"])
+        self.missing_left = np.where(leaf, True, nodes["missing_go_to_left"].astype(bool))
+        self.value = nodes["value"]
+        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
+        self.baseline = float(np.asarray(boost._baseline_prediction).ravel()[0])
+        categorical = any(t.nodes["is_categorical"].any() for t in trees)
+        self.ok = not categorical and boost.n_trees_per_iteration_ == 1
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        n = X.shape[0]
+        node = np.repeat(self.roots[:, None], n, axis=1)
+        rows = np.arange(n)[None, :]
+        for _ in range(self.depth):
+            x = X[rows, self.feature[node]]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return expit(self.baseline + self.value[node].sum(axis=0))
+
+
+def _decision(blocks: list[Block], coef: np.ndarray, intercept: float) -> np.ndarray:
+    decision = np.full(blocks[0].matrix.shape[0], intercept, dtype=np.float64)
+    for b in blocks:
+        width = b.matrix.shape[1]
+        decision += np.asarray(b.matrix @ coef[b.offset : b.offset + width]).ravel()
+    return decision
+
+
 class FastScorer:
     """Transforms posts into per-part feature blocks and scores them with the pipeline's fitted objects."""
 
@@ -97,6 +205,8 @@ class FastScorer:
             parts = None if any(p is None for p in found) else found
         self.parts: list[_TextPart | _MetaPart] | None = parts  # type: ignore[assignment]
         self.linear = _linear(self.clf)
+        self.stack = _linear(self.clf.linear_) if isinstance(self.clf, LinearThenBoost) else None
+        self.boost = _BoostPredictor(self.clf.boost_) if self.stack is not None else None
 
     def blocks(self, posts: Sequence[Any]) -> list[Block]:
         """Feature blocks for ``posts`` (one per FeatureUnion part, in column order)."""
@@ -113,13 +223,25 @@ class FastScorer:
         """Calibrated probability of the positive class for each row."""
         if self.linear is not None:
             coef, intercept, calibrator = self.linear
-            decision = np.full(blocks[0].matrix.shape[0], intercept, dtype=np.float64)
-            for b in blocks:
-                width = b.matrix.shape[1]
-                decision += np.asarray(b.matrix @ coef[b.offset : b.offset + width]).ravel()
+            decision = _decision(blocks, coef, intercept)
             if calibrator is None:
                 return expit(decision)
             return expit(-(calibrator.a_ * decision + calibrator.b_))
+        if self.stack is not None and self.parts is not None:
+            coef, intercept, _ = self.stack
+            decision = _decision(blocks, coef, intercept)
+            n_meta = self.clf.n_meta
+            last = blocks[-1].matrix
+            if n_meta and (sparse.issparse(last) or last.shape[1] != n_meta):
+                return self._fallback(blocks)
+            meta = np.asarray(last, dtype=np.float64) if n_meta else np.zeros((decision.shape[0], 0))
+            stacked = np.column_stack([decision, meta])
+            if self.boost is not None and self.boost.ok:
+                return self.boost.proba(stacked)
+            return np.asarray(self.clf.boost_.predict_proba(stacked))[:, 1]
+        return self._fallback(blocks)
+
+    def _fallback(self, blocks: list[Block]) -> np.ndarray:
         mats = [b.matrix for b in blocks]
         full = sparse.hstack(mats, format="csr") if len(mats) > 1 else mats[0]
         return np.asarray(self.clf.predict_proba(full))[:, 1]

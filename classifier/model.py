@@ -135,9 +135,17 @@ class MisinfoModel:
 
     def _score_parallel(self, posts: list[PostInput], explain: bool) -> list[Verdict]:
         if self._pool is None:
+            # fork shares the loaded model copy-on-write and starts in milliseconds; it is safe because the
+            # fast path uses no OpenMP. If sklearn's own gradient-boosting predict (OpenMP, which does not
+            # survive fork) would be needed, start clean processes instead.
+            scorer = self.scorer
+            _ = self.view
+            needs_openmp = scorer.stack is not None and not (scorer.boost is not None and scorer.boost.ok)
             methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            _ = self.view, self.scorer  # computed once, inherited by the workers
+            method = "fork" if "fork" in methods and not needs_openmp else "spawn"
+            if method == "spawn" and "forkserver" in methods:
+                method = "forkserver"
+            ctx = multiprocessing.get_context(method)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.n_jobs, mp_context=ctx, initializer=_init_worker, initargs=(self,)
             )

@@ -32,7 +32,7 @@ class PipelineConfig:
     class_weight: str | None = "balanced"
     calibration: str | None = "sigmoid"
     calibration_folds: int = 5
-    stack: bool = False  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
+    stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
