@@ -138,7 +138,9 @@ def evidence_for_row(
     """Top positive contributions x_j * coef_j of row ``i``, with spans in the original text."""
     idx, values = _row_entries(blocks, i)
     contrib = values * view.coef[idx]
-    positive = contrib > 0
+    # a below-average metadata value times a negative weight is "positive" too, but "few links" is not a
+    # reason a reviewer can check: report metadata only when the post has more of it than average
+    positive = (contrib > 0) & ((view.kinds[idx] != META) | (values > 0))
     idx, contrib = idx[positive], contrib[positive]
     if idx.size == 0:
         return ()

@@ -36,10 +36,9 @@ class LinearThenBoost(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     def _stack_input(self, X: Any, linear_score: np.ndarray) -> np.ndarray:
-        meta = X[:, X.shape[1] - self.n_meta :] if self.n_meta else np.zeros((X.shape[0], 0))
-        if sparse.issparse(meta):
-            meta = meta.toarray()
-        return np.column_stack([np.asarray(linear_score, dtype=np.float64), np.asarray(meta)])
+        meta: Any = X[:, X.shape[1] - self.n_meta :] if self.n_meta else np.zeros((X.shape[0], 0))
+        dense = meta.toarray() if sparse.issparse(meta) else np.asarray(meta)
+        return np.column_stack([np.asarray(linear_score, dtype=np.float64), dense])
 
     def fit(self, X: Any, y: Any) -> LinearThenBoost:
         y = np.asarray(y)
