@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
@@ -53,6 +53,7 @@ class CVResult:
             "average_precision_sd": float(np.std(self.fold_ap)),
             "roc_auc_pooled": float(roc_auc_score(self.y, self.oof)),
             "average_precision_pooled": float(average_precision_score(self.y, self.oof)),
+            "brier_pooled": float(brier_score_loss(self.y, self.oof)),
         }
 
 

@@ -26,7 +26,7 @@ from classifier.model_pipeline import PipelineConfig, build_pipeline
 
 __all__ = ["EXPERIMENTS", "SegmentedTokenString", "main", "run"]
 
-BASE = PipelineConfig(calibration=None)
+BASE = PipelineConfig(calibration=None, stack=False)
 
 
 class SegmentedTokenString(TransformerMixin, BaseEstimator):
@@ -67,7 +67,7 @@ def _cfg(**kw: Any) -> Callable[[], Pipeline]:
     return lambda: build_pipeline(cfg)
 
 
-EXPERIMENTS: dict[str, Callable[[], Pipeline]] = {
+EXPERIMENTS: dict[str, Callable[[], Pipeline]] = {  # BASE: logistic regression, no calibration
     "words 1-1, text only": _cfg(word_ngrams=(1, 1), char_ngrams=None, metadata=False),
     "words 1-2, text only": _cfg(word_ngrams=(1, 2), char_ngrams=None, metadata=False),
     "words 1-3, text only": _cfg(char_ngrams=None, metadata=False),
@@ -75,17 +75,20 @@ EXPERIMENTS: dict[str, Callable[[], Pipeline]] = {
         replace(BASE, word_ngrams=(1, 2), char_ngrams=None, metadata=False)
     ),
     "chars 2-5, text only": lambda: _chars_only(),
-    "words 1-3 + chars 2-5, text only": _cfg(metadata=False),
+    "words 1-3 + chars 2-5, text only": _cfg(char_ngrams=(2, 5), metadata=False),
     "words 1-3 + metadata": _cfg(char_ngrams=None),
-    "words 1-3 + chars 2-5 + metadata": _cfg(),
-    "words 1-3 + chars 2-5 + metadata, C=1": _cfg(C=1.0),
-    "words 1-3 + chars 2-5 + metadata, C=16": _cfg(C=16.0),
-    "words 1-3 + metadata, sigmoid-calibrated (production)": _cfg(char_ngrams=None, calibration="sigmoid"),
+    "words 1-3 + chars 2-5 + metadata": _cfg(char_ngrams=(2, 5)),
+    "words 1-3 + metadata, C=1": _cfg(char_ngrams=None, C=1.0),
+    "words 1-3 + metadata, C=16": _cfg(char_ngrams=None, C=16.0),
+    "words 1-3 + metadata, sigmoid-calibrated": _cfg(char_ngrams=None, calibration="sigmoid"),
+    "words 1-3 LR -> +metadata gradient boosting (stack, production)": _cfg(char_ngrams=None, stack=True),
+    "words 1-3 LR (C=16) -> +metadata gradient boosting (stack)": _cfg(char_ngrams=None, stack=True, C=16.0),
+    "words 1-3 + chars 2-5 LR -> +metadata gradient boosting (stack)": _cfg(char_ngrams=(2, 5), stack=True),
 }
 
 
 def _chars_only() -> Pipeline:
-    pipe = build_pipeline(replace(BASE, metadata=False))
+    pipe = build_pipeline(replace(BASE, char_ngrams=(2, 5), metadata=False))
     union = pipe.named_steps["features"]
     union.transformer_list = [p for p in union.transformer_list if p[0] == "chars"]
     return pipe

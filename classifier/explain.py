@@ -6,6 +6,7 @@ calibration is a monotone map, so a positive contribution always pushes the cali
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +16,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from classifier.errors import ClassifierError
+from classifier.fast_path import Block
 from classifier.features import METADATA_FEATURE_NAMES
 from classifier.records import FeatureEvidence
+from classifier.stacking import LinearThenBoost
 from classifier.tokens import token_spans
 
 __all__ = ["LinearView", "METADATA_LABELS", "evidence_for_row", "linear_view"]
@@ -61,6 +64,8 @@ class LinearView:
 def _coefficients(clf: object) -> np.ndarray:
     if isinstance(clf, LogisticRegression):
         return np.asarray(clf.coef_[0], dtype=np.float64)
+    if isinstance(clf, LinearThenBoost):
+        return _coefficients(clf.linear_)
     if isinstance(clf, CalibratedClassifierCV):
         coefs = [_coefficients(c.estimator) for c in clf.calibrated_classifiers_]
         return np.mean(coefs, axis=0)
@@ -98,35 +103,50 @@ def _word_spans(original: str) -> list[tuple[str, int, int]]:
     return out
 
 
-def _find_ngram(tokens: list[tuple[str, int, int]], ngram: list[str]) -> tuple[tuple[int, int], ...]:
+def _find_ngram(
+    tokens: list[tuple[str, int, int]], where: dict[str, list[int]], ngram: list[str]
+) -> tuple[tuple[int, int], ...]:
     n = len(ngram)
     spans = []
-    for i in range(len(tokens) - n + 1):
-        if all(tokens[i + k][0] == ngram[k] for k in range(n)):
+    for i in where.get(ngram[0], ()):
+        if i + n <= len(tokens) and all(tokens[i + k][0] == ngram[k] for k in range(1, n)):
             spans.append((tokens[i][1], tokens[i + n - 1][2]))
     # a teencode expansion ('mn' -> 'mọi người') yields two tokens over one span: merge duplicates
     return tuple(dict.fromkeys(spans))
 
 
+def _row_entries(blocks: Sequence[Block], i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Column indices and values of row ``i`` across feature blocks."""
+    cols, vals = [], []
+    for b in blocks:
+        m = b.matrix
+        if sparse.issparse(m):
+            start, end = m.indptr[i], m.indptr[i + 1]
+            cols.append(m.indices[start:end].astype(np.int64) + b.offset)
+            vals.append(m.data[start:end].astype(np.float64))
+        else:
+            dense = np.asarray(m[i], dtype=np.float64).ravel()
+            nz = np.flatnonzero(dense)
+            cols.append(nz + b.offset)
+            vals.append(dense[nz])
+    return np.concatenate(cols), np.concatenate(vals)
+
+
 def evidence_for_row(
-    view: LinearView, row: sparse.csr_matrix | np.ndarray, original_text: str, top_k: int = 8
+    view: LinearView, blocks: Sequence[Block], i: int, original_text: str, top_k: int = 8
 ) -> tuple[FeatureEvidence, ...]:
-    """Top positive contributions x_j * coef_j of one transformed row, with spans in the original text."""
-    if sparse.issparse(row):
-        csr = sparse.csr_matrix(row)
-        idx = csr.indices
-        values = csr.data.astype(np.float64)
-    else:
-        dense = np.asarray(row, dtype=np.float64).ravel()
-        idx = np.flatnonzero(dense)
-        values = dense[idx]
+    """Top positive contributions x_j * coef_j of row ``i``, with spans in the original text."""
+    idx, values = _row_entries(blocks, i)
     contrib = values * view.coef[idx]
-    positive = contrib > 0
+    # a below-average metadata value times a negative weight is "positive" too, but "few links" is not a
+    # reason a reviewer can check: report metadata only when the post has more of it than average
+    positive = (contrib > 0) & ((view.kinds[idx] != META) | (values > 0))
     idx, contrib = idx[positive], contrib[positive]
     if idx.size == 0:
         return ()
     order = np.argsort(-contrib, kind="stable")
     tokens: list[tuple[str, int, int]] | None = None
+    where: dict[str, list[int]] = {}
     merged: dict[str, tuple[float, tuple[tuple[int, int], ...]]] = {}
     for j in order:
         if len(merged) >= top_k:
@@ -138,8 +158,10 @@ def evidence_for_row(
         if kind == WORD:
             if tokens is None:
                 tokens = _word_spans(original_text)
+                for pos, (tok, _, _) in enumerate(tokens):
+                    where.setdefault(tok, []).append(pos)
             term = raw
-            spans = _find_ngram(tokens, raw.split(" "))
+            spans = _find_ngram(tokens, where, raw.split(" "))
         elif kind == CHAR:
             term = raw.strip()
         else:

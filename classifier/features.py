@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classifier.normalize import normalize_word
+from classifier.normalize import ZERO_WIDTH_CHARS
 from classifier.tokens import token_string
 
 __all__ = ["METADATA_FEATURE_NAMES", "MetadataFeatures", "TokenString", "record_text"]
@@ -50,6 +51,16 @@ def _published(record: Any) -> datetime | None:
     if value.tzinfo is not None:
         value = value.astimezone(UTC)
     return value
+
+
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARS}]")
+
+
+def _nfc_without_zero_width(text: str) -> str:
+    """Enough normalisation for surface counts (length, capitals...): NFC and no zero-width characters."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _ZERO_WIDTH.sub("", text)
 
 
 class TokenString(TransformerMixin, BaseEstimator):
@@ -130,7 +141,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
                 math.sin(2 * math.pi * weekday / 7),
                 math.cos(2 * math.pi * weekday / 7),
             ]
-        text = normalize_word(record_text(record))
+        text = _nfc_without_zero_width(record_text(record))
         sample = text[:20000]
         letters = len(_LETTER.findall(sample[:5000])) or 1
         n = len(sample) or 1
@@ -142,7 +153,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
             math.log1p(len(_URL.findall(sample))),
             math.log1p(len(_HASHTAG.findall(sample))),
             math.log1p(len(_EMOJI.findall(sample))),
-            sum(1 for c in sample[:5000] if c.isupper()) / min(letters, 5000),
+            sum(map(str.isupper, sample[:5000])) / min(letters, 5000),
             len(_DIGIT.findall(sample)) / n,
             1.0 if not text.strip() else 0.0,
         ]

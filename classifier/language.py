@@ -6,7 +6,7 @@ import re
 
 __all__ = ["detect_language"]
 
-_VI_LETTERS = set("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+_VI_LETTERS = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 _VI_WORDS = {
     "không",
     "của",
@@ -58,23 +58,20 @@ _EN_WORDS = {
     "they",
     "we",
 }
-_WORD = re.compile(r"[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
-def detect_language(normalised_text: str) -> str:
-    """'vi', 'en', or 'und' (no letters, or no recognisable language) for already normalised text."""
-    sample = normalised_text[:4000].lower()
-    words = _WORD.findall(sample)
-    if not words:
+def detect_language(tokens: str) -> str:
+    """'vi', 'en', or 'und' (no letters, or no recognisable language) from a post's model token string."""
+    sample = tokens[:4000]
+    letters = len(_LETTER.findall(sample))
+    if not letters:
         return "und"
-    letters = sum(len(w) for w in words)
-    vi_letters = sum(1 for w in words for c in w if c in _VI_LETTERS)
+    words = sample.split()
     vi_words = sum(1 for w in words if w in _VI_WORDS)
     en_words = sum(1 for w in words if w in _EN_WORDS)
-    if vi_letters / letters >= 0.05 or vi_words > en_words:
+    if len(_VI_LETTERS.findall(sample)) / letters >= 0.05 or vi_words > en_words:
         return "vi"
     if en_words:
         return "en"
-    if all(ord(c) < 0x250 for w in words for c in w):
-        return "und"
     return "und"

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 
 from classifier.errors import ClassifierDataError
 from classifier.explain import LinearView, evidence_for_row, linear_view
+from classifier.fast_path import FastScorer
 from classifier.language import detect_language
-from classifier.normalize import normalize_text
 from classifier.records import PostInput, Verdict
+from classifier.tokens import token_string
 
 __all__ = ["MAX_TEXT_CHARS", "MisinfoModel"]
 
@@ -47,6 +47,7 @@ class MisinfoModel:
         self.threshold = float(threshold)
         self.n_jobs = n_jobs if n_jobs is not None else (os.cpu_count() or 1)
         self._view: LinearView | None = None
+        self._scorer: FastScorer | None = None
         self._pool: ProcessPoolExecutor | None = None
 
     # -- public API -------------------------------------------------------------------------------------
@@ -104,17 +105,22 @@ class MisinfoModel:
             )
         return post
 
+    @property
+    def scorer(self) -> FastScorer:
+        if self._scorer is None:
+            self._scorer = FastScorer(self.pipeline)
+        return self._scorer
+
     def _score_serial(self, posts: Sequence[PostInput], explain: bool) -> list[Verdict]:
-        features = self.pipeline[:-1].transform(posts)
-        probs = self.pipeline[-1].predict_proba(features)[:, 1]
-        rows = features.tocsr() if hasattr(features, "tocsr") else np.asarray(features)
+        blocks = self.scorer.blocks(posts)
+        probs = self.scorer.proba(blocks)
         view = self.view if explain else None
         out = []
         for i, post in enumerate(posts):
             score = float(probs[i])
             if not math.isfinite(score):
                 score = 0.0
-            evidence = evidence_for_row(view, rows[i], post.text) if view is not None else ()
+            evidence = evidence_for_row(view, blocks, i, post.text) if view is not None else ()
             out.append(
                 Verdict(
                     score=score,
@@ -122,16 +128,24 @@ class MisinfoModel:
                     threshold=self.threshold,
                     model_version=self.version,
                     features=evidence,
-                    language=detect_language(normalize_text(post.text[:4000])),
+                    language=detect_language(token_string(post.text)),
                 )
             )
         return out
 
     def _score_parallel(self, posts: list[PostInput], explain: bool) -> list[Verdict]:
         if self._pool is None:
+            # fork shares the loaded model copy-on-write and starts in milliseconds; it is safe because the
+            # fast path uses no OpenMP. If sklearn's own gradient-boosting predict (OpenMP, which does not
+            # survive fork) would be needed, start clean processes instead.
+            scorer = self.scorer
+            _ = self.view
+            needs_openmp = scorer.stack is not None and not (scorer.boost is not None and scorer.boost.ok)
             methods = multiprocessing.get_all_start_methods()
-            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            _ = self.view  # computed once, inherited by the workers
+            method = "fork" if "fork" in methods and not needs_openmp else "spawn"
+            if method == "spawn" and "forkserver" in methods:
+                method = "forkserver"
+            ctx = multiprocessing.get_context(method)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.n_jobs, mp_context=ctx, initializer=_init_worker, initargs=(self,)
             )

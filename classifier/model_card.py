@@ -31,8 +31,14 @@ def render_model_card(card: dict) -> str:
         f"{tuple(cfg.get('word_ngrams', ()))} TF-IDF"
         + (f" + character n-grams {tuple(cfg['char_ngrams'])}" if cfg.get("char_ngrams") else "")
         + (" + engagement/time/surface metadata" if cfg.get("metadata") else "")
-        + f" -> logistic regression (C={cfg.get('C')}), {cfg.get('calibration')} calibration. "
-        "Explanations are the logistic regression's per-feature contributions.",
+        + (
+            f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score and the metadata feed a "
+            "gradient-boosted model (HistGradientBoosting, log-loss) that outputs the probability. "
+            "Explanations are the logistic regression's per-feature contributions (the linear component)."
+            if cfg.get("stack")
+            else f" -> logistic regression (C={cfg.get('C')}), {cfg.get('calibration')} calibration. "
+            "Explanations are the logistic regression's per-feature contributions."
+        ),
         "",
         f"**Cross-validation.** {m.get('cv')}.",
         "",
@@ -42,6 +48,8 @@ def render_model_card(card: dict) -> str:
         f"{_fmt(m.get('roc_auc_pooled'))} |",
         f"| average precision | {_fmt(m.get('average_precision_mean'))} | "
         f"{_fmt(m.get('average_precision_sd'))} | {_fmt(m.get('average_precision_pooled'))} |",
+        "",
+        f"Brier score of the out-of-fold probabilities: {_fmt(m.get('brier_pooled'))}.",
         "",
         f"**Operating threshold** {_fmt(card.get('threshold'))} ({card.get('threshold_rule')}): "
         f"precision {_fmt(at.get('precision'))}, recall {_fmt(at.get('recall'))}, F1 {_fmt(at.get('f1'))} "

@@ -10,7 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from classifier.features import MetadataFeatures, TokenString
+from classifier.features import METADATA_FEATURE_NAMES, MetadataFeatures, TokenString
+from classifier.stacking import LinearThenBoost
 from classifier.vectorizer import CompactTfidfVectorizer
 
 __all__ = ["PipelineConfig", "build_pipeline"]
@@ -31,6 +32,7 @@ class PipelineConfig:
     class_weight: str | None = "balanced"
     calibration: str | None = "sigmoid"
     calibration_folds: int = 5
+    stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
@@ -98,7 +100,10 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
         C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", max_iter=1000, random_state=seed
     )
     clf: object = linear
-    if cfg.calibration is not None:
+    if cfg.stack:
+        n_meta = len(METADATA_FEATURE_NAMES) if cfg.metadata else 0
+        clf = LinearThenBoost(linear=linear, n_meta=n_meta, cv=cfg.calibration_folds, random_state=seed)
+    elif cfg.calibration is not None:
         clf = CalibratedClassifierCV(linear, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
     return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
 

@@ -72,6 +72,12 @@ def token_string(text: str) -> str:
     return " ".join([get(w, w) for w in _WORD.findall(t)])
 
 
+@lru_cache(maxsize=65536)
+def _raw_word_token(raw: str) -> str:
+    word = normalize_word(raw).lower()
+    return TEENCODE.get(word, word)
+
+
 def token_spans(text: str) -> list[tuple[str, int, int]]:
     """Model tokens of any text (original or normalised) with (start, end) offsets into that text.
 
@@ -79,6 +85,7 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     """
     found: list[tuple[int, int, str]] = []
     work = text
+    placeholders = False
     for (placeholder, pattern), hint in zip(_PASSES, _HINTS, strict=True):
         if hint is not None and not hint.search(work):
             continue
@@ -90,13 +97,15 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
             pieces.append(" " * (m.end() - m.start()))
             last = m.end()
         if pieces:
+            placeholders = True
             pieces.append(work[last:])
             work = "".join(pieces)
     for m in _WORD_RAW.finditer(work):
-        word = normalize_word(m.group()).lower()
+        word = _raw_word_token(m.group())
         if word:
-            found.append((m.start(), m.end(), TEENCODE.get(word, word)))
-    found.sort()
+            found.append((m.start(), m.end(), word))
+    if placeholders:
+        found.sort()
     return [(tok, start, end) for start, end, tok in found]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sklearn
@@ -111,14 +112,15 @@ def train_and_save(
     pipeline.fit(kept, np.asarray([ex.label for ex in kept]))
     save_pipeline(pipeline, out_dir / MODEL_FILE)
 
-    card = {
+    data = _data_summary(examples, kept)
+    card: dict[str, Any] = {
         "version": version,
         "created_at": created.isoformat(timespec="seconds"),
         "seed": seed,
         "threshold": threshold,
         "threshold_rule": f"highest threshold with out-of-fold recall >= {TARGET_RECALL:.2f}",
         "metrics": metrics,
-        "data": _data_summary(examples, kept),
+        "data": data,
         "config": asdict(cfg_cv),
         "notes": notes,
         "software": {"python": platform.python_version(), "scikit-learn": sklearn.__version__},
@@ -134,7 +136,7 @@ def train_and_save(
         model_dir=out_dir,
         threshold=threshold,
         metrics=metrics,
-        data=card["data"],
+        data=data,
         activated=activate,
         card=card,
     )

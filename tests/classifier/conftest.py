@@ -20,11 +20,11 @@ def reintel_examples() -> list[LabelledExample]:
 
 @pytest.fixture(scope="session")
 def small_train(reintel_examples) -> list[LabelledExample]:
-    """A stratified 500-example subset (fast to train, still enough to learn something)."""
+    """A stratified 400-example subset (fast to train, still enough to learn something)."""
     rng = random.Random(7)
     pos = [e for e in reintel_examples if e.label == 1]
     neg = [e for e in reintel_examples if e.label == 0]
-    return rng.sample(pos, 120) + rng.sample(neg, 380)
+    return rng.sample(pos, 100) + rng.sample(neg, 300)
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,17 @@ def test_missing_file_is_a_data_error(tmp_path):
         read_labelled_csv(tmp_path / "absent.csv")
 
 
-@pytest.mark.parametrize(("raw", "value"), [("19477", 19477), ("173.0", 173), ("54 like", 54), ("", None),
-                                            ("unknown", None), ("1 share", 1), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("19477", 19477),
+        ("173.0", 173),
+        ("54 like", 54),
+        ("", None),
+        ("unknown", None),
+        ("1 share", 1),
+        (None, None),
+    ],
+)
 def test_parse_count_handles_dirty_values(raw, value):
     assert parse_count(raw) == value

@@ -1,8 +1,12 @@
 import unicodedata
 
+import numpy as np
 import pytest
+from scipy import sparse
 
 from classifier import PostInput, load_model, normalize_text
+from classifier.explain import META, WORD, LinearView, evidence_for_row
+from classifier.fast_path import Block
 from classifier.tokens import normalised_tokens
 
 TEXT = (
@@ -51,3 +55,15 @@ def test_explanation_spans_survive_nfd_input_and_zero_width_characters(model):
 def test_explain_false_gives_no_features(model):
     [verdict] = model.score([PostInput(text=TEXT)], explain=False)
     assert verdict.features == ()
+
+
+def test_metadata_is_only_cited_when_the_post_has_more_of_it_than_usual():
+    view = LinearView(
+        coef=np.array([1.0, -2.0, 0.5]),
+        terms=np.array(["khẩn", "link_count", "exclamation_marks"], dtype=object),
+        kinds=np.array([WORD, META, META]),
+    )
+    blocks = [Block(0, sparse.csr_matrix([[0.5]])), Block(1, np.array([[-1.0, 2.0]]))]
+    evidence = evidence_for_row(view, blocks, 0, "Khẩn!!")
+    # link_count: below average (-1) times a negative weight is a positive contribution, but not a reason
+    assert [(f.term, f.spans) for f in evidence] == [("dấu chấm than", ()), ("khẩn", ((0, 4),))]

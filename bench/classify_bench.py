@@ -1,0 +1,118 @@
+"""Classifier speed bench on the unlabelled ReINTEL posts (public_test.csv + private_test.csv).
+
+    python bench/classify_bench.py [--models-dir models] [--data-dir data/reintel] [--tokenizer-posts 600]
+
+Prints batch posts/s (all cores, explanations on), single-post score_one latency (p50/p99, explanations on),
+bare underthesea word_tokenize posts/s on the same posts, the ratio kiemtin/tokenizer, load time and peak
+RSS, then ONE JSON line with those figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from classifier import PostInput, load_model  # noqa: E402
+from classifier.data import parse_count, parse_timestamp  # noqa: E402
+from classifier.tokens import token_string  # noqa: E402
+
+
+def read_posts(data_dir: Path) -> list[PostInput]:
+    csv.field_size_limit(2**31 - 1)
+    posts = []
+    for name in ("public_test.csv", "private_test.csv"):
+        with (data_dir / name).open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                posts.append(
+                    PostInput(
+                        text=row.get("post_message") or "",
+                        like_count=parse_count(row.get("num_like_post")),
+                        comment_count=parse_count(row.get("num_comment_post")),
+                        share_count=parse_count(row.get("num_share_post")),
+                        published_at=parse_timestamp(row.get("timestamp_post")),
+                    )
+                )
+    return posts
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models-dir", type=Path, default=REPO / "models")
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "reintel")
+    parser.add_argument("--tokenizer-posts", type=int, default=600, help="posts for the underthesea figure")
+    parser.add_argument("--latency-posts", type=int, default=500)
+    args = parser.parse_args()
+
+    posts = read_posts(args.data_dir)
+    print(f"posts: {len(posts)} (unlabelled ReINTEL), cores: {os.cpu_count()}")
+
+    started = time.perf_counter()
+    model = load_model(args.models_dir)
+    load_s = time.perf_counter() - started
+    print(f"model {model.version}: load {load_s:.3f} s")
+
+    started = time.perf_counter()
+    verdicts = model.score(posts, explain=True)  # cold caches, includes starting the worker processes
+    batch_s = time.perf_counter() - started
+    batch_rate = len(posts) / batch_s
+    flagged = sum(v.label for v in verdicts)
+    print(f"batch (explain=True, {model.n_jobs} workers): {batch_rate:,.0f} posts/s; flagged {flagged}")
+    model.close()
+
+    token_string.cache_clear()
+    sample = posts[: args.latency_posts]
+    model.score_one(sample[0])  # first call builds the explanation view
+    timings = []
+    for post in sample:
+        t0 = time.perf_counter()
+        model.score_one(post)
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[min(len(timings) - 1, int(round(0.99 * (len(timings) - 1))))]
+    print(f"score_one (explain=True): p50 {p50:.2f} ms, p99 {p99:.2f} ms over {len(sample)} posts")
+    rss = peak_mb()
+    print(f"peak RSS (main process, before loading underthesea): {rss:.0f} MB")
+
+    from underthesea import word_tokenize
+
+    tok_sample = posts[: args.tokenizer_posts]
+    word_tokenize("khởi động")
+    started = time.perf_counter()
+    for post in tok_sample:
+        word_tokenize(post.text)
+    tok_rate = len(tok_sample) / (time.perf_counter() - started)
+    print(f"underthesea word_tokenize (1 core): {tok_rate:,.0f} posts/s over {len(tok_sample)} posts")
+    ratio = batch_rate / tok_rate
+    print(f"ratio kiemtin batch / tokenizer: {ratio:.1f}x")
+    print(
+        json.dumps(
+            {
+                "batch_posts_per_s": round(batch_rate, 1),
+                "p50_ms": round(p50, 3),
+                "p99_ms": round(p99, 3),
+                "tokenizer_posts_per_s": round(tok_rate, 1),
+                "ratio_to_tokenizer": round(ratio, 2),
+                "load_s": round(load_s, 3),
+                "peak_mb": round(rss, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

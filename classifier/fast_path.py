@@ -1,0 +1,247 @@
+"""A lean serving path over the fitted production pipeline.
+
+sklearn's generic machinery (FeatureUnion's joblib dispatch, input validation, sparse hstack) costs several
+milliseconds per call, more than the model itself. ``FastScorer`` reads the *same fitted objects* out of the
+pipeline and applies them directly: the vectorizers' own ``transform``, the imputer's statistics and the
+scaler's mean/scale with numpy, and the logistic regression plus sigmoid calibration as a dot product.
+Structures it does not recognise fall back to the pipeline; tests check both paths agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from classifier.features import MetadataFeatures, TokenString
+from classifier.stacking import LinearThenBoost
+
+__all__ = ["Block", "FastScorer"]
+
+
+@dataclass
+class Block:
+    """One FeatureUnion part's output for a batch: columns [offset, offset + width)."""
+
+    offset: int
+    matrix: Any  # scipy CSR matrix or dense ndarray
+
+
+def _plain_word_tfidf(v: TfidfVectorizer) -> bool:
+    """True if ``v`` is configured the way ``_TextPart._tfidf`` reproduces (else use v.transform)."""
+    return (
+        v.analyzer == "word"
+        and v.token_pattern == r"\S+"  # noqa: S105 - a regex, not a password
+        and not v.lowercase
+        and v.preprocessor is None
+        and v.tokenizer is None
+        and v.stop_words is None
+        and not v.binary
+        and v.norm == "l2"
+        and v.use_idf
+        and v.sublinear_tf
+        and hasattr(v, "idf_")
+    )
+
+
+class _TextPart:
+    def __init__(self, tokens: TokenString, vectorizer: TfidfVectorizer):
+        self.tokens = tokens
+        self.vectorizer = vectorizer
+        self.vocabulary = vectorizer.vocabulary_
+        self.width = len(self.vocabulary)
+        self.plain = _plain_word_tfidf(vectorizer)
+        if self.plain:
+            self.ngram_range = vectorizer.ngram_range
+            self.idf = np.asarray(vectorizer.idf_)
+            self.dtype = vectorizer.dtype
+
+    def transform(self, posts: Sequence[Any]) -> Any:
+        docs = self.tokens.transform(posts)
+        if not self.plain:
+            return self.vectorizer.transform(docs).tocsr()
+        return self._tfidf(docs)
+
+    def _tfidf(self, docs: list[str]) -> sparse.csr_matrix:
+        """TfidfVectorizer.transform for whitespace tokens, n-grams, sublinear tf, idf and l2 norm."""
+        vocab_get = self.vocabulary.get
+        lo, hi = self.ngram_range
+        indptr = [0]
+        indices: list[int] = []
+        counts_out: list[int] = []
+        for doc in docs:
+            toks = doc.split()
+            counts: dict[int, int] = {}
+            for n in range(lo, min(hi, len(toks)) + 1):
+                grams = toks if n == 1 else [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
+                for g in grams:
+                    j = vocab_get(g)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+            indices.extend(counts)
+            counts_out.extend(counts.values())
+            indptr.append(len(indices))
+        data = np.asarray(counts_out, dtype=self.dtype)
+        X = sparse.csr_matrix(
+            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
+            shape=(len(docs), self.width),
+        )
+        X.sort_indices()
+        np.log(X.data, X.data)
+        X.data += 1.0
+        X.data *= self.idf[X.indices]
+        sq = X.data.astype(np.float64) ** 2
+        lengths = np.diff(X.indptr)
+        norms = np.zeros(len(docs))
+        nonempty = lengths > 0
+        if sq.size:
+            norms[nonempty] = np.sqrt(np.add.reduceat(sq, X.indptr[:-1][nonempty]))
+        scale = np.repeat(np.where(norms > 0, norms, 1.0), lengths)
+        X.data = (X.data / scale).astype(self.dtype)
+        return X
+
+
+class _MetaPart:
+    def __init__(self, extract: MetadataFeatures, imputer: SimpleImputer, scaler: StandardScaler):
+        self.extract = extract
+        self.fill = np.asarray(imputer.statistics_, dtype=np.float64)
+        self.mean = np.asarray(scaler.mean_ if scaler.mean_ is not None else 0.0, dtype=np.float64)
+        self.scale = np.asarray(scaler.scale_ if scaler.scale_ is not None else 1.0, dtype=np.float64)
+        self.width = self.fill.shape[0]
+
+    def transform(self, posts: Sequence[Any]) -> np.ndarray:
+        raw = self.extract.transform(posts)
+        raw = np.where(np.isnan(raw), self.fill, raw)
+        return (raw - self.mean) / self.scale
+
+
+def _part(name: str, part: Any) -> _TextPart | _MetaPart | None:
+    if not isinstance(part, Pipeline):
+        return None
+    steps = [s for _, s in part.steps]
+    types = tuple(type(s) for s in steps)
+    if len(steps) == 2 and isinstance(steps[0], TokenString) and isinstance(steps[1], TfidfVectorizer):
+        return _TextPart(steps[0], steps[1])
+    if types == (MetadataFeatures, SimpleImputer, StandardScaler) and steps[1].strategy != "constant":
+        return _MetaPart(*steps)
+    return None
+
+
+def _linear(clf: Any) -> tuple[np.ndarray, float, _SigmoidCalibration | None] | None:
+    if isinstance(clf, LogisticRegression) and clf.coef_.shape[0] == 1:
+        return np.asarray(clf.coef_[0], np.float64), float(clf.intercept_[0]), None
+    if isinstance(clf, CalibratedClassifierCV) and len(clf.calibrated_classifiers_) == 1:
+        inner = clf.calibrated_classifiers_[0]
+        if inner.method == "sigmoid" and len(inner.calibrators) == 1:
+            base = _linear(inner.estimator)
+            if base is not None and base[2] is None:
+                return base[0], base[1], inner.calibrators[0]
+    return None
+
+
+class _BoostPredictor:
+    """Vectorised prediction of a binary HistGradientBoostingClassifier (numerical features only):
+    all trees are walked at once with numpy, avoiding sklearn's per-call overhead."""
+
+    def __init__(self, boost: Any):
+        trees = [preds[0] for preds in boost._predictors]
+        sizes = [len(t.nodes) for t in trees]
+        self.roots = np.cumsum([0] + sizes[:-1]).astype(np.int64)
+        nodes = np.concatenate([t.nodes for t in trees])
+        base = np.repeat(self.roots, sizes)
+        leaf = nodes["is_leaf"].astype(bool)
+        own = np.arange(len(nodes))
+        self.left = np.where(leaf, own, nodes["left"].astype(np.int64) + base)
+        self.right = np.where(leaf, own, nodes["right"].astype(np.int64) + base)
+        self.feature = np.where(leaf, 0, nodes["feature_idx"])
+        self.threshold = np.where(leaf, np.inf, nodes["num_threshold"])
+        self.missing_left = np.where(leaf, True, nodes["missing_go_to_left"].astype(bool))
+        self.value = nodes["value"]
+        self.depth = int(nodes["depth"].max()) if len(nodes) else 0
+        self.baseline = float(np.asarray(boost._baseline_prediction).ravel()[0])
+        categorical = any(t.nodes["is_categorical"].any() for t in trees)
+        self.ok = not categorical and boost.n_trees_per_iteration_ == 1
+
+    def proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        n = X.shape[0]
+        node = np.repeat(self.roots[:, None], n, axis=1)
+        rows = np.arange(n)[None, :]
+        for _ in range(self.depth):
+            x = X[rows, self.feature[node]]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return expit(self.baseline + self.value[node].sum(axis=0))
+
+
+def _decision(blocks: list[Block], coef: np.ndarray, intercept: float) -> np.ndarray:
+    decision = np.full(blocks[0].matrix.shape[0], intercept, dtype=np.float64)
+    for b in blocks:
+        width = b.matrix.shape[1]
+        decision += np.asarray(b.matrix @ coef[b.offset : b.offset + width]).ravel()
+    return decision
+
+
+class FastScorer:
+    """Transforms posts into per-part feature blocks and scores them with the pipeline's fitted objects."""
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.clf = pipeline.steps[-1][1]
+        union = pipeline.steps[0][1]
+        parts = None
+        if isinstance(union, FeatureUnion) and not union.transformer_weights and len(pipeline.steps) == 2:
+            found = [_part(name, part) for name, part in union.transformer_list if part != "drop"]
+            parts = None if any(p is None for p in found) else found
+        self.parts: list[_TextPart | _MetaPart] | None = parts  # type: ignore[assignment]
+        self.linear = _linear(self.clf)
+        self.stack = _linear(self.clf.linear_) if isinstance(self.clf, LinearThenBoost) else None
+        self.boost = _BoostPredictor(self.clf.boost_) if self.stack is not None else None
+
+    def blocks(self, posts: Sequence[Any]) -> list[Block]:
+        """Feature blocks for ``posts`` (one per FeatureUnion part, in column order)."""
+        if self.parts is None:
+            features = self.pipeline[:-1].transform(posts)
+            return [Block(0, features.tocsr() if sparse.issparse(features) else np.asarray(features))]
+        out, offset = [], 0
+        for part in self.parts:
+            out.append(Block(offset, part.transform(posts)))
+            offset += part.width
+        return out
+
+    def proba(self, blocks: list[Block]) -> np.ndarray:
+        """Calibrated probability of the positive class for each row."""
+        if self.linear is not None:
+            coef, intercept, calibrator = self.linear
+            decision = _decision(blocks, coef, intercept)
+            if calibrator is None:
+                return expit(decision)
+            return expit(-(calibrator.a_ * decision + calibrator.b_))
+        if self.stack is not None and self.parts is not None:
+            coef, intercept, _ = self.stack
+            decision = _decision(blocks, coef, intercept)
+            n_meta = self.clf.n_meta
+            last = blocks[-1].matrix
+            if n_meta and (sparse.issparse(last) or last.shape[1] != n_meta):
+                return self._fallback(blocks)
+            meta = np.asarray(last, dtype=np.float64) if n_meta else np.zeros((decision.shape[0], 0))
+            stacked = np.column_stack([decision, meta])
+            if self.boost is not None and self.boost.ok:
+                return self.boost.proba(stacked)
+            return np.asarray(self.clf.boost_.predict_proba(stacked))[:, 1]
+        return self._fallback(blocks)
+
+    def _fallback(self, blocks: list[Block]) -> np.ndarray:
+        mats = [b.matrix for b in blocks]
+        full = sparse.hstack(mats, format="csr") if len(mats) > 1 else mats[0]
+        return np.asarray(self.clf.predict_proba(full))[:, 1]
