@@ -65,12 +65,20 @@ def main() -> None:
     load_s = time.perf_counter() - started
     print(f"model {model.version}: load {load_s:.3f} s")
 
+    # as the pipeline scores: evidence (spans) for the posts at or above the threshold, i.e. what is queued;
+    # cold caches, and the time includes starting the worker processes
     started = time.perf_counter()
-    verdicts = model.score(posts, explain=True)  # cold caches, includes starting the worker processes
-    batch_s = time.perf_counter() - started
-    batch_rate = len(posts) / batch_s
+    verdicts = model.score(posts, explain=True, explain_min_score=model.threshold)
+    batch_rate = len(posts) / (time.perf_counter() - started)
     flagged = sum(v.label for v in verdicts)
-    print(f"batch (explain=True, {model.n_jobs} workers): {batch_rate:,.0f} posts/s; flagged {flagged}")
+    print(f"batch (evidence for flagged posts, {model.n_jobs} workers): {batch_rate:,.0f} posts/s; flagged {flagged}")
+    model.close()
+    token_string.cache_clear()
+
+    started = time.perf_counter()
+    model.score(posts, explain=True)
+    explain_all_rate = len(posts) / (time.perf_counter() - started)
+    print(f"batch (evidence for every post, {model.n_jobs} workers): {explain_all_rate:,.0f} posts/s")
     model.close()
 
     token_string.cache_clear()
@@ -103,6 +111,7 @@ def main() -> None:
         json.dumps(
             {
                 "batch_posts_per_s": round(batch_rate, 1),
+                "batch_explain_all_posts_per_s": round(explain_all_rate, 1),
                 "p50_ms": round(p50, 3),
                 "p99_ms": round(p99, 3),
                 "tokenizer_posts_per_s": round(tok_rate, 1),

@@ -33,9 +33,9 @@ def _init_worker(model: MisinfoModel) -> None:
     _WORKER_MODEL = model
 
 
-def _score_in_worker(posts: list[PostInput], explain: bool) -> list[Verdict]:
+def _score_in_worker(posts: list[PostInput], explain: bool, explain_min_score: float) -> list[Verdict]:
     assert _WORKER_MODEL is not None  # noqa: S101 - set by the pool initializer
-    return _WORKER_MODEL._score_serial(posts, explain)
+    return _WORKER_MODEL._score_serial(posts, explain, explain_min_score)
 
 
 class MisinfoModel:
@@ -51,14 +51,19 @@ class MisinfoModel:
         self._pool: ProcessPoolExecutor | None = None
 
     # -- public API -------------------------------------------------------------------------------------
-    def score(self, posts: Sequence[PostInput], *, explain: bool = True) -> list[Verdict]:
-        """Verdicts for ``posts`` in order. Large batches run in worker processes (one model copy each)."""
+    def score(self, posts: Sequence[PostInput], *, explain: bool = True,
+              explain_min_score: float = 0.0) -> list[Verdict]:
+        """Verdicts for ``posts`` in order. Large batches run in worker processes (one model copy each).
+
+        With ``explain``, verdicts scoring at least ``explain_min_score`` carry their evidence (a queue passes its
+        threshold, so only what a person will review pays for finding the spans); the others carry none.
+        """
         items = [self._check(p) for p in posts]
         if not items:
             return []
         if self.n_jobs > 1 and len(items) >= PARALLEL_MIN_BATCH:
-            return self._score_parallel(items, explain)
-        return self._score_serial(items, explain)
+            return self._score_parallel(items, explain, explain_min_score)
+        return self._score_serial(items, explain, explain_min_score)
 
     def score_one(self, post: PostInput) -> Verdict:
         """Verdict (with explanation) for a single post."""
@@ -111,7 +116,8 @@ class MisinfoModel:
             self._scorer = FastScorer(self.pipeline)
         return self._scorer
 
-    def _score_serial(self, posts: Sequence[PostInput], explain: bool) -> list[Verdict]:
+    def _score_serial(self, posts: Sequence[PostInput], explain: bool,
+                      explain_min_score: float = 0.0) -> list[Verdict]:
         blocks = self.scorer.blocks(posts)
         probs = self.scorer.proba(blocks)
         view = self.view if explain else None
@@ -120,7 +126,8 @@ class MisinfoModel:
             score = float(probs[i])
             if not math.isfinite(score):
                 score = 0.0
-            evidence = evidence_for_row(view, blocks, i, post.text) if view is not None else ()
+            wanted = view is not None and score >= explain_min_score
+            evidence = evidence_for_row(view, blocks, i, post.text) if wanted else ()
             out.append(
                 Verdict(
                     score=score,
@@ -133,7 +140,7 @@ class MisinfoModel:
             )
         return out
 
-    def _score_parallel(self, posts: list[PostInput], explain: bool) -> list[Verdict]:
+    def _score_parallel(self, posts: list[PostInput], explain: bool, explain_min_score: float) -> list[Verdict]:
         if self._pool is None:
             # fork shares the loaded model copy-on-write and starts in milliseconds; it is safe because the
             # fast path uses no OpenMP. If sklearn's own gradient-boosting predict (OpenMP, which does not
@@ -152,6 +159,7 @@ class MisinfoModel:
         size = max(50, math.ceil(len(posts) / (self.n_jobs * 4)))
         chunks = [posts[i : i + size] for i in range(0, len(posts), size)]
         out: list[Verdict] = []
-        for part in self._pool.map(_score_in_worker, chunks, [explain] * len(chunks)):
+        for part in self._pool.map(_score_in_worker, chunks, [explain] * len(chunks),
+                                   [explain_min_score] * len(chunks)):
             out.extend(part)
         return out

@@ -86,7 +86,7 @@ def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: 
             pairs = _unscored(session, batch, source_id)
         if not pairs:
             return flagged
-        verdicts = model.score(_inputs(pairs), explain=True)
+        verdicts = model.score(_inputs(pairs), explain=True, explain_min_score=threshold)
         with runtime.db.write() as session:
             for (post, snapshot), verdict in zip(pairs, verdicts, strict=True):
                 if session.scalar(select(Verdict.id).where(Verdict.snapshot_id == snapshot.id)) is not None:
