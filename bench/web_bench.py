@@ -75,7 +75,7 @@ def seed(path: Path, posts: int, items: int, *, batch: int = 50_000, seed_value:
         con.executemany("INSERT INTO verdicts (id, post_id, snapshot_id, model_version, score, label, threshold, "
                         "features, created_at) VALUES (?,?,?,'bench-1',?,1,0.5,?,?)", verdict_rows)
         con.executemany("INSERT INTO queue_items (id, post_id, verdict_id, status, priority, category, created_at, "
-                        "updated_at) VALUES (?,?,?,?,?,?,?,?)", item_rows)
+                        "updated_at, score) VALUES (?,?,?,?,?,?,?,?,?)", item_rows)
         con.commit()
         for rows in (post_rows, snap_rows, verdict_rows, item_rows):
             rows.clear()
@@ -106,7 +106,8 @@ def seed(path: Path, posts: int, items: int, *, batch: int = 50_000, seed_value:
             value = priority(score=score, threshold=0.5, like_count=likes, comment_count=comments,
                              share_count=shares, published_at=published)
             item_rows.append((queued, pid, queued, status, value,
-                              rng.choice(CATEGORIES) if status == "confirmed" else None, _ts(flagged), _ts(flagged)))
+                              rng.choice(CATEGORIES) if status == "confirmed" else None, _ts(flagged), _ts(flagged),
+                              score))
         if len(post_rows) >= batch:
             flush()
     flush()

@@ -82,11 +82,11 @@ class QueuePage:
 
 
 def _sort_column(sort: str) -> Any:
-    return {"priority": QueueItem.priority, "score": Verdict.score, "newest": QueueItem.created_at}[sort]
+    return {"priority": QueueItem.priority, "score": QueueItem.score, "newest": QueueItem.created_at}[sort]
 
 
 def encode_cursor(sort: str, row: QueueRow) -> str:
-    value: Any = {"priority": row.item.priority, "score": row.verdict.score, "newest": row.item.created_at}[sort]
+    value: Any = {"priority": row.item.priority, "score": row.item.score, "newest": row.item.created_at}[sort]
     text = value.isoformat() if isinstance(value, datetime) else repr(float(value))
     return f"{text}~{row.item.id}"
 
@@ -116,9 +116,9 @@ def _filtered(query: Any, f: QueueFilters) -> Any:
     if f.platform:
         query = query.where(Post.platform == f.platform)
     if f.score_min is not None:
-        query = query.where(Verdict.score >= f.score_min)
+        query = query.where(QueueItem.score >= f.score_min)
     if f.score_max is not None:
-        query = query.where(Verdict.score <= f.score_max)
+        query = query.where(QueueItem.score <= f.score_max)
     if f.date_from is not None:
         query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), UTC))
     if f.date_to is not None:

@@ -52,13 +52,14 @@ def enqueue(*, session: Session, post: Post, verdict: Verdict,
     )
     item = session.scalar(select(QueueItem).where(QueueItem.post_id == post.id))
     if item is None:
-        item = QueueItem(post_id=post.id, verdict_id=verdict.id, priority=value, status="pending")
+        item = QueueItem(post_id=post.id, verdict_id=verdict.id, priority=value, score=verdict.score,
+                         status="pending")
         session.add(item)
         session.flush()
         record(session=session, actor="system", action="queue.flag", target_type="queue_item", target_id=item.id,
                post_id=post.id, score=round(verdict.score, 4), model_version=verdict.model_version)
     elif item.status in OPEN_STATUSES:
-        item.verdict_id, item.priority = verdict.id, value
+        item.verdict_id, item.priority, item.score = verdict.id, value, verdict.score
     return item
 
 

@@ -218,6 +218,7 @@ class QueueItem(Base):
     __tablename__ = "queue_items"
     __table_args__ = (
         Index("ix_queue_items_status_priority", "status", "priority"),
+        Index("ix_queue_items_status_score", "status", "score"),
         Index("ix_queue_items_created_at", "created_at"),
     )
 
@@ -226,6 +227,7 @@ class QueueItem(Base):
     verdict_id: Mapped[int] = mapped_column(ForeignKey("verdicts.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    score: Mapped[float | None] = mapped_column(Float)  # the verdict's score, copied so sorting needs no join
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     lease_expires_at: Mapped[datetime | None]
     category: Mapped[str | None] = mapped_column(String(40))

@@ -46,3 +46,22 @@ def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path) -> None:
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_0002_copies_each_verdict_score_onto_its_queue_item(db: Database) -> None:
+    db.downgrade("0001")
+    with db.engine.begin() as conn:
+        for statement in (
+            "INSERT INTO posts (id, platform, external_id, url, canonical_url, text, first_seen_at, fetched_at, "
+            "language, content_sha256) VALUES (1, 'rss', 'a', 'u', 'u', 't', '2020-01-01', '2020-01-01', 'vi', 'h')",
+            "INSERT INTO snapshots (id, post_id, text, sha256, url, captured_at) VALUES (1, 1, 't', 'h', 'u', "
+            "'2020-01-01')",
+            "INSERT INTO verdicts (id, post_id, snapshot_id, model_version, score, label, threshold, features, "
+            "created_at) VALUES (1, 1, 1, 'm', 0.875, true, 0.5, '[]', '2020-01-01')",
+            "INSERT INTO queue_items (id, post_id, verdict_id, status, priority, created_at, updated_at) "
+            "VALUES (1, 1, 1, 'pending', 1.0, '2020-01-01', '2020-01-01')",
+        ):
+            conn.execute(text(statement))
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT score FROM queue_items WHERE id = 1")).scalar_one() == 0.875
