@@ -17,14 +17,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, case, func, null, or_, select, type_coerce
+from sqlalchemy import DateTime, Select, and_, case, func, null, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.selectable import Subquery
 
 from review.exports.filters import ExportFilters
 from review.policy import DISMISS_REASONS
 from store.models import Decision, Export, ExportItem, Post, QueueItem, Snapshot, Source, User
-from store.types import UTCDateTime
 
 __all__ = [
     "COLUMNS",
@@ -53,10 +52,10 @@ YIELD_PER = 2000
 
 
 def iso(value: datetime | None) -> str | None:
-    """UTC, to the second, with a Z: ``2024-05-01T08:30:00Z``."""
+    """UTC, to the second, with a Z: ``2024-05-01T08:30:00Z`` (a naive value is UTC as stored)."""
     if value is None:
         return None
-    if value.tzinfo is not UTC:
+    if value.tzinfo is not None and value.tzinfo is not UTC:
         value = value.astimezone(UTC)
     return value.isoformat(timespec="seconds")[:19] + "Z"
 
@@ -79,7 +78,8 @@ def _sent_state(profile_id: int) -> Subquery:
 def _evidence(snapshot: Any) -> tuple[Any, Any, Any]:
     """Snapshot text, hash and capture time; the post's own if a decision has no snapshot."""
     return (
-        type_coerce(func.coalesce(snapshot.captured_at, Post.fetched_at), UTCDateTime()).label("captured_at"),
+        # plain DateTime (naive UTC as stored): skips the per-row tz conversion; iso() reads naive values as UTC
+        type_coerce(func.coalesce(snapshot.captured_at, Post.fetched_at), DateTime()).label("captured_at"),
         func.coalesce(snapshot.text, Post.text).label("text"),
         func.coalesce(snapshot.sha256, Post.content_sha256).label("sha256"),
     )
@@ -106,7 +106,8 @@ def takedown_query(filters: ExportFilters, *, profile_id: int | None = None, sin
         select(
             Decision.id, Post.id, Post.platform, Post.url, Post.external_id, Post.author_handle,
             *_evidence(Snapshot), Decision.category, Decision.justification, null().label("dismiss_reason"),
-            Decision.reference_url, User.role, User.username, User.pseudonym, Decision.created_at, Post.cluster_id,
+            Decision.reference_url, User.role, User.username, User.pseudonym,
+            type_coerce(Decision.created_at, DateTime()).label("decided_at"), Post.cluster_id,
         )
         .select_from(Decision)
         .join(QueueItem, and_(QueueItem.current_decision_id == Decision.id, QueueItem.status == "confirmed"))
@@ -140,7 +141,8 @@ def retraction_query(profile_id: int, filters: ExportFilters | None = None) -> S
         select(
             reversal.id, Post.id, Post.platform, Post.url, Post.external_id, Post.author_handle,
             *_evidence(snapshot), takedown.category, reversal.justification, reversal.dismiss_reason,
-            reversal.reference_url, reverser.role, reverser.username, reverser.pseudonym, reversal.created_at,
+            reversal.reference_url, reverser.role, reverser.username, reverser.pseudonym,
+            type_coerce(reversal.created_at, DateTime()).label("decided_at"),
             Post.cluster_id,
         )
         .select_from(sent)
