@@ -3,50 +3,26 @@ thread on 127.0.0.1 against a SQLite file. Screenshots go to test-artifacts/scre
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from web_support import HOSTILE, PASSWORD, add_user, flag
+from playwright.sync_api import expect
+from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, free_port
 
 from config import AppConfig, Settings
 from review.web.server import BackgroundServer
 from service.runtime import Runtime
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install -y chromium)"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
     config = AppConfig(settings=Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", claim_minutes=5))
     runtime = Runtime.open(config)
-    server = BackgroundServer(runtime, port=_free_port()).start()
+    server = BackgroundServer(runtime, port=free_port()).start()
     yield server.url, runtime
     server.stop()
     runtime.close()

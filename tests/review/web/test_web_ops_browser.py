@@ -5,7 +5,6 @@ refused, a reviewer runs and downloads an export. Screenshots go to test-artifac
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -14,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
-from web_support import HOSTILE, PASSWORD, add_user, flag
+from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, free_port
 
 from config import AppConfig, Settings
 from review.queue import decide
@@ -26,29 +25,7 @@ from service.scheduler import CrawlScheduler, read_job_times
 from service.sources import add_source
 from store.models import QueueItem, User
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install -y chromium)"),
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
@@ -56,7 +33,7 @@ def app(tmp_path: Path) -> Iterator[tuple[str, Runtime, Settings]]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", exports_dir=tmp_path / "exports",
                         lease_seconds=5)  # type: ignore[arg-type]
     runtime = Runtime.open(AppConfig(settings=settings))
-    server = BackgroundServer(runtime, port=_free_port()).start()
+    server = BackgroundServer(runtime, port=free_port()).start()
     yield server.url, runtime, settings
     server.stop()
     runtime.close()

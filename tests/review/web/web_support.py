@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import socket
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from crawler import simhash64
@@ -77,3 +80,21 @@ def signed_in(runtime: Runtime, name: str, role: str = "analyst", **kw: Any) -> 
     response = login(client, name)
     assert response.status_code == 303, response.text
     return client
+
+
+# --- real Chromium for browser tests ---
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install -y chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
