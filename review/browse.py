@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES, STATUSES
@@ -107,7 +107,19 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _filtered(query: Any, f: QueueFilters) -> Any:
+def _text_match(q: str, dialect: str) -> Any:
+    """Posts whose text or title contains ``q``: through the FTS5 trigram index on SQLite (3+ characters),
+    else ``ILIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound parameter."""
+    if dialect == "sqlite" and len(q) >= 3:
+        phrase = '"' + q.replace('"', '""') + '"'  # one FTS5 phrase: a substring, case-folded
+        matching = select(literal_column("rowid")).select_from(table("posts_fts")).where(
+            literal_column("posts_fts").op("MATCH")(phrase))
+        return Post.id.in_(matching)
+    pattern = _like(q)
+    return or_(Post.text.ilike(pattern, escape="\\"), Post.title.ilike(pattern, escape="\\"))
+
+
+def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
     statuses = f.statuses()
     if statuses is not None:
         query = query.where(QueueItem.status == statuses[0] if len(statuses) == 1 else QueueItem.status.in_(statuses))
@@ -115,10 +127,13 @@ def _filtered(query: Any, f: QueueFilters) -> Any:
         query = query.where(Post.source_id == f.source_id)
     if f.platform:
         query = query.where(Post.platform == f.platform)
+    # the item's own copy of the score when sorting by it (one index range); otherwise the verdict's, so the
+    # planner keeps walking the sort order's index instead of sorting every item in the score range
+    score = QueueItem.score if f.sort == "score" else Verdict.score
     if f.score_min is not None:
-        query = query.where(QueueItem.score >= f.score_min)
+        query = query.where(score >= f.score_min)
     if f.score_max is not None:
-        query = query.where(QueueItem.score <= f.score_max)
+        query = query.where(score <= f.score_max)
     if f.date_from is not None:
         query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), UTC))
     if f.date_to is not None:
@@ -126,8 +141,7 @@ def _filtered(query: Any, f: QueueFilters) -> Any:
     if f.category:
         query = query.where(QueueItem.category == f.category)
     if f.q and f.q.strip():
-        pattern = _like(f.q.strip())
-        query = query.where(or_(Post.text.ilike(pattern, escape="\\"), Post.title.ilike(pattern, escape="\\")))
+        query = query.where(_text_match(f.q.strip(), dialect))
     return query
 
 
@@ -156,16 +170,17 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
     statuses = filters.statuses()
+    dialect = session.get_bind().dialect.name
     if sort == "priority" and statuses is not None and len(statuses) > 1:
         # one index range scan per status, merged here: an IN list would sort every open item instead
         result = []
         for status in statuses:
-            result += session.execute(_filtered(query, replace(filters, status=status)).order_by(*order)
+            result += session.execute(_filtered(query, replace(filters, status=status), dialect).order_by(*order)
                                       .limit(limit + 1)).all()
         result.sort(key=lambda r: (-r[0].priority, r[0].id))
         result = result[:limit + 1]
     else:
-        result = session.execute(_filtered(query, filters).order_by(*order).limit(limit + 1)).all()
+        result = session.execute(_filtered(query, filters, dialect).order_by(*order).limit(limit + 1)).all()
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)

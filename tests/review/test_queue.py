@@ -124,3 +124,22 @@ def test_decision_can_apply_to_the_whole_cluster(db: Database) -> None:
     assert len(written) == 2
     with db.session() as s:
         assert s.get(QueueItem, copy).status == "confirmed"
+
+
+def test_text_search_finds_substrings_case_insensitively_and_follows_edits(db: Database) -> None:
+    from review.browse import QueueFilters, queue_page
+
+    first = _flag(db, "a", 0.9, text="CẢNH BÁO: uống nước chanh nóng chữa khỏi COVID-19, chia sẻ ngay")
+    _flag(db, "b", 0.8, text="Thời tiết Hà Nội hôm nay nắng đẹp, không có mưa")
+    with db.session() as s:
+        found = lambda q: [r.item.id for r in queue_page(session=s, filters=QueueFilters(q=q)).rows]  # noqa: E731
+        assert found("cảnh báo") == [first]          # case-folded Vietnamese
+        assert found("nước chanh") == [first]        # a substring across words
+        assert found("covid-19") == [first]
+        assert found('"; DROP TABLE posts; --') == []  # input is a bound parameter, never SQL
+        assert found("xyz") == []
+    with db.write() as s:
+        upsert_post(session=s, captured=crawled("a", text="Bài đã được sửa lại hoàn toàn"), source_id=None)
+    with db.session() as s:
+        assert [r.item.id for r in queue_page(session=s, filters=QueueFilters(q="nước chanh")).rows] == []
+        assert [r.item.id for r in queue_page(session=s, filters=QueueFilters(q="sửa lại")).rows] == [first]
