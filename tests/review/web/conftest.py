@@ -1,4 +1,8 @@
-"""Browser fixtures: one headless Chromium (Debian's) per test session, driven by Playwright."""
+"""Browser fixtures: headless Chromium (Debian's) driven by Playwright, one per test module.
+
+Module scope on purpose: while Playwright's sync API is open it keeps an event loop running in the main
+thread, which would break later tests that call asyncio.run().
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
     from web_support import CHROMIUM, CHROMIUM_ARGS
