@@ -6,6 +6,7 @@ migrations before it starts.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -181,8 +182,7 @@ def train(
         with runtime.db.write() as session:
             record(session=session, actor="cli", action="model.activate", target_type="model",
                    target_id=report.version, reason="trained")
-    typer.echo(json.dumps(report.as_dict() if hasattr(report, "as_dict") else report.__dict__, default=str,
-                          ensure_ascii=False, indent=2))
+    typer.echo(json.dumps(dataclasses.asdict(report), default=str, ensure_ascii=False, indent=2))
 
 
 @app.command()

@@ -41,7 +41,7 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule") -
         run_id = run.id
 
     counts, errors = IngestCounts(), []
-    validators = DatabaseValidators(runtime.db.write)
+    validators = DatabaseValidators(runtime.db)
     settings = runtime.crawl_settings()
     statuses: dict[str, int] = {}
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from store.db import Database
 from store.models import CrawlRun, HttpValidator, Source
 from store.types import utcnow
 
@@ -17,19 +16,26 @@ __all__ = ["DatabaseValidators", "prune_runs", "save_cursor"]
 
 
 class DatabaseValidators:
-    """ETag / Last-Modified per URL, in the database (the crawler's ValidatorStore protocol)."""
+    """ETag / Last-Modified per URL, in the database (the crawler's ValidatorStore protocol).
 
-    def __init__(self, write: Callable[[], AbstractContextManager[Session]]) -> None:
-        self._write = write
+    Reads use a plain session; only ``put`` takes the write lock.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    @staticmethod
+    def _row(session: Session, url: str) -> HttpValidator | None:
+        return session.scalar(select(HttpValidator).where(HttpValidator.url == url[:2048]))
 
     def get(self, url: str) -> tuple[str | None, str | None] | None:
-        with self._write() as session:
-            row = session.scalar(select(HttpValidator).where(HttpValidator.url == url[:2048]))
+        with self._db.session() as session:
+            row = self._row(session, url)
             return None if row is None else (row.etag, row.last_modified)
 
     def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
-        with self._write() as session:
-            row = session.scalar(select(HttpValidator).where(HttpValidator.url == url[:2048]))
+        with self._db.write() as session:
+            row = self._row(session, url)
             if row is None:
                 session.add(HttpValidator(url=url[:2048], etag=etag, last_modified=last_modified))
             else:
