@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,74 @@ def _plain_word_tfidf(v: TfidfVectorizer) -> bool:
     )
 
 
+#: Joins a batch's token strings; never a model token (tokens are words or \x01 placeholders).
+_DOC_SEPARATOR = "\x02"
+
+
+class _NgramIndex:
+    """The fitted vocabulary as sorted integer keys, so that a whole batch is looked up with numpy.
+
+    Every syllable of the vocabulary gets an id >= 1; an n-gram (ids a, b, c) has the key (a*B + b)*B + c with
+    B = number of ids + 1, so unigram, bigram and trigram keys fall in disjoint ranges. Each token of a batch
+    costs one dict lookup; n-grams with a token outside the vocabulary's syllables cannot be in it.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], max_n: int):
+        terms = list(vocabulary)
+        words = " ".join(terms).split(" ")
+        ids = {w: i for i, w in enumerate(dict.fromkeys(words), start=1)}
+        self.base = len(ids) + 1
+        self.usable = self.base ** max(max_n, 1) < 2**62 and _DOC_SEPARATOR not in ids
+        if not self.usable:
+            return
+        word_ids = np.fromiter(map(ids.__getitem__, words), dtype=np.int64, count=len(words))
+        lengths = np.fromiter(map(str.count, terms, repeat(" ")), dtype=np.int64, count=len(terms)) + 1
+        starts = np.cumsum(lengths) - lengths
+        term_of = np.repeat(np.arange(len(terms)), lengths)
+        place = lengths[term_of] - 1 - (np.arange(len(words)) - starts[term_of])  # 0 for a term's last word
+        keys = np.add.reduceat(word_ids * np.power(self.base, place), starts) if terms else np.zeros(0, np.int64)
+        cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(terms))
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.cols = cols[order]
+        ids[_DOC_SEPARATOR] = -1
+        self.ids = ids
+
+    def counts(self, docs: list[str], lo: int, hi: int, width: int) -> sparse.csr_matrix:
+        """Term counts (docs x width) of the vocabulary's n-grams, lo <= n <= hi, within each doc."""
+        words = f" {_DOC_SEPARATOR} ".join(docs).split()
+        get = self.ids.get
+        flat = np.fromiter((get(w, 0) for w in words), dtype=np.int64, count=len(words))
+        doc_of = np.cumsum(flat == -1)
+        flat[flat < 0] = 0  # a separator is an unknown token: no n-gram crosses it
+        rows_parts, cols_parts = [], []
+        for n in range(lo, hi + 1):
+            m = len(flat) - n + 1
+            if m <= 0:
+                break
+            key = flat[:m].copy()
+            valid = key > 0
+            for j in range(1, n):
+                nxt = flat[j : j + m]
+                valid &= nxt > 0
+                key = key * self.base + nxt
+            if not valid.any():
+                continue
+            start = np.flatnonzero(valid)
+            key = key[start]
+            pos = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            hit = self.keys[pos] == key
+            rows_parts.append(doc_of[start[hit]])
+            cols_parts.append(self.cols[pos[hit]])
+        rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
+        counts = sparse.coo_matrix(
+            (np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(len(docs), width)
+        ).tocsr()
+        counts.sum_duplicates()
+        return counts
+
+
 class _TextPart:
     def __init__(self, tokens: TokenString, vectorizer: TfidfVectorizer):
         self.tokens = tokens
@@ -65,6 +134,8 @@ class _TextPart:
             self.ngram_range = vectorizer.ngram_range
             self.idf = np.asarray(vectorizer.idf_)
             self.dtype = vectorizer.dtype
+            self.index = _NgramIndex(self.vocabulary, self.ngram_range[1])
+            self.plain = self.index.usable
 
     def transform(self, posts: Sequence[Any]) -> Any:
         docs = self.tokens.transform(posts)
@@ -74,29 +145,9 @@ class _TextPart:
 
     def _tfidf(self, docs: list[str]) -> sparse.csr_matrix:
         """TfidfVectorizer.transform for whitespace tokens, n-grams, sublinear tf, idf and l2 norm."""
-        vocab_get = self.vocabulary.get
         lo, hi = self.ngram_range
-        indptr = [0]
-        indices: list[int] = []
-        counts_out: list[int] = []
-        for doc in docs:
-            toks = doc.split()
-            counts: dict[int, int] = {}
-            for n in range(lo, min(hi, len(toks)) + 1):
-                grams = toks if n == 1 else [" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)]
-                for g in grams:
-                    j = vocab_get(g)
-                    if j is not None:
-                        counts[j] = counts.get(j, 0) + 1
-            indices.extend(counts)
-            counts_out.extend(counts.values())
-            indptr.append(len(indices))
-        data = np.asarray(counts_out, dtype=self.dtype)
-        X = sparse.csr_matrix(
-            (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
-            shape=(len(docs), self.width),
-        )
-        X.sort_indices()
+        X = self.index.counts(docs, lo, hi, self.width)
+        X.data = X.data.astype(self.dtype)
         np.log(X.data, X.data)
         X.data += 1.0
         X.data *= self.idf[X.indices]

@@ -75,12 +75,11 @@ class TokenString(TransformerMixin, BaseEstimator):
 
 #: Vietnam is UTC+7; hour and weekday features use local time.
 _VN_OFFSET_S = 7 * 3600
-_EXCLAIM = re.compile(r"[!！]")
-_QUESTION = re.compile(r"[?？]")
-_URL = re.compile(r"<url>|https?://|www\.", re.IGNORECASE)
+#: "<url>", "http://", "https://" or "www." in any case (spelt out: much faster than re.IGNORECASE here)
+_URL = re.compile(r"<[uU][rR][lL]>|[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.")
 _HASHTAG = re.compile(r"#\w")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-_LETTER = re.compile(r"[^\W\d_]")
+_NON_LETTERS = re.compile(r"[\W\d_]+")  # letters are what this leaves
 _DIGIT = re.compile(r"\d")
 
 METADATA_FEATURE_NAMES: tuple[str, ...] = (
@@ -143,13 +142,13 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
             ]
         text = _nfc_without_zero_width(record_text(record))
         sample = text[:20000]
-        letters = len(_LETTER.findall(sample[:5000])) or 1
+        letters = len(_NON_LETTERS.sub("", sample[:5000])) or 1
         n = len(sample) or 1
         row += [
             math.log1p(len(text)),
             math.log1p(text.count("\n")),
-            math.log1p(len(_EXCLAIM.findall(sample))),
-            math.log1p(len(_QUESTION.findall(sample))),
+            math.log1p(sample.count("!") + sample.count("！")),
+            math.log1p(sample.count("?") + sample.count("？")),
             math.log1p(len(_URL.findall(sample))),
             math.log1p(len(_HASHTAG.findall(sample))),
             math.log1p(len(_EMOJI.findall(sample))),

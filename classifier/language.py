@@ -58,19 +58,21 @@ _EN_WORDS = {
     "they",
     "we",
 }
-_LETTER = re.compile(r"[^\W\d_]")
+_NON_LETTERS = re.compile(r"[\W\d_]+")  # letters are what this leaves
 
 
 def detect_language(tokens: str) -> str:
     """'vi', 'en', or 'und' (no letters, or no recognisable language) from a post's model token string."""
     sample = tokens[:4000]
-    letters = len(_LETTER.findall(sample))
+    letters = len(_NON_LETTERS.sub("", sample))
     if not letters:
         return "und"
+    if len(_VI_LETTERS.findall(sample)) / letters >= 0.05:
+        return "vi"
     words = sample.split()
     vi_words = sum(1 for w in words if w in _VI_WORDS)
     en_words = sum(1 for w in words if w in _EN_WORDS)
-    if len(_VI_LETTERS.findall(sample)) / letters >= 0.05 or vi_words > en_words:
+    if vi_words > en_words:
         return "vi"
     if en_words:
         return "en"

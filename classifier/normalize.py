@@ -41,18 +41,17 @@ _E = "".join(c for c, (b, _) in _SECOND.items() if b in "eE")
 _Y = "".join(c for c, (b, _) in _SECOND.items() if b in "yY")
 # Open syllables ending in oa/oe/uy carry the tone on the first vowel in the traditional placement that
 # underthesea also uses: hoà -> hòa, khoẻ -> khỏe, thuỷ -> thủy. "qu" + y keeps its tone on y (quý).
-_NEW_STYLE = re.compile(
-    rf"([oO])([{_A}{_E}])(?![^\W\d_])"
-    rf"|(?<![qQ])([uU])([{_Y}])(?![^\W\d_])"
-)
+# One character-class prefix keeps the scan fast; _move_tone skips the pairs that do not qualify.
+_NEW_STYLE = re.compile(rf"([oOuU])([{_A}{_E}{_Y}])(?![^\W\d_])")
 
 
 def _move_tone(m: re.Match[str]) -> str:
-    if m.group(1) is not None:
-        first, second = m.group(1), m.group(2)
-    else:
-        first, second = m.group(3), m.group(4)
+    first, second = m.group(1), m.group(2)
     base, tone = _SECOND[second]
+    if (first in "oO") != (base in "aAeE"):  # only o + a/e and u + y
+        return m.group(0)
+    if first in "uU" and m.start() > 0 and m.string[m.start() - 1] in "qQ":  # quý keeps its tone on y
+        return m.group(0)
     return _FIRST[(first, tone)] + base
 
 

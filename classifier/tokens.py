@@ -21,7 +21,8 @@ _TLDS = r"(?:com|vn|net|org|info|gov|edu|me|io|tv)"
 #: (placeholder, pattern) passes, applied in this order; each pass only sees what earlier passes left.
 _B = rf"\w\u0300-\u036f{_ZW}"  # characters that continue a word (also in NFD / zero-width-laden text)
 _PASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("<url>", re.compile(r"<url>|https?://\S+|www\.\S+", re.I)),
+    # case spelt out rather than re.I (same matches, several times faster to scan)
+    ("<url>", re.compile(r"<[uU][rR][lL]>|[hH][tT][tT][pP][sSſ]?://\S+|[wW][wW][wW]\.\S+")),
     ("<url>", re.compile(rf"(?<![{_B}.@-])[\w-]+(?:\.[\w-]+)*\.{_TLDS}\b(?![@])\S*", re.I)),
     ("<email>", re.compile(rf"(?<![{_B}.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.I)),
     # phone numbers before plain numbers; the look-behind sits after the first digit so that the regex
@@ -34,7 +35,7 @@ _PASSES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 #: Quick pre-checks: a pass runs only if its hint occurs (saves scanning most posts for rare things).
 _HINTS: tuple[re.Pattern[str] | None, ...] = (
-    re.compile(r"<url>|http|www\.", re.I),
+    re.compile(r"<[uU][rR][lL]>|[hH][tT][tT][pP]|[wW][wW][wW]\."),
     re.compile(rf"\.{_TLDS}\b", re.I),
     re.compile("@"),
     None,

@@ -23,13 +23,15 @@ def test_nfd_input_normalises_to_nfc():
         ("Uỷ ban", "Ủy ban"),
         ("HOÀ BÌNH", "HÒA BÌNH"),
         ("toà án", "tòa án"),
+        ("suý", "súy"),
+        ("quà hoà", "quà hòa"),
     ],
 )
 def test_tone_mark_variants_normalise_to_one_form(variant, expected):
     assert normalize_text(variant) == expected
 
 
-@pytest.mark.parametrize("word", ["quý", "quỳ", "hoàng", "thuyền", "khoảng", "quả"])
+@pytest.mark.parametrize("word", ["quý", "quỳ", "QUỶ", "hoàng", "thuyền", "khoảng", "quả", "uà", "oý", "huế"])
 def test_tone_marks_that_are_already_unambiguous_are_left_alone(word):
     assert normalize_text(word) == word
 
