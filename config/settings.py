@@ -6,10 +6,12 @@ Environment variables win over the file: ``KIEMTIN_DATABASE_URL``, ``KIEMTIN_CON
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -17,6 +19,7 @@ from config.schedule import QuietHours, Schedule, parse_schedule
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEFAULT_DISPLAY_TIMEZONE",
     "AppConfig",
     "ConfigError",
     "Settings",
@@ -27,6 +30,7 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path("kiemtin.toml")
 DEFAULT_USER_AGENT = "kiemtin/0.1 (+https://github.com/kiemtin/kiemtin; public-post monitoring for fact-checkers)"
+DEFAULT_DISPLAY_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 class ConfigError(Exception):
@@ -65,6 +69,42 @@ class Settings(_Strict):
     export_names: Literal["pseudonym", "username", "role"] = Field(
         "pseudonym", description="how exports name the decider: pseudonym, username or role only"
     )
+    display_timezone: str = Field(
+        DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages and for dates typed "
+        "into their filters (exports and the API stay in UTC)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For "
+        "or Forwarded header names the client; empty: those headers are ignored"
+    )
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as 'Asia/Ho_Chi_Minh' "
+                             "or 'UTC'") from None
+        return name
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        networks = []
+        for entry in value:
+            try:
+                networks.append(str(ipaddress.ip_network(entry.strip())))
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or a network such as '10.0.0.0/8' "
+                                 "(no host bits after the prefix)") from None
+        return networks
+
+    @property
+    def display_zone(self) -> ZoneInfo:
+        """``display_timezone`` as a ZoneInfo."""
+        return ZoneInfo(self.display_timezone)
 
 
 class SourceConfig(_Strict):

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from review.web.client_address import trusted_networks
 from review.web.deps import AuthError, Forbidden, auth_user, csrf_protect
 from review.web.render import is_htmx, render
 from review.web.routes import api, api_ops, audit, auth, dashboard, exports, items, queue, sources, users
@@ -64,7 +65,10 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
     app = FastAPI(title="kiemtin review API", version="1", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, dependencies=[Depends(csrf_protect)])
     app.state.runtime = runtime
-    app.state.templates = Templates()
+    settings = runtime.config.settings
+    app.state.templates = Templates(zone=settings.display_zone)
+    app.state.display_zone = settings.display_zone
+    app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     app.state.rate_limit = rate_limit or RateLimit()
 
     @app.exception_handler(AuthError)

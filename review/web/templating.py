@@ -2,22 +2,25 @@
 
 Crawled text is hostile: templates never use ``|safe``. Highlighted evidence is built here from escaped segments
 (``markupsafe.escape``) joined with literal ``<mark>`` tags, and links to originals get an href only when the URL
-is http(s).
+is http(s). Moments are shown in the display zone by the ``dt`` filter (see ``review.web.localtime``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from config import SCHEDULE_ZONE
+from config.settings import DEFAULT_DISPLAY_TIMEZONE
 from review.policy import CATEGORIES, DISMISS_REASONS
+from review.web.localtime import local_time, zone_abbreviation
 
 __all__ = ["Templates", "highlight", "safe_href"]
 
@@ -73,19 +76,6 @@ def highlight(text: str, features: Iterable[Any]) -> Markup:
     return Markup("".join(out))  # noqa: S704 - built only from escaped segments and literal tags
 
 
-def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return "—"
-    return value.astimezone(UTC).strftime(fmt) + (" UTC" if "%H" in fmt else "")
-
-
-def _vn(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A moment in Vietnam time (schedules and quiet hours are in Asia/Ho_Chi_Minh)."""
-    if value is None:
-        return "—"
-    return value.astimezone(SCHEDULE_ZONE).strftime(fmt) + (" ICT" if "%H" in fmt else "")
-
-
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
@@ -105,7 +95,10 @@ def _query(params: dict[str, Any], **changes: Any) -> str:
 
 
 class Templates:
-    def __init__(self, directory: Path = TEMPLATES_DIR) -> None:
+    """The page templates, showing moments in ``zone`` (``settings.display_zone``)."""
+
+    def __init__(self, directory: Path = TEMPLATES_DIR, *, zone: tzinfo | None = None) -> None:
+        self.zone = zone or ZoneInfo(DEFAULT_DISPLAY_TIMEZONE)
         self.env = Environment(
             loader=FileSystemLoader(str(directory)),
             autoescape=select_autoescape(enabled_extensions=("html", "svg"), default=True),
@@ -113,9 +106,14 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(dt=_dt, vn=_vn, duration=_duration, num=_num, safe_href=safe_href)
+        self.env.filters.update(dt=partial(local_time, zone=self.zone), duration=_duration, num=_num,
+                                safe_href=safe_href)
         self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, query=_query,
-                                highlight=highlight)
+                                highlight=highlight, zone_name=self.zone_name)
+
+    def zone_name(self) -> str:
+        """The display zone's abbreviation now, for headings ("ICT")."""
+        return zone_abbreviation(datetime.now(self.zone))
 
     def render(self, name: str, context: dict[str, Any], block: str | None = None) -> str:
         template = self.env.get_template(name)

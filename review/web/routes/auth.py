@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from review.web.client_address import client_address
 from review.web.deps import CurrentUser, OptionalUser, RuntimeDep
 from review.web.render import render
 from review.web.security import (
@@ -68,7 +69,7 @@ def login(
         return _login_page(request, error="The form expired. Please sign in again.", status_code=403,
                            username=username)
     username = username.strip()
-    client = request.client.host if request.client else ""
+    client = client_address(request)
     limit: RateLimit = request.app.state.rate_limit
     user = None
     token = ""

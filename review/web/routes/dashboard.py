@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -26,9 +27,10 @@ def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
     stats = cached[1]
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
+    utc_midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return render(request, "dashboard.html", {
-        "stats": stats,
-        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
+        "stats": stats, "utc_midnight": utc_midnight,
+        "chart": bar_chart(stats.per_day, title=f"Posts flagged per UTC day over the last {stats.days} days"),
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),

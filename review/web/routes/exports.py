@@ -3,12 +3,14 @@ downloading its files (checked against the manifest's SHA-256 on every download)
 
 Everything goes through ``review.exports``, which only ever exports confirmed decisions, checks the role again
 and writes the audit log. ``run_export`` holds the database's write lock for seconds on big exports, so it runs
-in a worker thread.
+in a worker thread. Dates typed on the page are days in the display zone, passed on as the exact UTC instants
+where they start and end (``review.web.localtime``); the API keeps plain dates as UTC days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import tzinfo
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -33,6 +35,7 @@ from review.exports import (
     save_profile,
 )
 from review.web.deps import Exporter, RuntimeDep
+from review.web.localtime import describe_bound, page_day_bound, shown_day
 from review.web.render import render
 from review.web.routes.queue import cached_filter_options
 from review.web.security import AuthUser
@@ -44,9 +47,32 @@ FORM_FIELDS = ("name", "recipient", "format", "profile", "since", *FILTER_FIELDS
 FILE_KINDS = ("main", "retractions")
 
 
-def filters_from(form: Mapping[str, Any]) -> dict[str, str]:
-    """The filter fields that are set (an empty field means "any")."""
-    return {k: str(form.get(k, "")).strip()[:200] for k in FILTER_FIELDS if str(form.get(k, "")).strip()}
+def filters_from(form: Mapping[str, Any], zone: tzinfo) -> dict[str, str]:
+    """The filter fields that are set (an empty field means "any"); a date is a day in ``zone``, given on as the
+    UTC instants where it starts (``date_from``) and where the next day starts (``date_to``, exclusive)."""
+    out = {k: str(form.get(k, "")).strip()[:200] for k in FILTER_FIELDS if str(form.get(k, "")).strip()}
+    for key in ("date_from", "date_to"):
+        if key in out:
+            out[key] = page_day_bound(out[key], zone, end=key == "date_to")
+    return out
+
+
+def _zone(request: Request) -> tzinfo:
+    return request.app.state.display_zone  # type: ignore[no-any-return]
+
+
+def shown_filters(filters: Mapping[str, Any], zone: tzinfo) -> list[tuple[str, str]]:
+    """A profile's stored filters as (name, text) for the page; dates as days in ``zone``."""
+    shown = []
+    for key, value in sorted(filters.items()):
+        if key.startswith("date_"):
+            text = describe_bound(value, zone, end=key == "date_to")
+        elif isinstance(value, list):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        shown.append((key, text))
+    return shown
 
 
 def since_from(value: str) -> bool | None:
@@ -91,10 +117,12 @@ def _page(request: Request, user: AuthUser, runtime: Any, *, preview: ExportPrev
         chosen = next((p for p in profiles if p.name == editing), None)
         if chosen is not None:
             profile_form = {"name": chosen.name, "recipient": chosen.recipient, "format": chosen.format,
-                            "editing": "1", **{k: _one(k, chosen.filters.get(k)) for k in FILTER_FIELDS}}
+                            "editing": "1", **{k: _one(k, chosen.filters.get(k), _zone(request))
+                                               for k in FILTER_FIELDS}}
     created = request.query_params.get("created", "")
     context = {
         "profiles": profiles, "exports": exports, "formats": FORMATS, "options": options,
+        "shown_filters": {p.name: shown_filters(p.filters, _zone(request)) for p in profiles},
         "preview": preview, "run_form": run_form or {"profile": request.query_params.get("run", "")},
         "profile_form": profile_form or {}, "run_error": run_error, "profile_error": profile_error,
         "created": int(created) if created.isdigit() else None,
@@ -103,12 +131,12 @@ def _page(request: Request, user: AuthUser, runtime: Any, *, preview: ExportPrev
     return render(request, "exports.html", context, user=user, status_code=status_code)
 
 
-def _one(key: str, value: Any) -> str:
-    """A stored filter as a form field (the form holds one name per field; dates as YYYY-MM-DD)."""
+def _one(key: str, value: Any, zone: tzinfo) -> str:
+    """A stored filter as a form field (the form holds one name per field; dates as YYYY-MM-DD in ``zone``)."""
     if isinstance(value, list):
         value = value[0] if value else ""
     text = "" if value is None else str(value)
-    return text[:10] if key.startswith("date_") else text
+    return shown_day(text, zone, end=key == "date_to") if key.startswith("date_") and text else text
 
 
 def _flash(params: Mapping[str, str]) -> str | None:
@@ -125,9 +153,9 @@ def exports_page(request: Request, user: Exporter, runtime: RuntimeDep) -> Respo
     return _page(request, user, runtime)
 
 
-def _run_args(form: Mapping[str, str]) -> dict[str, Any]:
+def _run_args(form: Mapping[str, str], zone: tzinfo) -> dict[str, Any]:
     return {"profile": form.get("profile") or None, "format": form.get("format") or None,
-            "filters": filters_from(form), "since_last": since_from(form.get("since", ""))}
+            "filters": filters_from(form, zone), "since_last": since_from(form.get("since", ""))}
 
 
 @router.post("/exports/preview")
@@ -136,7 +164,7 @@ async def preview(request: Request, user: Exporter, runtime: RuntimeDep) -> Resp
     settings = runtime.config.settings
     try:
         result = await run_in_threadpool(lambda: preview_export(runtime.db, settings, actor=user.username,
-                                                                limit=50, **_run_args(form)))
+                                                                limit=50, **_run_args(form, _zone(request))))
     except ExportError as exc:
         return _page(request, user, runtime, run_form=form, run_error=str(exc), status_code=error_status(exc))
     return _page(request, user, runtime, preview=result, run_form=form)
@@ -148,7 +176,7 @@ async def run(request: Request, user: Exporter, runtime: RuntimeDep) -> Response
     settings = runtime.config.settings
     try:
         info = await run_in_threadpool(lambda: run_export(runtime.db, settings, actor=user.username,
-                                                          **_run_args(form)))
+                                                          **_run_args(form, _zone(request))))
     except ExportError as exc:
         return _page(request, user, runtime, run_form=form, run_error=str(exc), status_code=error_status(exc))
     return RedirectResponse(f"/exports?created={info.id}#export-{info.id}", status_code=303)
@@ -161,7 +189,8 @@ async def save(request: Request, user: Exporter, runtime: RuntimeDep) -> Respons
     replace = raw.get("editing") == "1"
     try:
         saved = save_profile(runtime.db, actor=user.username, name=form["name"], recipient=form["recipient"],
-                             format=form["format"] or "csv", filters=filters_from(form), replace=replace)
+                             format=form["format"] or "csv", filters=filters_from(form, _zone(request)),
+                             replace=replace)
     except ExportError as exc:
         return _page(request, user, runtime, profile_form={**form, "editing": "1" if replace else ""},
                      profile_error=str(exc), status_code=error_status(exc))
