@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import func, literal_column, or_, select, table
@@ -49,11 +49,12 @@ class QueueFilters:
     platform: str | None = None
     score_min: float | None = None
     score_max: float | None = None
-    date_from: date | None = None  # flagged on or after (UTC)
-    date_to: date | None = None  # flagged on or before (UTC)
+    date_from: date | None = None  # flagged on or after this day in ``zone``
+    date_to: date | None = None  # flagged on or before this day in ``zone``
     category: str | None = None
     q: str | None = None
     sort: Sort = "priority"
+    zone: tzinfo = UTC  # the zone of date_from/date_to (web pages: settings.display_timezone; the API: UTC)
 
     def statuses(self) -> Sequence[str] | None:
         if self.status == "all":
@@ -63,7 +64,7 @@ class QueueFilters:
         return (self.status,) if self.status in STATUSES else ("pending",)
 
     def is_filtered(self) -> bool:
-        return self != QueueFilters(status=self.status, sort=self.sort)
+        return self != QueueFilters(status=self.status, sort=self.sort, zone=self.zone)
 
 
 @dataclass(frozen=True)
@@ -135,9 +136,10 @@ def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
     if f.score_max is not None:
         query = query.where(score <= f.score_max)
     if f.date_from is not None:
-        query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), UTC))
+        query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), f.zone).astimezone(UTC))
     if f.date_to is not None:
-        query = query.where(QueueItem.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), UTC))
+        next_day = datetime.combine(f.date_to + timedelta(days=1), time(), f.zone).astimezone(UTC)
+        query = query.where(QueueItem.created_at < next_day)
     if f.category:
         query = query.where(QueueItem.category == f.category)
     if f.q and f.q.strip():

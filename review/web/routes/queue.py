@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -42,8 +41,9 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def parse_filters(params: Any) -> QueueFilters:
-    """Filters from query parameters; anything unreadable is ignored rather than refused."""
+def parse_filters(params: Any, zone: tzinfo = UTC) -> QueueFilters:
+    """Filters from query parameters; anything unreadable is ignored rather than refused. Dates are days in
+    ``zone`` (the pages': settings.display_timezone; the API's: UTC)."""
     status = params.get("status") or "pending"
     sort = params.get("sort") or "priority"
     category = params.get("category") or None
@@ -56,20 +56,20 @@ def parse_filters(params: Any) -> QueueFilters:
         date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
         category=category if category in CATEGORIES else None, q=q,
         sort=sort if sort in SORTS else "priority",  # type: ignore[arg-type]
+        zone=zone,
     )
 
 
 def filter_params(filters: QueueFilters) -> dict[str, str]:
     """The query string parameters that reproduce these filters (for paging links)."""
-    values = asdict(filters)
     out = {
         "status": filters.status, "sort": filters.sort,
         "source": "" if filters.source_id is None else str(filters.source_id),
         "platform": filters.platform or "", "category": filters.category or "", "q": filters.q or "",
         "score_min": "" if filters.score_min is None else str(filters.score_min),
         "score_max": "" if filters.score_max is None else str(filters.score_max),
-        "date_from": values["date_from"].isoformat() if filters.date_from else "",
-        "date_to": values["date_to"].isoformat() if filters.date_to else "",
+        "date_from": filters.date_from.isoformat() if filters.date_from else "",
+        "date_to": filters.date_to.isoformat() if filters.date_to else "",
     }
     return {k: v for k, v in out.items() if v}
 
@@ -89,7 +89,7 @@ def cached_filter_options(request: Request, session: Any) -> dict[str, list[Any]
 
 @router.get("/queue")
 def queue(request: Request, user: Analyst, session: DbSession, after: str | None = None) -> Response:
-    filters = parse_filters(request.query_params)
+    filters = parse_filters(request.query_params, request.app.state.display_zone)
     page = queue_page(session=session, filters=filters, after=after[:200] if after else None)
     context = {
         "page": page, "filters": filters, "params": filter_params(filters), "after": after,

@@ -123,6 +123,26 @@ def test_queue_item_and_audit_pages_show_vietnam_time(rt: Runtime) -> None:
     assert "&lt;b&gt;mallory&lt;/b&gt;" in audit.text and "<script>alert(2)" not in audit.text
 
 
+def test_queue_dates_are_vietnam_days(rt: Runtime) -> None:
+    """Flagged at 23:30 ICT on 1 May (16:30 UTC): found under 1 May on the page; at 00:30 ICT on 2 May (17:30 UTC
+    on 1 May): under 2 May. The API keeps plain dates as UTC days."""
+    _set_times(rt, flag(rt.db, "late", text="Tin đồn MUỘN-NGÀY-MỘT về vắc xin"), LATE)
+    _set_times(rt, flag(rt.db, "early", text="Tin đồn SÁNG-NGÀY-HAI về vắc xin"), AFTER_MIDNIGHT)
+    ana = signed_in(rt, "ana")
+
+    def page(day: str) -> str:
+        response = ana.get("/queue", params={"status": "all", "date_from": day, "date_to": day})
+        assert response.status_code == 200
+        return response.text
+
+    first, second = page("2024-05-01"), page("2024-05-02")
+    assert "MUỘN-NGÀY-MỘT" in first and LATE_HTML in first and "SÁNG-NGÀY-HAI" not in first
+    assert "SÁNG-NGÀY-HAI" in second and "MUỘN-NGÀY-MỘT" not in second
+    assert "No items match these filters" in page("2024-04-30")
+    api = ana.get("/api/queue", params={"status": "all", "date_from": "2024-05-01", "date_to": "2024-05-01"})
+    assert api.status_code == 200 and len(api.json()["items"]) == 2
+
+
 def test_the_display_zone_is_a_setting(database_url: str, tmp_path: Path) -> None:
     runtime = _runtime(database_url, tmp_path, display_timezone="Europe/Berlin")
     try:
