@@ -81,9 +81,18 @@ EXPERIMENTS: dict[str, Callable[[], Pipeline]] = {  # BASE: logistic regression,
     "words 1-3 + metadata, C=1": _cfg(char_ngrams=None, C=1.0),
     "words 1-3 + metadata, C=16": _cfg(char_ngrams=None, C=16.0),
     "words 1-3 + metadata, sigmoid-calibrated": _cfg(char_ngrams=None, calibration="sigmoid"),
-    "words 1-3 LR -> +metadata gradient boosting (stack, production)": _cfg(char_ngrams=None, stack=True),
-    "words 1-3 LR (C=16) -> +metadata gradient boosting (stack)": _cfg(char_ngrams=None, stack=True, C=16.0),
-    "words 1-3 + chars 2-5 LR -> +metadata gradient boosting (stack)": _cfg(char_ngrams=(2, 5), stack=True),
+    "words 1-3 LR -> +metadata gradient boosting (stack, 2026-11-22 production)": _cfg(
+        char_ngrams=None, stack=True, neighbours=0, boost_iterations=200, boost_leaves=15
+    ),
+    "words 1-3 LR (C=16) -> +metadata gradient boosting (stack)": _cfg(
+        char_ngrams=None, stack=True, C=16.0, neighbours=0, boost_iterations=200, boost_leaves=15
+    ),
+    "words 1-3 + chars 2-5 LR -> +metadata gradient boosting (stack)": _cfg(
+        char_ngrams=(2, 5), stack=True, neighbours=0, boost_iterations=200, boost_leaves=15
+    ),
+    "words 1-3 LR + similarity to labelled posts -> +metadata gradient boosting (production)": _cfg(
+        char_ngrams=None, stack=True
+    ),
 }
 
 

@@ -286,7 +286,12 @@ class FastScorer:
             if n_meta and (sparse.issparse(last) or last.shape[1] != n_meta):
                 return self._fallback(blocks)
             meta = np.asarray(last, dtype=np.float64) if n_meta else np.zeros((decision.shape[0], 0))
-            stacked = np.column_stack([decision, meta])
+            columns = [decision, meta]
+            if getattr(self.clf, "neighbours", 0):
+                text = [b.matrix for b in (blocks[:-1] if n_meta else blocks)]
+                joined = text[0] if len(text) == 1 else sparse.hstack(text, format="csr")
+                columns.insert(1, self.clf.neighbour_columns(joined))
+            stacked = np.column_stack(columns)
             if self.boost is not None and self.boost.ok:
                 return self.boost.proba(stacked)
             return np.asarray(self.clf.boost_.predict_proba(stacked))[:, 1]

@@ -33,6 +33,9 @@ class PipelineConfig:
     calibration: str | None = "sigmoid"
     calibration_folds: int = 5
     stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
+    neighbours: int = 5  # with stack: similarity to the k closest unreliable / reliable training posts (0 = off)
+    boost_iterations: int = 300
+    boost_leaves: int = 7
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
@@ -102,7 +105,14 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
     clf: object = linear
     if cfg.stack:
         n_meta = len(METADATA_FEATURE_NAMES) if cfg.metadata else 0
-        clf = LinearThenBoost(linear=linear, n_meta=n_meta, cv=cfg.calibration_folds, random_state=seed)
+        clf = LinearThenBoost(
+            linear=linear,
+            n_meta=n_meta,
+            cv=cfg.calibration_folds,
+            random_state=seed,
+            neighbours=cfg.neighbours,
+            boost_params={"max_iter": cfg.boost_iterations, "max_leaf_nodes": cfg.boost_leaves},
+        )
     elif cfg.calibration is not None:
         clf = CalibratedClassifierCV(linear, method=cfg.calibration, cv=cfg.calibration_folds, ensemble=False)
     return Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
