@@ -3,16 +3,20 @@
 Per request it checks the SSRF guard and robots.txt on every hop, follows redirects by hand
 (capped), waits for the host's slot (concurrency cap + minimum gap between request starts, the
 largest of settings / source override / Crawl-delay / AutoThrottle delay), streams the body under
-a size cap, retries only 429/5xx/timeouts/connection errors with exponential backoff + jitter
-(or Retry-After), pauses a host on rate-limit headers, and sends conditional headers.
+a size cap (gzip/deflate Content-Encoding is inflated here, in steps bounded by the room left
+under the cap, so a compression bomb is cut without being inflated), retries only
+429/5xx/timeouts/connection errors with exponential backoff + jitter (or Retry-After, or for a 429
+the rate-limit reset time), pauses a host on rate-limit headers, and sends conditional headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -46,6 +50,8 @@ _EXPECT: dict[str, tuple[str, ...]] = {
     "html": ("text/html", "application/xhtml+xml"),
     "json": ("application/json", "text/json", "+json"),
     "xml": ("xml", "text/plain"),
+    # sitemaps may be .xml.gz files, served as gzip or as bytes (parse_sitemap inflates them, bounded)
+    "sitemap": ("xml", "text/plain", "gzip", "octet-stream"),
     "feed": ("xml", "text/plain", "application/rss", "application/atom"),
     "text": ("text/",),
 }
@@ -127,13 +133,51 @@ class _Host:
             self.cond.notify()
 
 
+class _Inflater:
+    """Content-Encoding gzip/deflate, inflated chunk by chunk with a bound on each step's output.
+
+    httpx inflates every network chunk whole: 64 KB of a gzip bomb becomes about 64 MB before the
+    size cap can look at it. ``feed`` returns at most ``limit`` bytes; the caller passes the room
+    left under max_bytes plus one, so passing the cap is seen after at most one byte too many.
+    """
+
+    ENCODINGS = ("gzip", "x-gzip", "deflate")
+
+    def __init__(self, encoding: str) -> None:
+        self.deflate = encoding == "deflate"
+        # deflate: zlib-wrapped as the RFC says, or raw deflate as some servers send (like httpx)
+        self.first = self.deflate
+        self.d = zlib.decompressobj(zlib.MAX_WBITS if self.deflate else zlib.MAX_WBITS | 16)
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        if self.d.eof:
+            return b""  # bytes after the end of the stream are ignored, as httpx does
+        try:
+            out = self.d.decompress(data, max(1, limit))
+        except zlib.error:
+            if not self.first:
+                raise
+            self.first = False
+            self.d = zlib.decompressobj(-zlib.MAX_WBITS)
+            out = self.d.decompress(data, max(1, limit))
+        self.first = False
+        return out
+
+
 def _parse_wait(value: str | None, *, now: float) -> float | None:
-    """Seconds to wait from a Retry-After / RateLimit-Reset value (delta, epoch, HTTP or ISO date)."""
+    """Seconds to wait from a Retry-After / RateLimit-Reset value (delta, epoch, HTTP or ISO date).
+
+    None for a value that is none of these (also negative, NaN or infinite numbers), so the caller
+    falls back to its backoff; a date or epoch already past gives 0. Not clamped: callers compare
+    the result with ``max_wait_s``.
+    """
     if not value:
         return None
     value = value.strip()
     try:
         num = float(value)
+        if not math.isfinite(num) or num < 0:
+            return None
     except ValueError:
         try:
             dt = parsedate_to_datetime(value)
@@ -210,7 +254,8 @@ class Fetcher:
         headers: dict[str, str] | None = None,
         deadline: float | None = None,
     ) -> FetchResult:
-        """GET ``url`` politely. ``expect`` in {"html","json","xml","feed","text",None} checks the media type.
+        """GET ``url`` politely. ``expect`` in {"html","json","xml","sitemap","feed","text",None} checks
+        the media type ("sitemap" also accepts gzip files).
 
         With ``validators`` given, conditional headers are sent and the caller saves the new
         validators itself (``result.save_validators``) once the posts are stored; with only the
@@ -342,6 +387,8 @@ class Fetcher:
                 status = result.status
                 if status == 429 or status >= 500:
                     wait = _parse_wait(result.headers.get("retry-after"), now=now_wall)
+                    if wait is None and status == 429:  # a 429 says the quota is spent: wait for the reset
+                        wait = self._rate_limit_reset(result.headers, now_wall)
                     failure = HTTPStatusError(
                         f"HTTP {status}" + (" (rate limited)" if status == 429 else " (server error)"),
                         url=url,
@@ -349,7 +396,8 @@ class Fetcher:
                     )
                     if wait is not None and wait > s.max_wait_s:
                         raise HTTPStatusError(
-                            f"HTTP {status} with Retry-After {wait:.0f}s, longer than max_wait_s",
+                            f"HTTP {status} asks to wait {wait:.0f}s (Retry-After or rate-limit reset), "
+                            f"longer than max_wait_s={s.max_wait_s:g}",
                             url=url,
                             status=status,
                         )
@@ -387,14 +435,25 @@ class Fetcher:
             length = resp.headers.get("content-length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise ResponseTooLarge(f"Content-Length {length} exceeds max_bytes={max_bytes}", url=url)
+            encoding = resp.headers.get("content-encoding", "").strip().lower()
+            inflater = _Inflater(encoding) if encoding in _Inflater.ENCODINGS else None
+            # gzip/deflate are inflated here, bounded; identity is passed through; anything else
+            # (which we never ask for) is left to httpx
+            chunks = resp.aiter_raw() if inflater or encoding in ("", "identity") else resp.aiter_bytes()
             buf = bytearray()
-            async for chunk in resp.aiter_bytes():
-                buf += chunk
-                if len(buf) > max_bytes:
-                    self.stats.bytes += len(buf)
-                    raise ResponseTooLarge(
-                        f"body exceeds max_bytes={max_bytes}; cut while streaming", url=url
-                    )
+            try:
+                async for raw in chunks:
+                    # at most the room left + 1 byte: enough to know the cap is passed, never more
+                    chunk = inflater.feed(raw, max_bytes - len(buf) + 1) if inflater else raw
+                    buf += chunk
+                    if len(buf) > max_bytes:
+                        self.stats.bytes += len(buf)
+                        raise ResponseTooLarge(
+                            f"body exceeds max_bytes={max_bytes}; cut while streaming", url=url
+                        )
+            except (zlib.error, httpx.DecodingError) as exc:
+                self.stats.bytes += len(buf)
+                raise FetchError(f"corrupt {encoding or 'encoded'} body: {exc}", url=url) from None
             self.stats.bytes += len(buf)
             body = bytes(buf)
         if expect and media and not _media_ok(media, expect) and not _sniff_ok(body, expect):
@@ -419,6 +478,15 @@ class Fetcher:
             remaining = headers.get(prefix + "remaining")
             if remaining is not None and remaining.strip().split(",")[0].strip() in ("0", "0.0"):
                 return _parse_wait(headers.get(prefix + "reset"), now=now) or 1.0
+        return None
+
+    @staticmethod
+    def _rate_limit_reset(headers: httpx.Headers, now: float) -> float | None:
+        """Seconds until ``RateLimit-Reset`` / ``X-RateLimit-Reset``, whatever ``Remaining`` says."""
+        for name in ("ratelimit-reset", "x-ratelimit-reset"):
+            wait = _parse_wait(headers.get(name), now=now)
+            if wait is not None:
+                return wait
         return None
 
     async def _check_robots(self, url: str, ua: str, deadline: float | None) -> None:
@@ -486,8 +554,10 @@ def _media_ok(media: str, expect: str) -> bool:
 
 
 def _sniff_ok(body: bytes, expect: str) -> bool:
+    if expect == "sitemap" and body[:2] == b"\x1f\x8b":  # a gzip file: parse_sitemap inflates it
+        return True
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if expect in ("feed", "xml"):
+    if expect in ("feed", "xml", "sitemap"):
         return head.startswith((b"<?xml", b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf"))
     if expect == "json":
         return head.startswith((b"{", b"["))

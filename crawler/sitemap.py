@@ -4,19 +4,25 @@ A news sitemap gives title, publication date and language per URL; a plain sitem
 ``loc``/``lastmod``, so use ``fetch_articles`` to take each page's main text (bounded by
 ``max_articles``). Cursor: ``{"seen": [canonical locs], "children": {sitemap_url: lastmod}}``;
 child sitemaps whose ``lastmod`` did not change since the last run are skipped.
+
+Sitemaps may be gzip files (``.xml.gz``); they are inflated here, never past ``max_bytes``. A child
+sitemap that fails (corrupt gzip, malformed XML, HTTP error, too large) does not stop the others: its
+posts are retried next run (its ``lastmod`` is not recorded, the index's validators are not saved),
+the other children's pages are yielded, then the first failure is raised.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 from lxml import etree
 
 from .base import Adapter, CrawlContext, OptionSpec
-from .errors import DropPost, ParseError, ResponseTooLarge
+from .errors import CrawlError, DropPost, ParseError, ResponseTooLarge, TimeoutExceeded
 from .models import CrawlPage, Post
 from .text import canonicalize_url, parse_datetime
 from .web import extract_main_text
@@ -43,8 +49,11 @@ def _parser() -> etree.XMLParser:
 def parse_sitemap(body: bytes, *, url: str, max_bytes: int) -> tuple[str, list[dict[str, str]]]:
     """Returns ("index"|"urlset", entries) where entries hold loc, lastmod, title, date, language."""
     if body[:2] == b"\x1f\x8b":
-        with gzip.GzipFile(fileobj=io.BytesIO(body)) as gz:
-            body = gz.read(max_bytes + 1)
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as gz:
+                body = gz.read(max_bytes + 1)  # inflates at most max_bytes + 1 bytes
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; EOFError: truncated
+            raise ParseError(f"corrupt gzip sitemap: {exc}", url=url) from None
         if len(body) > max_bytes:
             raise ResponseTooLarge(f"gunzipped sitemap exceeds max_bytes={max_bytes}", url=url)
     try:
@@ -83,7 +92,7 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
     seen_set = set(seen)
     children: dict[str, str] = dict((cursor or {}).get("children", {}))
     articles_left = int(ctx.options.get("max_articles", 50))
-    root = await ctx.fetch(ctx.spec.url, expect="xml", conditional=True)
+    root = await ctx.fetch(ctx.spec.url, expect="sitemap", conditional=True)
     if root.not_modified:
         return
     kind, entries = parse_sitemap(root.content, url=root.url, max_bytes=ctx.settings.max_bytes)
@@ -100,15 +109,25 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
     async def entries_of(sm_url: str) -> list[dict[str, str]]:
         if sm_url == ctx.spec.url and kind == "urlset":
             return entries
-        res = await ctx.fetch(sm_url, expect="xml")
+        res = await ctx.fetch(sm_url, expect="sitemap")
         sub_kind, sub = parse_sitemap(res.content, url=res.url, max_bytes=ctx.settings.max_bytes)
         if sub_kind != "urlset":
             raise ParseError("nested sitemap indexes are not followed", url=sm_url)
         return sub
 
+    failures: list[CrawlError] = []
     for sm_url, lastmod in todo:
         posts: list[Post] = []
-        for e in await entries_of(sm_url):
+        try:
+            sm_entries = await entries_of(sm_url)
+        except TimeoutExceeded:
+            raise  # the source's time is up (or the host hangs): the other children would fail too
+        except CrawlError as exc:
+            if sm_url == ctx.spec.url:
+                raise
+            failures.append(exc)  # this child only: the others still go through
+            continue
+        for e in sm_entries:
             cid = canonicalize_url(e["loc"])
             if cid in seen_set:
                 continue
@@ -140,6 +159,12 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
             children[sm_url] = lastmod
         seen = seen[: ctx.settings.seen_ids_cap]
         yield CrawlPage(posts, {"seen": list(seen), "children": dict(children)})
+    if failures:
+        # no ctx.commit(): with the index's ETag saved, a 304 would hide the failed children until it changes
+        first = failures[0]
+        if len(failures) > 1:
+            first.message += f" (and {len(failures) - 1} more child sitemaps failed)"
+        raise first
     ctx.commit()
 
 
