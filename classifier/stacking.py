@@ -52,7 +52,7 @@ class LinearThenBoost(ClassifierMixin, BaseEstimator):
 
     def neighbour_columns(self, text: Any) -> np.ndarray:
         """The four similarity columns of ``text`` rows (TF-IDF columns only) against the stored posts."""
-        return _similarity_columns(text, self.reference_, self.reference_labels_, self.neighbours)
+        return _similarity_columns(text, (self.unreliable_posts_, self.reliable_posts_), self.neighbours)
 
     def _stack_input(self, X: Any, linear_score: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
         meta: Any = X[:, X.shape[1] - self.n_meta :] if self.n_meta else np.zeros((X.shape[0], 0))
@@ -73,10 +73,9 @@ class LinearThenBoost(ClassifierMixin, BaseEstimator):
             text = sparse.csr_matrix(self._text(X), dtype=np.float32)
             near = np.zeros((X.shape[0], 4))
             for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
-                reference = _reference(text[train_idx], self.neighbour_max_df)
-                near[test_idx] = _similarity_columns(text[test_idx], reference, y[train_idx], self.neighbours)
-            self.reference_ = _reference(text, self.neighbour_max_df)
-            self.reference_labels_ = y.copy()
+                reference = _reference(text[train_idx], y[train_idx], self.neighbour_max_df)
+                near[test_idx] = _similarity_columns(text[test_idx], reference, self.neighbours)
+            self.unreliable_posts_, self.reliable_posts_ = _reference(text, y, self.neighbour_max_df)
         params = {
             "max_iter": 200,
             "learning_rate": 0.05,
@@ -97,26 +96,30 @@ class LinearThenBoost(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def _reference(text: sparse.csr_matrix, max_df: float) -> sparse.csr_matrix:
-    """Labelled posts' TF-IDF rows as terms x posts (one sparse product per batch), frequent terms left out."""
+def _reference(
+    text: sparse.csr_matrix, labels: np.ndarray, max_df: float
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """The labelled posts' TF-IDF rows as two terms x posts matrices (unreliable, reliable), so that a batch's
+    similarities are two sparse products; terms found in more than ``max_df`` of the posts are left out."""
     terms = text.T.tocsr()
     frequent = terms.getnnz(axis=1) > max_df * text.shape[0]
-    terms = sparse.diags((~frequent).astype(np.float32)) @ terms
+    terms = sparse.csr_matrix(sparse.diags((~frequent).astype(np.float32)) @ terms)
     terms.eliminate_zeros()
-    return sparse.csr_matrix(terms)
+    return terms[:, labels == 1].tocsr(), terms[:, labels != 1].tocsr()
 
 
-def _similarity_columns(rows: Any, reference: Any, labels: np.ndarray, k: int) -> np.ndarray:
-    """Best and mean of the top ``k`` similarities of each row to the unreliable, then reliable, posts
-    (``reference``: the labelled posts' TF-IDF rows, transposed to terms x posts)."""
-    sim = (sparse.csr_matrix(rows, dtype=np.float32) @ reference).toarray()
-    out = np.zeros((sim.shape[0], 4))
-    for column, label in ((0, 1), (2, 0)):
-        group = sim[:, labels == label]
-        if group.shape[1] == 0 or group.shape[0] == 0:
+def _similarity_columns(
+    rows: Any, reference: tuple[sparse.csr_matrix, sparse.csr_matrix], k: int
+) -> np.ndarray:
+    """Best and mean of the top ``k`` similarities of each row to the unreliable, then the reliable, posts."""
+    rows = sparse.csr_matrix(rows, dtype=np.float32)
+    out = np.zeros((rows.shape[0], 4))
+    for column, posts in zip((0, 2), reference, strict=True):
+        if posts.shape[1] == 0 or rows.shape[0] == 0:
             continue
-        kk = min(k, group.shape[1])
-        top = -np.partition(-group, kk - 1, axis=1)[:, :kk]
+        sim = (rows @ posts).toarray()
+        kk = min(k, sim.shape[1])
+        top = np.partition(sim, sim.shape[1] - kk, axis=1)[:, sim.shape[1] - kk :]
         out[:, column] = top.max(axis=1)
         out[:, column + 1] = top.mean(axis=1, dtype=np.float64)
     return out
