@@ -70,12 +70,13 @@ class Settings(_Strict):
         "pseudonym", description="how exports name the decider: pseudonym, username or role only"
     )
     display_timezone: str = Field(
-        DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages and for dates typed "
-        "into their filters (exports and the API stay in UTC)"
+        DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages, for dates typed "
+        "into their filters and for the dashboard's days (exports and the API stay in UTC)"
     )
     trusted_proxies: list[str] = Field(
         default_factory=list, description="reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For "
-        "or Forwarded header names the client; empty: those headers are ignored"
+        "or Forwarded header names the client and whose X-Forwarded-Proto (or Forwarded proto=) https makes the "
+        "request https (Secure cookies); empty: those headers are ignored"
     )
 
     @field_validator("display_timezone")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from review.web.client_address import trusted_networks
+from review.web.client_address import Network, forwarded_scheme, trusted_networks
 from review.web.deps import AuthError, Forbidden, auth_user, csrf_protect
 from review.web.render import is_htmx, render
 from review.web.routes import api, api_ops, audit, auth, dashboard, exports, items, queue, sources, users
@@ -20,7 +22,7 @@ from review.web.security import RateLimit
 from review.web.templating import Templates
 from service.runtime import Runtime
 
-__all__ = ["CSP", "SECURITY_HEADERS", "create_app"]
+__all__ = ["CSP", "SECURITY_HEADERS", "ForwardedScheme", "create_app"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -54,6 +56,23 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ForwardedScheme:
+    """Makes the request https when a trusted proxy says the client used https (``forwarded_scheme``), so that
+    ``Secure`` cookies and any absolute URL the app builds (trailing-slash redirects) follow what the browser used."""
+
+    def __init__(self, app: ASGIApp, *, trusted: Sequence[Network]) -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.trusted:
+            peer = scope["client"][0] if scope.get("client") else ""
+            scheme = forwarded_scheme(scope.get("scheme", "http"), peer, Headers(scope=scope), self.trusted)
+            if scheme != scope.get("scheme"):
+                scope = {**scope, "scheme": scheme}
+        await self.app(scope, receive, send)
 
 
 def _wants_json(request: Request) -> bool:
@@ -113,4 +132,5 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ForwardedScheme, trusted=app.state.trusted_proxies)
     return app

@@ -1,10 +1,13 @@
-"""The client's address, for the login rate limit and the audit log, also behind a reverse proxy.
+"""The client's address (for the login rate limit and the audit log) and scheme (for ``Secure`` cookies and
+absolute URLs), also behind a reverse proxy.
 
 Forwarding headers are believed only when the connection comes from one of ``settings.trusted_proxies``; with
 none configured (the default) they are ignored, since anyone can send them. From a trusted proxy the client is
 the right-most address in ``X-Forwarded-For`` (or, when that header is absent, in ``Forwarded: for=``) that is
 not itself a trusted proxy: each proxy appends the address it saw, so everything to the left of that came from
 the client and may be made up. An unreadable or obfuscated value there means the peer's own address is used.
+The scheme is https when the connection is, or when a trusted proxy that terminated TLS says so in
+``X-Forwarded-Proto`` (or, without it, ``Forwarded: proto=``); see ``forwarded_scheme``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
-__all__ = ["Network", "client_address", "forwarded_client", "trusted_networks"]
+__all__ = ["Network", "client_address", "forwarded_client", "forwarded_scheme", "trusted_networks"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -47,9 +50,9 @@ def _trusted(address: IPAddress, trusted: Sequence[Network]) -> bool:
     return any(address.version == net.version and address in net for net in trusted)
 
 
-def _forwarded_for(value: str) -> list[str] | None:
-    """The ``for=`` values of an RFC 7239 ``Forwarded`` header, in order (elements without one give "");
-    None when the header cannot be read (an unterminated quote)."""
+def _forwarded_values(value: str, name: str) -> list[str] | None:
+    """The ``name=`` values (``for``, ``proto``) of an RFC 7239 ``Forwarded`` header, in order (elements without
+    one give ""); None when the header cannot be read (an unterminated quote)."""
     elements: list[str] = []
     current: list[str] = []
     quoted = escaped = False
@@ -66,7 +69,7 @@ def _forwarded_for(value: str) -> list[str] | None:
             found = ""
             for pair in element.split(";"):
                 key, _, val = pair.partition("=")
-                if key.strip().lower() == "for":
+                if key.strip().lower() == name:
                     found = val.strip()
             elements.append(found)
             current = []
@@ -84,7 +87,7 @@ def forwarded_client(peer: str, headers: Headers, trusted: Sequence[Network]) ->
     if "x-forwarded-for" in headers:
         chain = ",".join(headers.getlist("x-forwarded-for")).split(",")
     elif "forwarded" in headers:
-        chain = _forwarded_for(",".join(headers.getlist("forwarded")))
+        chain = _forwarded_values(",".join(headers.getlist("forwarded")), "for")
     else:
         return peer
     if not chain:
@@ -105,3 +108,22 @@ def client_address(request: Request) -> str:
     peer = request.client.host if request.client else ""
     trusted: Sequence[Network] = getattr(request.app.state, "trusted_proxies", ())
     return forwarded_client(peer, request.headers, trusted)
+
+
+def forwarded_scheme(scheme: str, peer: str, headers: Headers, trusted: Sequence[Network]) -> str:
+    """The scheme the client used: "https" when a trusted ``peer`` says so, else the connection's ``scheme``.
+
+    The proxy's word is the last value of ``X-Forwarded-Proto`` (or, without that header, the ``proto=`` of the
+    last ``Forwarded`` element): the one the proxy next to us added or set. It can only turn http into https.
+    """
+    peer_address = _address(peer)
+    if scheme == "https" or not trusted or peer_address is None or not _trusted(peer_address, trusted):
+        return scheme
+    if "x-forwarded-proto" in headers:
+        claimed: list[str] | None = ",".join(headers.getlist("x-forwarded-proto")).split(",")
+    elif "forwarded" in headers:
+        claimed = _forwarded_values(",".join(headers.getlist("forwarded")), "proto")
+    else:
+        return scheme
+    last = claimed[-1].strip().strip('"').strip().lower() if claimed else ""
+    return "https" if last == "https" else scheme

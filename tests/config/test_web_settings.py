@@ -51,3 +51,18 @@ def test_assignment_is_validated_too() -> None:
     with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus_Mons'"):
         settings.display_timezone = "Mars/Olympus_Mons"
     assert settings.display_timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_the_example_config_documents_both_and_its_values_load(tmp_path: Path) -> None:
+    """kiemtin.example.toml shows them commented out; uncommented, they are valid settings."""
+    example = (Path(__file__).resolve().parents[2] / "kiemtin.example.toml").read_text(encoding="utf-8")
+    lines = example.splitlines()
+    for name in ("display_timezone", "trusted_proxies"):
+        assert sum(line.startswith(f"# {name} = ") for line in lines) == 1, name
+    uncommented = "\n".join(line[2:] if line.startswith(("# display_timezone = ", "# trusted_proxies = ")) else line
+                            for line in lines)
+    path = tmp_path / "kiemtin.toml"
+    path.write_text(uncommented, encoding="utf-8")
+    settings = load_config(path).settings
+    assert settings.display_timezone == "Asia/Ho_Chi_Minh"
+    assert settings.trusted_proxies == ["127.0.0.1/32"]

@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _secure(request: Request) -> bool:
+    """Cookies are ``Secure`` over https, also when a trusted proxy terminated TLS (see ``ForwardedScheme``)."""
     return request.url.scheme == "https"
 
 

@@ -1,36 +1,48 @@
-"""The dashboard: what waits, what was decided today, by category and source, flags per day (SVG)."""
+"""The dashboard: what waits, what was decided today, by category and source, flags per day (SVG).
+
+Days are calendar days in the display zone (``settings.display_timezone``), like every date on the pages.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import date, tzinfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from review.policy import CATEGORIES
-from review.stats import dashboard_stats
+from review.stats import DashboardStats, dashboard_stats
 from review.web.chart import bar_chart
 from review.web.deps import DbSession, SignedIn
 from review.web.render import render
+from store.types import utcnow
 
 router = APIRouter(include_in_schema=False)
 CACHE_S = 60.0
 
 
+def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardStats:
+    """The dashboard's numbers, counted over the whole queue at most once a minute per zone and local day (a new
+    day, or another zone, is counted afresh at once)."""
+    now = utcnow()
+    key = (zone, now.astimezone(zone).date())
+    cached: tuple[tuple[tzinfo, date], float, DashboardStats] | None = getattr(request.app.state, "dashboard", None)
+    if cached is None or cached[0] != key or time.monotonic() - cached[1] > CACHE_S:
+        cached = (key, time.monotonic(), dashboard_stats(session=session, now=now, zone=zone))
+        request.app.state.dashboard = cached
+    return cached[2]
+
+
 @router.get("/")
 def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
-    cached = getattr(request.app.state, "dashboard", None)
-    if cached is None or time.monotonic() - cached[0] > CACHE_S:  # counts over the whole queue: once a minute
-        cached = (time.monotonic(), dashboard_stats(session=session))
-        request.app.state.dashboard = cached
-    stats = cached[1]
+    stats = cached_stats(request, session, request.app.state.display_zone)
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
-    utc_midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return render(request, "dashboard.html", {
-        "stats": stats, "utc_midnight": utc_midnight,
-        "chart": bar_chart(stats.per_day, title=f"Posts flagged per UTC day over the last {stats.days} days"),
+        "stats": stats,
+        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),

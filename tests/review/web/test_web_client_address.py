@@ -1,8 +1,10 @@
-"""The client address behind a reverse proxy (settings.trusted_proxies): forwarding headers are believed only from
-a trusted peer, and then only their right-most untrusted address; the login rate limit and the audit log use it."""
+"""The client address and scheme behind a reverse proxy (settings.trusted_proxies): forwarding headers are believed
+only from a trusted peer, and then only their right-most untrusted address; the login rate limit and the audit log
+use it. A trusted proxy's X-Forwarded-Proto / Forwarded proto=https makes cookies Secure and redirects https."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,12 +12,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.datastructures import Headers
-from web_support import add_user, login
+from web_support import PASSWORD, add_user, login
 
 from config import AppConfig, Settings
 from review.web import create_app
-from review.web.client_address import forwarded_client, trusted_networks
-from review.web.security import RateLimit
+from review.web.client_address import forwarded_client, forwarded_scheme, trusted_networks
+from review.web.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, RateLimit
 from service.runtime import Runtime
 from store.models import AuditEntry, LoginAttempt
 
@@ -28,12 +30,21 @@ def _client(peer: str, *lines: tuple[str, str], trusted: tuple = TRUSTED) -> str
     return forwarded_client(peer, headers, trusted)
 
 
+def _scheme(peer: str, *lines: tuple[str, str], scheme: str = "http", trusted: tuple = TRUSTED) -> str:
+    headers = Headers(raw=[(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in lines])
+    return forwarded_scheme(scheme, peer, headers, trusted)
+
+
 def xff(value: str) -> tuple[str, str]:
     return ("X-Forwarded-For", value)
 
 
 def fwd(value: str) -> tuple[str, str]:
     return ("Forwarded", value)
+
+
+def xfp(value: str) -> tuple[str, str]:
+    return ("X-Forwarded-Proto", value)
 
 
 def test_headers_are_ignored_unless_the_peer_is_a_trusted_proxy() -> None:
@@ -78,6 +89,35 @@ def test_ipv6_peers_and_mapped_ipv4_peers() -> None:
     assert _client("fd00::2", xff("2001:db8::7")) == "2001:db8::7"
     assert _client("::ffff:10.0.0.2", xff("203.0.113.7")) == "203.0.113.7"  # a dual-stack socket
     assert _client("2001:db8::2", xff("203.0.113.7")) == "2001:db8::2"  # not trusted
+
+
+@pytest.mark.parametrize(("peer", "lines", "trusted", "expected"), [
+    ("203.0.113.7", [xfp("https")], TRUSTED, "http"),  # spoofed by the client itself
+    ("203.0.113.7", [fwd("proto=https")], TRUSTED, "http"),
+    (PROXY, [xfp("https")], (), "http"),  # nothing trusted: the default
+    ("testclient", [xfp("https")], TRUSTED, "http"),
+    (PROXY, [], TRUSTED, "http"),
+    (PROXY, [xfp("https")], TRUSTED, "https"),
+    ("fd00::2", [xfp(" HTTPS ")], TRUSTED, "https"),
+    ("::ffff:10.0.0.2", [xfp("https")], TRUSTED, "https"),
+    (PROXY, [xfp("http, https")], TRUSTED, "https"),  # the last value is the proxy's
+    (PROXY, [xfp("https"), xfp("http")], TRUSTED, "http"),
+    (PROXY, [xfp("wss")], TRUSTED, "http"),
+    (PROXY, [xfp("<script>")], TRUSTED, "http"),
+    (PROXY, [fwd("for=192.0.2.60;proto=https;by=10.0.0.2")], TRUSTED, "https"),
+    (PROXY, [fwd('for=6.6.6.6;proto=http, for=192.0.2.60;Proto="https"')], TRUSTED, "https"),
+    (PROXY, [fwd("for=192.0.2.60;proto=https, for=10.0.0.7")], TRUSTED, "http"),  # the last element has none
+    (PROXY, [fwd('proto="https')], TRUSTED, "http"),  # unreadable
+    (PROXY, [xfp("http"), fwd("proto=https")], TRUSTED, "http"),  # X-Forwarded-Proto first
+])
+def test_a_trusted_proxy_names_the_scheme(peer: str, lines: list[tuple[str, str]], trusted: tuple,
+                                          expected: str) -> None:
+    assert _scheme(peer, *lines, trusted=trusted) == expected
+
+
+def test_an_https_connection_stays_https() -> None:
+    assert _scheme(PROXY, xfp("http"), scheme="https") == "https"
+    assert _scheme("203.0.113.7", scheme="https") == "https"
 
 
 # --- the real app: sign-in rate limit and audit log ---
@@ -139,3 +179,65 @@ def test_without_trusted_proxies_forwarding_headers_are_ignored(database_url: st
         assert _audit_clients(runtime) == [("auth.login", PROXY)]
     finally:
         runtime.close()
+
+
+# --- Secure cookies and redirects behind a TLS-terminating proxy ---
+
+def _cookie_lines(response: object) -> dict[str, str]:
+    """The response's Set-Cookie lines by cookie name."""
+    lines = response.headers.get_list("set-cookie")  # type: ignore[attr-defined]
+    return {line.partition("=")[0]: line for line in lines}
+
+
+def _secure(line: str) -> bool:
+    return "secure" in [part.strip().lower() for part in line.split(";")]
+
+
+def _sign_in_cookies(client: TestClient) -> tuple[str, str]:
+    """Sign ana in by hand (the test client keeps Secure cookies to itself over http); the Set-Cookie lines of
+    the login-CSRF cookie and of the session cookie."""
+    page = client.get("/login")
+    csrf_line = _cookie_lines(page)[LOGIN_CSRF_COOKIE]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.cookies.clear()
+    response = client.post("/login", data={"username": "ana", "password": PASSWORD, "csrf_token": token},
+                           headers={"Cookie": f"{LOGIN_CSRF_COOKIE}={token}"}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return csrf_line, _cookie_lines(response)[SESSION_COOKIE]
+
+
+@pytest.mark.parametrize("header", [xfp("https"), fwd("for=198.51.100.9;proto=https")])
+def test_a_trusted_proxys_https_makes_cookies_secure(proxied: Runtime, header: tuple[str, str]) -> None:
+    add_user(proxied.db, "ana")
+    client = TestClient(create_app(proxied), client=(PROXY, 40000), headers=dict([header]))
+    csrf_line, session_line = _sign_in_cookies(client)
+    assert _secure(csrf_line) and _secure(session_line)
+    assert "HttpOnly" in session_line and "HttpOnly" in csrf_line
+    moved = client.get("/queue/", follow_redirects=False)  # the app's one absolute URL: a trailing-slash redirect
+    assert moved.status_code in (307, 308) and moved.headers["location"] == "https://testserver/queue"
+
+
+@pytest.mark.parametrize(("peer", "trusted"), [("203.0.113.66", ["10.0.0.0/8"]), (PROXY, [])])
+def test_a_spoofed_https_changes_nothing(database_url: str, peer: str, trusted: list[str]) -> None:
+    """From a peer that is not a trusted proxy (or with none configured) the headers are the client's words."""
+    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+                                                       trusted_proxies=trusted)))  # type: ignore[arg-type]
+    try:
+        add_user(runtime.db, "ana")
+        client = TestClient(create_app(runtime), client=(peer, 40000),
+                            headers={"X-Forwarded-Proto": "https", "Forwarded": "proto=https"})
+        csrf_line, session_line = _sign_in_cookies(client)
+        assert not _secure(csrf_line) and not _secure(session_line)
+        moved = client.get("/queue/", follow_redirects=False)
+        assert moved.headers["location"] == "http://testserver/queue"
+    finally:
+        runtime.close()
+
+
+def test_a_trusted_proxy_saying_http_and_an_https_connection(proxied: Runtime) -> None:
+    add_user(proxied.db, "ana")
+    client = TestClient(create_app(proxied), client=(PROXY, 40000), headers={"X-Forwarded-Proto": "http"})
+    csrf_line, session_line = _sign_in_cookies(client)
+    assert not _secure(csrf_line) and not _secure(session_line)
+    direct = TestClient(create_app(proxied), base_url="https://testserver", client=(PROXY, 40001))
+    assert _secure(_sign_in_cookies(direct)[1])  # an https connection is https whatever a proxy says
