@@ -32,8 +32,16 @@ def render_model_card(card: dict) -> str:
         + (f" + character n-grams {tuple(cfg['char_ngrams'])}" if cfg.get("char_ngrams") else "")
         + (" + engagement/time/surface metadata" if cfg.get("metadata") else "")
         + (
-            f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score and the metadata feed a "
-            "gradient-boosted model (HistGradientBoosting, log-loss) that outputs the probability. "
+            f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score"
+            + (
+                f", the text's similarity to the {cfg['neighbours']} closest unreliable and reliable training "
+                "posts"
+                if cfg.get("neighbours")
+                else ""
+            )
+            + " and the metadata feed a gradient-boosted model (HistGradientBoosting, log-loss"
+            + (f", {cfg['boost_iterations']} trees of {cfg['boost_leaves']} leaves" if cfg.get("boost_leaves") else "")
+            + ") that outputs the probability. "
             "Explanations are the logistic regression's per-feature contributions (the linear component)."
             if cfg.get("stack")
             else f" -> logistic regression (C={cfg.get('C')}), {cfg.get('calibration')} calibration. "

@@ -7,9 +7,13 @@ thread, which would break later tests that call asyncio.run().
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from config import AppConfig, Settings
+from service.runtime import Runtime
 
 
 @pytest.fixture(scope="module")
@@ -21,3 +25,12 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
+    """A runtime on the test database (SQLite file or PostgreSQL), exports written under tmp_path."""
+    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+                                                       exports_dir=tmp_path / "exports")))  # type: ignore[arg-type]
+    yield runtime
+    runtime.close()

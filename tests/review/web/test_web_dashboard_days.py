@@ -4,9 +4,7 @@ page passes settings.display_timezone; day boundaries follow DST; the 60 s cache
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from web_support import add_user, flag, signed_in
 
-from config import AppConfig, Settings
 from review.queue import decide
 from review.stats import dashboard_stats, day_bounds
 from review.web.routes import dashboard as dashboard_route
@@ -103,14 +100,6 @@ def test_a_zone_with_dst_counts_by_its_offset_on_that_day(db: Database) -> None:
 
 
 # --- the page ---
-
-@pytest.fixture
-def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
-                                                       exports_dir=tmp_path / "exports")))  # type: ignore[arg-type]
-    yield runtime
-    runtime.close()
-
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:

@@ -5,25 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from web_support import HOSTILE, csrf_of, flag, signed_in
 
-from config import AppConfig, Settings
 from review.queue import decide
 from service.runtime import Runtime
 from store.models import AuditEntry, QueueItem, User
-
-
-@pytest.fixture
-def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
-                                                       exports_dir=tmp_path / "exports")))  # type: ignore[arg-type]
-    yield runtime
-    runtime.close()
 
 
 def _confirm(runtime: Runtime, item_id: int, username: str) -> None:
