@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from classifier.errors import ClassifierDataError
-from classifier.metrics import binary_metrics
+from classifier.metrics import binary_metrics, reliability
 from classifier.model import MisinfoModel
 from classifier.records import LabelledExample, PostInput
 
@@ -18,7 +18,8 @@ def evaluate(model: MisinfoModel, examples: Sequence[LabelledExample]) -> dict:
     """Scores ``examples`` and returns JSON-able metrics at the model's own threshold.
 
     Keys: model_version, n, positives, roc_auc, average_precision, threshold, precision, recall, f1,
-    confusion {tp, fp, tn, fn}. ``roc_auc``/``average_precision`` are None when undefined (one class only).
+    confusion {tp, fp, tn, fn}, calibration {expected_calibration_error, bins: [{bin, n, mean_score, observed}]}.
+    ``roc_auc``/``average_precision`` are None when undefined (one class only).
     """
     if not examples:
         raise ClassifierDataError("no labelled examples to evaluate on")
@@ -34,4 +35,8 @@ def evaluate(model: MisinfoModel, examples: Sequence[LabelledExample]) -> dict:
     ]
     scores = np.asarray([v.score for v in model.score(posts, explain=False)])
     y = np.asarray([int(ex.label) for ex in examples])
-    return {"model_version": model.version, **binary_metrics(y, scores, model.threshold)}
+    return {
+        "model_version": model.version,
+        **binary_metrics(y, scores, model.threshold),
+        "calibration": reliability(y, scores),
+    }

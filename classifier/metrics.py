@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-__all__ = ["TARGET_RECALL", "binary_metrics", "choose_threshold"]
+__all__ = ["TARGET_RECALL", "binary_metrics", "choose_threshold", "reliability"]
 
 #: The review queue's operating point: the highest threshold whose recall is at least this.
 TARGET_RECALL = 0.80
@@ -46,3 +46,22 @@ def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
         "f1": f1,
         "confusion": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
     }
+
+
+def reliability(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> dict:
+    """Calibration check: per score bin (equal width over 0..1) the mean score and the observed share of
+    unreliable posts, and the expected calibration error (bin-size-weighted mean |score - observed|)."""
+    y = np.asarray(y, dtype=int)
+    scores = np.clip(np.asarray(scores, dtype=np.float64), 0.0, 1.0)
+    which = np.minimum((scores * bins).astype(int), bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        mask = which == b
+        n = int(mask.sum())
+        if not n:
+            continue
+        mean_score, observed = float(scores[mask].mean()), float(y[mask].mean())
+        ece += n * abs(mean_score - observed)
+        rows.append({"bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}", "n": n,
+                     "mean_score": round(mean_score, 4), "observed": round(observed, 4)})
+    return {"expected_calibration_error": ece / max(int(y.size), 1), "bins": rows}

@@ -59,6 +59,7 @@ def render_model_card(card: dict) -> str:
         "",
         f"Brier score of the out-of-fold probabilities: {_fmt(m.get('brier_pooled'))}.",
         "",
+        *_calibration_lines(m.get("calibration")),
         f"**Operating threshold** {_fmt(card.get('threshold'))} ({card.get('threshold_rule')}): "
         f"precision {_fmt(at.get('precision'))}, recall {_fmt(at.get('recall'))}, F1 {_fmt(at.get('f1'))} "
         f"on out-of-fold predictions; confusion {at.get('confusion')}.",
@@ -69,3 +70,17 @@ def render_model_card(card: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _calibration_lines(calibration: dict | None) -> list[str]:
+    if not calibration or not calibration.get("bins"):
+        return []
+    lines = [
+        "**Calibration** (out-of-fold; expected calibration error "
+        f"{_fmt(calibration.get('expected_calibration_error'))}):",
+        "",
+        "| score bin | posts | mean score | share unreliable |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {b['bin']} | {b['n']} | {b['mean_score']:.3f} | {b['observed']:.3f} |" for b in calibration["bins"]]
+    return [*lines, ""]

@@ -16,7 +16,7 @@ import sklearn
 
 from classifier.cv import cross_validate, dedupe_examples
 from classifier.errors import ClassifierDataError, ClassifierError
-from classifier.metrics import TARGET_RECALL, binary_metrics, choose_threshold
+from classifier.metrics import TARGET_RECALL, binary_metrics, choose_threshold, reliability
 from classifier.model_card import render_model_card
 from classifier.model_pipeline import PipelineConfig, build_pipeline
 from classifier.records import LabelledExample
@@ -106,6 +106,7 @@ def train_and_save(
         "fold_roc_auc": result.fold_auc,
         "fold_average_precision": result.fold_ap,
         "at_threshold": binary_metrics(result.y, result.oof, threshold),
+        "calibration": reliability(result.y, result.oof),
     }
 
     pipeline = build_pipeline(cfg_cv, seed=seed)

@@ -1,10 +1,11 @@
 import json
 
+import numpy as np
 import pytest
 
 from classifier import ClassifierDataError, LabelledExample, evaluate, load_model, train_and_save
 from classifier.cv import dedupe_examples
-from classifier.metrics import choose_threshold
+from classifier.metrics import choose_threshold, reliability
 
 
 def test_training_writes_model_card_and_activates(trained):
@@ -37,11 +38,24 @@ def test_evaluate_returns_the_documented_keys(trained, small_train):
     result = evaluate(load_model(models_dir), small_train[:50])
     assert set(result) == {
         "model_version", "n", "positives", "roc_auc", "average_precision", "threshold",
-        "precision", "recall", "f1", "confusion",
+        "precision", "recall", "f1", "confusion", "calibration",
     }  # fmt: skip
     assert set(result["confusion"]) == {"tp", "fp", "tn", "fn"}
     assert result["n"] == 50
+    assert sum(b["n"] for b in result["calibration"]["bins"]) == 50
+    assert 0.0 <= result["calibration"]["expected_calibration_error"] <= 1.0
     json.dumps(result)
+
+
+def test_reliability_bins_and_expected_calibration_error():
+    y = np.array([0, 0, 1, 1, 1, 0])
+    scores = np.array([0.05, 0.15, 0.95, 1.0, 0.55, 0.45])
+    out = reliability(y, scores, bins=2)
+    assert out["bins"] == [
+        {"bin": "0.0-0.5", "n": 3, "mean_score": 0.2167, "observed": 0.0},
+        {"bin": "0.5-1.0", "n": 3, "mean_score": 0.8333, "observed": 1.0},
+    ]
+    assert abs(out["expected_calibration_error"] - (3 * 0.21667 + 3 * 0.16667) / 6) < 1e-4
 
 
 def test_training_is_reproducible_with_a_seed(tmp_path, small_train):
