@@ -11,7 +11,7 @@ Everything :func:`crawler.crawl` and :class:`crawler.Fetcher` raise derives from
     |   +-- TooManyRedirects    more than max_redirects hops, or a redirect loop
     |   +-- ContentTypeError    response media type is not what the adapter can parse
     |   +-- BlockedAddress      host resolves to a private/loopback/link-local/multicast/reserved address
-    |                           (SSRF guard; checked on every redirect hop)
+    |                           (SSRF guard; checked on every redirect hop and when connecting)
     +-- RobotsDisallowed        robots.txt forbids the URL for our User-Agent (or robots.txt answered 5xx)
     +-- ParseError              malformed feed / HTML / JSON / XML
     +-- AuthRequired            the source needs a login or token (instance disabled anonymous access,

@@ -1,12 +1,13 @@
 """The polite HTTP fetcher: one httpx.AsyncClient shared by all sources.
 
-Per request it checks the SSRF guard and robots.txt on every hop, follows redirects by hand
-(capped), waits for the host's slot (concurrency cap + minimum gap between request starts, the
-largest of settings / source override / Crawl-delay / AutoThrottle delay), streams the body under
-a size cap (gzip/deflate Content-Encoding is inflated here, in steps bounded by the room left
-under the cap, so a compression bomb is cut without being inflated), retries only
-429/5xx/timeouts/connection errors with exponential backoff + jitter (or Retry-After, or for a 429
-the rate-limit reset time), pauses a host on rate-limit headers, and sends conditional headers.
+Per request it checks the SSRF guard and robots.txt on every hop (the connection pools check the
+address again when they connect, see crawler.netguard), follows redirects by hand (capped), waits
+for the host's slot (concurrency cap + minimum gap between request starts, the largest of settings /
+source override / Crawl-delay / AutoThrottle delay), streams the body under a size cap (gzip/deflate
+Content-Encoding is inflated here, in steps bounded by the room left under the cap, so a compression
+bomb is cut without being inflated), retries only 429/5xx/timeouts/connection errors with
+exponential backoff + jitter (or Retry-After, or for a 429 the rate-limit reset time), pauses a host
+on rate-limit headers, and sends conditional headers.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import httpx
 from protego import Protego
 
 from .encoding import decode_body
-from .errors import ContentTypeError as _ContentTypeError
 from .errors import (
+    BlockedAddress,
     CrawlError,
     FetchError,
     HTTPStatusError,
@@ -39,8 +40,9 @@ from .errors import (
     TooManyRedirects,
     UnsupportedSource,
 )
+from .errors import ContentTypeError as _ContentTypeError
 from .models import CrawlSettings, FetchStats, Politeness, ValidatorStore
-from .netguard import check_host
+from .netguard import GuardedBackend, Resolver, check_host, system_resolve
 from .transport import ShardedTransport
 
 __all__ = ["FetchResult", "Fetcher"]
@@ -195,7 +197,11 @@ def _parse_wait(value: str | None, *, now: float) -> float | None:
 
 
 class Fetcher:
-    """Shared polite HTTP client; use as ``async with Fetcher(settings) as f: await f.get(url)``."""
+    """Shared polite HTTP client; use as ``async with Fetcher(settings) as f: await f.get(url)``.
+
+    ``resolve`` replaces the system resolver for the SSRF pre-check and for the connections (tests);
+    a caller-supplied ``transport`` gets the pre-check only, not the connect-time guard.
+    """
 
     def __init__(
         self,
@@ -203,11 +209,13 @@ class Fetcher:
         *,
         validators: ValidatorStore | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        resolve: Resolver = system_resolve,
     ) -> None:
         self.settings = settings
         self.validators = validators
         self.stats = FetchStats()
         self._transport = transport
+        self._resolve = resolve
         self._client: httpx.AsyncClient | None = None
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, tuple[Protego | None, str | None, float]] = {}
@@ -226,7 +234,9 @@ class Fetcher:
             s = self.settings
             per_shard = 4
             transport = self._transport or ShardedTransport(
-                shards=-(-s.max_connections // per_shard), connections_per_shard=per_shard
+                shards=-(-s.max_connections // per_shard),
+                connections_per_shard=per_shard,
+                network_backend=GuardedBackend(allow_private=s.allow_private_networks, resolve=self._resolve),
             )
             self._client = httpx.AsyncClient(
                 follow_redirects=False,
@@ -310,7 +320,7 @@ class Fetcher:
                 raise UnsupportedSource(f"only http(s) URLs can be fetched, got {current!r}", url=url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
             if not self.settings.allow_private_networks:
-                await check_host(parts.hostname, port, url=current)
+                await check_host(parts.hostname, port, url=current, resolve=self._resolve)
             if robots and self.settings.obey_robots:
                 await self._check_robots(current, headers["User-Agent"], deadline)
             result = await self._attempts(current, url, headers, expect, politeness, deadline, max_bytes)
@@ -370,6 +380,9 @@ class Fetcher:
                             "source's total time cap (max_total_s) reached", url=url
                         ) from None
                     failure = TimeoutExceeded(f"no complete response within {s.timeout:g}s", url=url)
+                except BlockedAddress as exc:  # refused when connecting (DNS answer changed since check_host)
+                    exc.url = exc.url or url
+                    raise
                 except httpx.TimeoutException:
                     failure = TimeoutExceeded(f"timed out after {s.timeout:g}s", url=url)
                 except httpx.TransportError as exc:
@@ -499,7 +512,10 @@ class Fetcher:
             async with lock:
                 entry = self._robots.get(origin)
                 if entry is None or entry[2] < loop.time():
-                    entry = await self._load_robots(origin, ua, deadline)
+                    try:
+                        entry = await self._load_robots(origin, ua, deadline)
+                    except BlockedAddress as exc:  # the host, not robots.txt, is the problem: say so
+                        raise BlockedAddress(exc.message, url=url) from None
                     self._robots[origin] = entry
         parser, deny_reason, _ = entry
         if deny_reason:
@@ -540,6 +556,8 @@ class Fetcher:
                 loop.time() + s.robots_error_ttl_s,
             )
         except (FetchError, ResponseTooLarge) as exc:
+            if isinstance(exc, BlockedAddress) and urlsplit(exc.url or "").hostname == urlsplit(origin).hostname:
+                raise  # the host itself is refused (its DNS answer changed): blocked, not "robots.txt unavailable"
             return (
                 None,
                 f"robots.txt could not be fetched ({exc.message}); host treated as disallowed for now",
