@@ -126,8 +126,11 @@ class MisinfoModel:
             score = float(probs[i])
             if not math.isfinite(score):
                 score = 0.0
-            wanted = view is not None and score >= explain_min_score
-            evidence = evidence_for_row(view, blocks, i, post.text) if wanted else ()
+            evidence = (
+                evidence_for_row(view, blocks, i, post.text)
+                if view is not None and score >= explain_min_score
+                else ()
+            )
             out.append(
                 Verdict(
                     score=score,
