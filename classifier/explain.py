@@ -116,7 +116,8 @@ def _find_ngram(
 
 
 def _row_entries(blocks: Sequence[Block], i: int) -> tuple[np.ndarray, np.ndarray]:
-    """Column indices and values of row ``i`` across feature blocks."""
+    """Column indices and values of row ``i`` across feature blocks, leaving out imputed (unknown) values:
+    a median standing in for a missing count is not something the post shows."""
     cols, vals = [], []
     for b in blocks:
         m = b.matrix
@@ -126,7 +127,10 @@ def _row_entries(blocks: Sequence[Block], i: int) -> tuple[np.ndarray, np.ndarra
             vals.append(m.data[start:end].astype(np.float64))
         else:
             dense = np.asarray(m[i], dtype=np.float64).ravel()
-            nz = np.flatnonzero(dense)
+            known = dense != 0
+            if b.imputed is not None:
+                known &= ~np.asarray(b.imputed[i], dtype=bool).ravel()
+            nz = np.flatnonzero(known)
             cols.append(nz + b.offset)
             vals.append(dense[nz])
     return np.concatenate(cols), np.concatenate(vals)

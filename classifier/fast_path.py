@@ -36,6 +36,7 @@ class Block:
 
     offset: int
     matrix: Any  # scipy CSR matrix or dense ndarray
+    imputed: np.ndarray | None = None  # metadata block: True where the value was unknown and imputed
 
 
 def _plain_word_tfidf(v: TfidfVectorizer) -> bool:
@@ -171,9 +172,14 @@ class _MetaPart:
         self.width = self.fill.shape[0]
 
     def transform(self, posts: Sequence[Any]) -> np.ndarray:
+        return self.transform_with_mask(posts)[0]
+
+    def transform_with_mask(self, posts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """Standardised features and the mask of values that were unknown (imputed with the median)."""
         raw = self.extract.transform(posts)
-        raw = np.where(np.isnan(raw), self.fill, raw)
-        return (raw - self.mean) / self.scale
+        unknown = np.isnan(raw)
+        raw = np.where(unknown, self.fill, raw)
+        return (raw - self.mean) / self.scale, unknown
 
 
 def _part(name: str, part: Any) -> _TextPart | _MetaPart | None:
@@ -266,7 +272,11 @@ class FastScorer:
             return [Block(0, features.tocsr() if sparse.issparse(features) else np.asarray(features))]
         out, offset = [], 0
         for part in self.parts:
-            out.append(Block(offset, part.transform(posts)))
+            if isinstance(part, _MetaPart):
+                matrix, unknown = part.transform_with_mask(posts)
+                out.append(Block(offset, matrix, imputed=unknown))
+            else:
+                out.append(Block(offset, part.transform(posts)))
             offset += part.width
         return out
 

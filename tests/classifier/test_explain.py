@@ -67,3 +67,32 @@ def test_metadata_is_only_cited_when_the_post_has_more_of_it_than_usual():
     evidence = evidence_for_row(view, blocks, 0, "Khẩn!!")
     # link_count: below average (-1) times a negative weight is a positive contribution, but not a reason
     assert [(f.term, f.spans) for f in evidence] == [("dấu chấm than", ()), ("khẩn", ((0, 4),))]
+
+
+def test_unknown_metadata_is_never_cited_even_when_its_imputed_value_pushes_the_score():
+    view = LinearView(
+        coef=np.array([1.0, 0.8, 0.5]),
+        terms=np.array(["khẩn", "comment_count", "exclamation_marks"], dtype=object),
+        kinds=np.array([WORD, META, META]),
+    )
+    meta = np.array([[1.5, 2.0]])  # the comment count's 1.5 is the training median standing in for "unknown"
+    known = evidence_for_row(view, [Block(0, sparse.csr_matrix([[0.5]])), Block(1, meta)], 0, "Khẩn!!")
+    unknown = evidence_for_row(
+        view,
+        [Block(0, sparse.csr_matrix([[0.5]])), Block(1, meta, imputed=np.array([[True, False]]))],
+        0,
+        "Khẩn!!",
+    )
+    assert "số bình luận" in [f.term for f in known]
+    assert [f.term for f in unknown] == ["dấu chấm than", "khẩn"]
+
+
+def test_the_scorer_marks_unknown_counts_and_time_as_imputed(model):
+    from datetime import UTC, datetime
+
+    bare, counted = model.scorer.blocks(
+        [PostInput(text=TEXT), PostInput(text=TEXT, like_count=5, comment_count=0, share_count=9,
+                                         published_at=datetime(2020, 3, 1, 8, tzinfo=UTC))]
+    )[-1].imputed
+    assert bare[:7].all() and not counted[:7].any()  # like/comment/share counts, hour and weekday
+    assert not bare[7:].any()  # surface features of the text are always known
