@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from config import AppConfig, SourceConfig
 from crawler import CrawlSettings, Politeness, SourceSpec
@@ -83,14 +84,20 @@ def source_spec(source: Source) -> SourceSpec:
 
 def seed_sources(runtime: Runtime, sources: list[SourceConfig], *, update: bool = False,
                  actor: str = "config") -> list[str]:
-    """Create sources from the TOML file that the database lacks (and, with ``update``, overwrite known ones)."""
+    """Create sources from the TOML file that the database lacks (and, with ``update``, overwrite known ones).
+
+    Safe when several processes start at once: a source another process creates meanwhile is left to it."""
     changed: list[str] = []
     with runtime.db.write() as session:
         for cfg in sources:
             row = session.scalar(select(Source).where(Source.name == cfg.name))
             values = cfg.model_dump()
             if row is None:
-                session.add(Source(**values))
+                try:
+                    with session.begin_nested():
+                        session.add(Source(**values))
+                except IntegrityError:  # several processes starting at once on PostgreSQL: another one seeded it
+                    continue
                 record(session=session, actor=actor, action="source.create", target_type="source",
                        target_id=cfg.name, **values)
                 changed.append(cfg.name)

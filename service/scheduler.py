@@ -8,7 +8,9 @@
 * Leader: several kiemtin processes may start; only the holder of the ``scheduler`` lease in the database
   runs an apscheduler at all. The lease is renewed every ``lease_seconds / 3`` and taken over by another
   process when its holder stops renewing (crash, kill, lost database). Each job checks the lease again
-  before it crawls, so a process that lost the lease never starts a crawl.
+  before it crawls, so a process that lost the lease never starts a crawl. A clean stop lets running crawls
+  finish while it keeps renewing the lease, leaves jobs that come due meanwhile to the next leader, then
+  releases the lease.
 * Sync: the leader polls the ``sources`` table every few seconds and adds, reschedules or removes jobs, so
   edits, pauses and resumes made from any process (CLI or web) take effect without a restart.
 * Run now: a ``source.run_requested`` audit row written by any process; the leader turns each one into a
@@ -18,11 +20,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -180,8 +183,10 @@ class CrawlScheduler:
         self._thread.start()
 
     def stop(self, *, release: bool = True) -> None:
-        """Stop leading (waiting for running crawls) and release the lease so another process takes over at once.
-        ``release=False`` leaves the lease to expire, as a crash would."""
+        """Stop leading and release the lease so another process takes over at once. Running crawls are waited
+        for, with the lease still held and renewed, so no other process starts crawling beside them; jobs that
+        come due meanwhile are left in the job table for the next leader. ``release=False`` leaves the lease to
+        expire, as a crash would."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=60)
@@ -255,10 +260,26 @@ class CrawlScheduler:
     def _step_down(self, *, release: bool, wait: bool) -> None:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
+            # Detach the job store first. apscheduler goes on processing due jobs while it shuts down (and once
+            # more after), so a job coming due then would be consumed here, where it can no longer run: a run-now
+            # job deleted, a scheduled run skipped. Detached, the jobs stay due in the table for the next leader.
             try:
-                scheduler.shutdown(wait=wait)
+                scheduler.pause()
+                scheduler.remove_jobstore("default")
+            except Exception:
+                log.exception("could not detach the scheduler's job store")
+            # A clean stop waits for running crawls; the leader loop no longer renews the lease by then, so keep
+            # it renewed meanwhile: were it to expire, another process would lead and could crawl the same source
+            # beside the crawl still running here.
+            keeper = self._keep_lease() if wait and release and self.is_leader else contextlib.nullcontext()
+            try:
+                with keeper:
+                    scheduler.shutdown(wait=wait)
             except Exception:
                 log.exception("scheduler shutdown failed")
+        if self._jobs_db is not None:
+            self._jobs_db.dispose()
+            self._jobs_db = None
         if self.is_leader and release:
             try:
                 with self.runtime.db.write() as session:
@@ -267,6 +288,25 @@ class CrawlScheduler:
                 log.exception("could not release the scheduler lease")
         self.is_leader = False
         self.leader_since = None
+
+    @contextlib.contextmanager
+    def _keep_lease(self) -> Iterator[None]:
+        """Renew the lease every ``poll_seconds`` in a thread of its own while the block runs."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(self.poll_seconds):
+                if not self._renew():
+                    log.warning("%s lost the scheduler lease while finishing its crawls", self.holder)
+                    return
+
+        keeper = threading.Thread(target=renew, name="kiemtin-lease-keeper", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
     def still_leader(self) -> bool:
         """Checked by each job before it crawls: does this process still hold an unexpired lease?"""

@@ -21,7 +21,7 @@ from crawlkit import LocalServer, Resp
 from pipeline import app
 from service.health import health_summary
 from service.runtime import Runtime
-from service.scheduler import JOBS_TABLE, CrawlScheduler, read_job_times
+from service.scheduler import JOBS_TABLE, CrawlScheduler, job_id, read_job_times
 from service.sources import add_source
 from store import Database
 from store.models import CrawlRun, Source
@@ -217,13 +217,16 @@ def test_only_one_scheduler_leads_and_another_takes_over_after_a_crash(make_runt
     assert time.monotonic() - released_at < LEASE_S
 
 
-def _push_jobs_into_the_past(database_url: str, hours: float, grace: int | None) -> None:
-    """Simulate downtime: every job's next run time becomes ``hours`` ago, as if the scheduler had been off."""
+def _push_jobs_into_the_past(database_url: str, hours: float, grace: int | None, only: str | None = None) -> None:
+    """Simulate downtime: every job's (or job ``only``'s) next run time becomes ``hours`` ago, as if the scheduler
+    had been off."""
     jobs_db = Database(database_url)
     store = SQLAlchemyJobStore(engine=jobs_db.engine, tablename=JOBS_TABLE)
     store.start(BackgroundScheduler(timezone=UTC), "default")  # the store only; no scheduler runs
     past = datetime.now(UTC) - timedelta(hours=hours)
     for job in store.get_all_jobs():
+        if only not in (None, job.id):
+            continue
         job._modify(next_run_time=past, misfire_grace_time=grace)
         store.update_job(job)
     jobs_db.dispose()
@@ -255,6 +258,38 @@ def test_restart_after_downtime_runs_one_catch_up_per_source(make_runtime, sched
     with runtime.db.session() as s:
         next_runs = read_job_times(s).next_run
     assert all(next_runs[i] > datetime.now(UTC) for i in ids)  # back on schedule, in the future
+
+
+def test_jobs_due_while_a_leader_stops_are_left_to_the_next_leader(make_runtime, schedulers, database_url) -> None:
+    """A clean stop waits for running crawls. apscheduler goes on processing due jobs meanwhile (and once more
+    after), and would consume them where they can no longer run; they must stay due for the next leader."""
+    runtime = make_runtime()
+    slow_id, other_id = _add(runtime, "slow"), _add(runtime, "other")
+    recorder, release = Recorder(), threading.Event()
+
+    def crawl(rt: Runtime, source_id: int, trigger: str) -> None:
+        recorder(rt, source_id, trigger)
+        if source_id == slow_id:
+            release.wait(60)
+
+    first = _start(schedulers, runtime, crawl)
+    wait_until(lambda: recorder.count() == 2, 15, "the first runs (the slow one still going)")
+    schedulers.remove(first)
+    stopping = threading.Thread(target=first.stop)
+    stopping.start()
+    try:
+        wait_until(lambda: first._scheduler is None, 10, "the stop to wait for the slow crawl")
+        _push_jobs_into_the_past(database_url, hours=0.1, grace=None, only=job_id(other_id))
+    finally:
+        release.set()
+        stopping.join(60)
+    assert not stopping.is_alive()
+    with runtime.db.session() as s:
+        assert read_job_times(s).next_run[other_id] < datetime.now(UTC)  # still due, not consumed
+    second = Recorder()
+    _start(schedulers, runtime, second)
+    wait_until(lambda: second.count(other_id) == 1, 15, "the next leader runs the job that came due")
+    assert recorder.count(other_id) == 1 and second.count(slow_id) == 0
 
 
 def test_a_real_crawl_run_is_recorded_with_http_statuses_and_errors(make_runtime, schedulers, cli) -> None:
