@@ -13,13 +13,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database", "normalise_database_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: PostgreSQL advisory lock taken while migrating, so that several processes starting at once migrate one by one.
+MIGRATION_LOCK_KEY = 0x6B69656D74696E  # "kiemtin"
 
 
 def normalise_database_url(url: str | URL) -> URL:
@@ -89,6 +91,9 @@ class Database:
         """Apply Alembic migrations up to ``revision`` (idempotent)."""
         cfg = self.alembic_config()
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # held until this transaction ends; the next process then finds the schema up to date
+                connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, revision)
 
