@@ -125,17 +125,23 @@ def run() -> None:
     """Run the scheduler until Ctrl-C: every enabled source on its schedule (one leader among processes)."""
     from service.scheduler import CrawlScheduler
 
+    stop = _stop_on_sigterm()  # before anything starts: an early SIGTERM still stops cleanly
     runtime = _runtime()
     scheduler = CrawlScheduler(runtime)
     scheduler.start()
     typer.echo("scheduler started; Ctrl-C stops it")
-    _wait_for_interrupt()
+    _wait_for_interrupt(stop)
     scheduler.stop()
 
 
-def _wait_for_interrupt() -> None:
+def _stop_on_sigterm() -> threading.Event:
+    """An event that SIGTERM sets (instead of killing the process)."""
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    return done
+
+
+def _wait_for_interrupt(done: threading.Event) -> None:
     try:
         while not done.wait(0.5):
             pass
