@@ -54,7 +54,7 @@ def check_options(kind: str, options: Mapping[str, Any], schema: Mapping[str, Op
             )
         if spec.choices is not None and value not in spec.choices:
             raise ValueError(f"{kind}: option {name!r} must be one of {spec.choices}, got {value!r}")
-        if name == "max_pages" and value < 1:
+        if name == "max_pages" and isinstance(value, int) and value < 1:
             raise ValueError(f"{kind}: option 'max_pages' must be >= 1")
 
 

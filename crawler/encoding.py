@@ -55,12 +55,12 @@ def declared_charset(body: bytes, content_type: str | None) -> tuple[str | None,
         if body.startswith(bom):
             return enc, "bom"
     if content_type:
-        m = _CT_CHARSET.search(content_type)
-        if m and (name := _norm_name(m.group(1))):
+        header = _CT_CHARSET.search(content_type)
+        if header and (name := _norm_name(header.group(1))):
             return name, "header"
     head = body[:2048]
-    m = _XML_DECL.search(head) or _META.search(head)
-    if m and (name := _norm_name(m.group(1).decode("ascii", "replace"))):
+    document = _XML_DECL.search(head) or _META.search(head)
+    if document and (name := _norm_name(document.group(1).decode("ascii", "replace"))):
         return name, "document"
     return None, ""
 

@@ -33,7 +33,8 @@ def _struct_to_dt(t: Any) -> datetime | None:
     if not t:
         return None
     try:
-        return datetime(*t[:6], tzinfo=UTC)
+        # a struct_time's first six fields; at most six, so the keyword sets tzinfo without a clash
+        return datetime(*t[:6]).replace(tzinfo=UTC)
     except (TypeError, ValueError):
         return None
 

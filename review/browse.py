@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import func, literal_column, or_, select, table
+from sqlalchemy import Integer, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES, STATUSES
@@ -113,7 +113,7 @@ def _text_match(q: str, dialect: str) -> Any:
     else ``ILIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound parameter."""
     if dialect == "sqlite" and len(q) >= 3:
         phrase = '"' + q.replace('"', '""') + '"'  # one FTS5 phrase: a substring, case-folded
-        matching = select(literal_column("rowid")).select_from(table("posts_fts")).where(
+        matching = select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
             literal_column("posts_fts").op("MATCH")(phrase))
         return Post.id.in_(matching)
     pattern = _like(q)
@@ -175,12 +175,12 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     dialect = session.get_bind().dialect.name
     if sort == "priority" and statuses is not None and len(statuses) > 1:
         # one index range scan per status, merged here: an IN list would sort every open item instead
-        result = []
+        merged: list[Any] = []
         for status in statuses:
-            result += session.execute(_filtered(query, replace(filters, status=status), dialect).order_by(*order)
+            merged += session.execute(_filtered(query, replace(filters, status=status), dialect).order_by(*order)
                                       .limit(limit + 1)).all()
-        result.sort(key=lambda r: (-r[0].priority, r[0].id))
-        result = result[:limit + 1]
+        merged.sort(key=lambda r: (-r[0].priority, r[0].id))
+        result: Sequence[Any] = merged[:limit + 1]
     else:
         result = session.execute(_filtered(query, filters, dialect).order_by(*order).limit(limit + 1)).all()
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]

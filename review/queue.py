@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import CursorResult, Table, and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from review.policy import CATEGORIES, DISMISS_REASONS, OPEN_STATUSES
@@ -113,11 +114,14 @@ def claim_next(*, session: Session, user: User, lease: timedelta, now: datetime 
         )
         if candidate is None:
             return None
-        won = session.execute(
-            QueueItem.__table__.update()
+        # __table__ is typed FromClause (a mapping may be to a join); QueueItem's is its Table. Session.execute
+        # is typed as returning Result; an UPDATE gives a CursorResult, which has rowcount.
+        table = cast(Table, QueueItem.__table__)
+        won = cast(CursorResult[Any], session.execute(
+            table.update()
             .where(QueueItem.id == candidate, free)
             .values(assignee_id=user.id, lease_expires_at=now + lease)
-        ).rowcount
+        )).rowcount
         if won:
             item = session.get(QueueItem, candidate, populate_existing=True)
             record(session=session, actor=user.username, action="queue.claim", target_type="queue_item",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from store.db import Database
@@ -51,7 +51,8 @@ def save_cursor(*, session: Session, source_id: int, cursor: dict[str, Any] | No
 def prune_runs(*, session: Session, older_than_days: int, now: datetime | None = None) -> int:
     """Delete crawl runs that finished more than ``older_than_days`` ago; returns how many."""
     cutoff = (now or utcnow()) - timedelta(days=older_than_days)
-    result = session.execute(delete(CrawlRun).where(CrawlRun.finished_at < cutoff))
+    # Session.execute is typed as returning Result; a DELETE gives a CursorResult, which has rowcount
+    result = cast(CursorResult[Any], session.execute(delete(CrawlRun).where(CrawlRun.finished_at < cutoff)))
     return int(result.rowcount or 0)
 
 

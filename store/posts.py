@@ -19,21 +19,35 @@ SIMHASH_MAX_DISTANCE = 3  # bits; with 4 bands of 16 bits, any pair within 3 bit
 
 
 class CapturedPost(Protocol):
-    """What a crawler hands over (``crawler.Post`` fits); the store never imports the crawler."""
+    """What a crawler hands over (``crawler.Post``, a frozen dataclass, fits); the store never imports the
+    crawler. Read-only members: the store only reads them, so immutable objects satisfy the protocol."""
 
-    platform: str
-    external_id: str
-    url: str
-    canonical_url: str
-    text: str
-    author_handle: str | None
-    published_at: datetime | None
-    like_count: int | None
-    comment_count: int | None
-    share_count: int | None
-    view_count: int | None
-    language: str
-    title: str | None
+    @property
+    def platform(self) -> str: ...
+    @property
+    def external_id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def canonical_url(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def author_handle(self) -> str | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def like_count(self) -> int | None: ...
+    @property
+    def comment_count(self) -> int | None: ...
+    @property
+    def share_count(self) -> int | None: ...
+    @property
+    def view_count(self) -> int | None: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -130,11 +144,13 @@ def upsert_post(
         post.simhash = None if simhash is None else _to_signed64(simhash)
         session.query(SimhashBand).filter(SimhashBand.post_id == post.id).delete()
         _index_simhash(session, post, simhash)
-        snapshot = session.scalar(select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == digest))
-        if snapshot is None:
-            snapshot = Snapshot(post_id=post.id, text=captured.text, sha256=digest, url=captured.url,
-                                captured_at=now)
-            session.add(snapshot)
+        # a text the post had before keeps its first snapshot
+        earlier = session.scalar(select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == digest))
+        if earlier is None:
+            earlier = Snapshot(post_id=post.id, text=captured.text, sha256=digest, url=captured.url,
+                               captured_at=now)
+            session.add(earlier)
+        snapshot = earlier
     else:
         snapshot = session.scalars(
             select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == digest)

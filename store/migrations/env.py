@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from alembic.util import CommandError
 from sqlalchemy import create_engine
 
 from store.models import Base
@@ -26,7 +27,11 @@ def run_migrations() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise CommandError("no database to migrate: set sqlalchemy.url or pass a connection in "
+                           "config.attributes['connection'] (store.Database.upgrade does both)")
+    engine = create_engine(url)
     with engine.begin() as conn:
         context.configure(connection=conn, target_metadata=target_metadata,
                           include_object=_include_object, render_as_batch=True)

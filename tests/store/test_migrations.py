@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.util import CommandError
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from store import Database
 from store.audit import record
+from store.db import MIGRATIONS
 from store.models import Base
 
 
@@ -30,6 +34,26 @@ def test_upgrade_twice_is_harmless(db: Database) -> None:
     before = db.current_revision()
     db.upgrade()
     assert db.current_revision() == before
+
+
+def test_migrations_run_from_the_configured_url_without_a_connection(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "head")  # what `alembic upgrade head` does: no connection handed over
+    engine = create_engine(url)
+    try:
+        assert {t.name for t in Base.metadata.sorted_tables} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_migrating_with_neither_connection_nor_url_says_what_is_missing() -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with pytest.raises(CommandError, match="sqlalchemy.url"):
+        command.upgrade(cfg, "head")
 
 
 def test_audit_log_refuses_update_and_delete(db: Database) -> None:

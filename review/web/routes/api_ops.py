@@ -144,8 +144,10 @@ class HealthOut(BaseModel):
 
 
 def _run(run: RunView | None) -> RunOut | None:
-    if run is None:
-        return None
+    return None if run is None else _run_out(run)
+
+
+def _run_out(run: RunView) -> RunOut:
     return RunOut(id=run.id, trigger=run.trigger, started_at=run.started_at, finished_at=run.finished_at,
                   duration_s=run.duration_s, status=run.status, http_status_counts=run.http_status_counts,
                   fetched=run.fetched, new=run.new, updated=run.updated, flagged=run.flagged, errors=run.errors)
@@ -193,7 +195,7 @@ def _one_source(runtime: Any, source_id: int, *, runs: bool = False) -> Any:
         name = _name(session, source_id)
         health = next(s for s in health_summary(session=session).sources if s.id == source_id)
         if runs:
-            history = [_run(r) for r in run_history(session=session, source=name, limit=50)]
+            history = [_run_out(r) for r in run_history(session=session, source=name, limit=50)]
             return SourceDetail(**_source(health), runs=history)
         return SourceOut(**_source(health))
 

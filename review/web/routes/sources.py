@@ -242,7 +242,8 @@ def health_page(request: Request, user: Operator, session: DbSession) -> Respons
         charts.append((name, sum(posts), sum(flags), grouped_bar_chart(
             counts.days, {"posts": posts, "flags": flags}, width=560, height=180, tick_every=7,
             title=f"{name}: posts and flags per day over the last {len(counts.days)} days")))
-    upcoming = sorted((s for s in summary.sources if s.next_run_at is not None), key=lambda s: s.next_run_at)
+    scheduled = [(s.next_run_at, s) for s in summary.sources if s.next_run_at is not None]
+    upcoming = [s for _, s in sorted(scheduled, key=lambda pair: pair[0])]
     problems = [s for s in summary.sources if s.enabled and (s.failing or s.stale)]
     return render(request, "health.html", {"summary": summary, "charts": charts, "upcoming": upcoming,
                                            "problems": problems, "days": len(counts.days)}, user=user)
