@@ -17,6 +17,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy crawler classifier store review pipeline.py
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -69,11 +69,12 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule") -
 
     status = "ok" if not errors else ("partial" if counts.fetched else "error")
     with runtime.db.write() as session:
-        run = session.get(CrawlRun, run_id)
-        assert run is not None
-        run.finished_at, run.status, run.errors = utcnow(), status, errors
-        run.fetched, run.new, run.updated, run.flagged = counts.fetched, counts.new, counts.updated, counts.flagged
-        run.http_status_counts = statuses
+        finished = session.get(CrawlRun, run_id)
+        assert finished is not None  # noqa: S101 - created above, runs are never deleted while running
+        finished.finished_at, finished.status, finished.errors = utcnow(), status, errors
+        finished.fetched, finished.new = counts.fetched, counts.new
+        finished.updated, finished.flagged = counts.updated, counts.flagged
+        finished.http_status_counts = statuses
     log.info("crawled %s: %s, %d fetched, %d new, %d updated, %d flagged%s", name, status, counts.fetched,
              counts.new, counts.updated, counts.flagged, f", error: {errors[0]}" if errors else "")
     return RunSummary(run_id, name, status, counts, errors, statuses)

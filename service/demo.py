@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from config import AppConfig, Settings, SourceConfig
 from service.replay import ReplayServer, load_replay_posts
@@ -40,7 +40,7 @@ def _print_new_flags(runtime: Runtime, seen: set[int]) -> None:
         rows = session.execute(
             select(QueueItem.id, Verdict.score, Verdict.features, Post.text)
             .join(Verdict, Verdict.id == QueueItem.verdict_id).join(Post, Post.id == QueueItem.post_id)
-            .where(QueueItem.id.not_in(seen) if seen else True).order_by(QueueItem.id)
+            .where(QueueItem.id.not_in(seen) if seen else true()).order_by(QueueItem.id)
         ).all()
     for item_id, score, features, text in rows:
         seen.add(item_id)

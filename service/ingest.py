@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, true
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage, simhash64
@@ -58,7 +58,7 @@ def _unscored(session: Session, limit: int, source_id: int | None) -> list[tuple
         select(Post, Snapshot)
         .join(Snapshot, (Snapshot.post_id == Post.id) & (Snapshot.sha256 == Post.content_sha256))
         .where(~has_verdict, Post.language.in_(CLASSIFIED_LANGUAGES))
-        .where(Post.source_id == source_id if source_id is not None else True)
+        .where(Post.source_id == source_id if source_id is not None else true())
         .order_by(Post.id).limit(limit)
     ).all()
     return [(post, snapshot) for post, snapshot in rows]

@@ -28,14 +28,14 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import Column as SAColumn
-from sqlalchemy import Float, MetaData, String, Table, inspect, select, update
+from sqlalchemy import CursorResult, Float, MetaData, String, Table, inspect, select, update
 from sqlalchemy.orm import Session
 
 from config import SCHEDULE_ZONE, QuietHours, parse_schedule
@@ -437,12 +437,13 @@ class CrawlScheduler:
     def _mark_interrupted(self) -> int:
         cutoff = utcnow() - INTERRUPTED_AFTER
         with self.runtime.db.write() as session:
-            result = session.execute(
+            # Session.execute is typed as returning Result; an UPDATE gives a CursorResult, which has rowcount
+            result = cast(CursorResult[Any], session.execute(
                 update(CrawlRun).where(CrawlRun.status == "running", CrawlRun.started_at < cutoff)
                 .values(status="interrupted", finished_at=utcnow(),
                         errors=["interrupted: the process running this crawl stopped before it finished"])
                 .execution_options(synchronize_session=False)
-            )
+            ))
             return int(result.rowcount or 0)
 
     def _maybe_prune(self) -> None:

@@ -221,7 +221,8 @@ def removed_source_names(*, session: Session, names: Iterable[str]) -> set[str]:
         .order_by(AuditEntry.id)
     ).all()
     for target, action in rows:
-        latest[target] = action
+        if target is not None:
+            latest[target] = action
     return {name for name, action in latest.items() if action == "source.delete"}
 
 

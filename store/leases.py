@@ -7,8 +7,9 @@ still agree on who holds a lease); SQLite is local to one host, so the process c
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import case, literal, or_, select, text, update
+from sqlalchemy import CursorResult, case, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,13 +30,14 @@ def database_now(session: Session) -> datetime:
 def acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, now: datetime | None = None) -> bool:
     """Take or renew the lease ``name`` for ``holder``; False while someone else holds an unexpired one."""
     now = now or database_now(session)
-    taken = session.execute(
+    # Session.execute is typed as returning Result; an UPDATE gives a CursorResult, which has rowcount
+    taken = cast(CursorResult[Any], session.execute(
         update(Lease).where(Lease.name == name, or_(Lease.holder == holder, Lease.expires_at <= now))
         .values(holder=holder, expires_at=now + ttl,
                 acquired_at=case((Lease.holder == holder, Lease.acquired_at),
                                  else_=literal(now, Lease.acquired_at.type)))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if taken:
         return True
     if session.get(Lease, name) is not None:
