@@ -172,10 +172,12 @@ class Study:
 
     # -- one experiment ----------------------------------------------------------------------------------
     def stack(self, bases: Sequence[tuple[str, Base]], *, epoch: bool = False, ungrouped: bool = False,
-              boost: dict[str, Any] | None = None, no_counts_at_test: bool = False) -> tuple[list[float], list[float]]:
+              boost: dict[str, Any] | None = None, no_counts_at_test: bool = False,
+              counts_dropout: bool = False) -> tuple[list[float], list[float]]:
         """Per-fold ROC-AUC and AP of gradient boosting over the bases' columns plus the metadata.
 
-        ``no_counts_at_test`` blanks the test posts' engagement counts and time, as for a feed that has none.
+        ``no_counts_at_test`` blanks the test posts' engagement counts and time, as for a feed that has none;
+        ``counts_dropout`` trains the boosting stage on every row twice, as is and with those values imputed.
         """
         folds = self.ungrouped if ungrouped else self.grouped
         aucs, aps = [], []
@@ -196,7 +198,13 @@ class Study:
             right.append(imputer.transform(test_meta))
             params = {"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 30,
                       "l2_regularization": 1.0, "random_state": self.seed, **(boost or {})}
-            model = HistGradientBoostingClassifier(**params).fit(np.column_stack(left), self.y[tr])
+            train_x, train_y = np.column_stack(left), self.y[tr]
+            if counts_dropout:
+                blank = left[-1].copy()
+                blank[:, :_COUNT_AND_TIME_COLUMNS] = imputer.statistics_[:_COUNT_AND_TIME_COLUMNS]
+                train_x = np.vstack([train_x, np.column_stack([*left[:-1], blank])])
+                train_y = np.concatenate([train_y, train_y])
+            model = HistGradientBoostingClassifier(**params).fit(train_x, train_y)
             prob = model.predict_proba(np.column_stack(right))[:, 1]
             aucs.append(float(roc_auc_score(self.y[te], prob)))
             aps.append(float(average_precision_score(self.y[te], prob)))
@@ -206,6 +214,7 @@ class Study:
 def experiments(s: Study) -> dict[str, Callable[[], tuple[list[float], list[float]]]]:
     words = ("words", s.linear(s.words, s.lr))
     knn = ("knn", s.knn())
+    adopted = {"max_iter": 300, "max_leaf_nodes": 7}
     return {
         "words 1-3 LR -> + metadata GB (reference)": lambda: s.stack([words]),
         "+ chars 2-5 LR": lambda: s.stack([words, ("chars", s.linear(s.chars, s.lr))]),
@@ -218,6 +227,12 @@ def experiments(s: Study) -> dict[str, Callable[[], tuple[list[float], list[floa
             [words, knn], boost={"max_iter": 400, "learning_rate": 0.03}),
         "+ kNN, GB 300 iterations, 7 leaves": lambda: s.stack(
             [words, knn], boost={"max_iter": 300, "max_leaf_nodes": 7}),
+        "+ kNN, 300 x 7 trees, test posts without counts or time": lambda: s.stack(
+            [words, knn], boost=adopted, no_counts_at_test=True),
+        "+ kNN, 300 x 7 trees, trained with counts dropout": lambda: s.stack(
+            [words, knn], boost=adopted, counts_dropout=True),
+        "+ kNN, 300 x 7 trees, trained with counts dropout, test posts without counts": lambda: s.stack(
+            [words, knn], boost=adopted, counts_dropout=True, no_counts_at_test=True),
         "IDF fitted on train + unlabelled posts": lambda: s.stack([("tidf", s.transductive_idf())]),
         "self-training on unlabelled posts": lambda: s.stack([("self", s.self_training())]),
         "reference, test posts without counts or time (like an RSS feed)": lambda: s.stack(
