@@ -171,10 +171,7 @@ class _MetaPart:
         self.scale = np.asarray(scaler.scale_ if scaler.scale_ is not None else 1.0, dtype=np.float64)
         self.width = self.fill.shape[0]
 
-    def transform(self, posts: Sequence[Any]) -> np.ndarray:
-        return self.transform_with_mask(posts)[0]
-
-    def transform_with_mask(self, posts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, posts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """Standardised features and the mask of values that were unknown (imputed with the median)."""
         raw = self.extract.transform(posts)
         unknown = np.isnan(raw)
@@ -273,7 +270,7 @@ class FastScorer:
         out, offset = [], 0
         for part in self.parts:
             if isinstance(part, _MetaPart):
-                matrix, unknown = part.transform_with_mask(posts)
+                matrix, unknown = part.transform(posts)
                 out.append(Block(offset, matrix, imputed=unknown))
             else:
                 out.append(Block(offset, part.transform(posts)))

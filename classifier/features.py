@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classifier.language import NON_LETTERS
 from classifier.normalize import ZERO_WIDTH_CHARS
 from classifier.tokens import token_string
 
@@ -79,7 +80,6 @@ _VN_OFFSET_S = 7 * 3600
 _URL = re.compile(r"<[uU][rR][lL]>|[hH][tT][tT][pP][sSſ]?://|[wW][wW][wW]\.")
 _HASHTAG = re.compile(r"#\w")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
-_NON_LETTERS = re.compile(r"[\W\d_]+")  # letters are what this leaves
 _DIGIT = re.compile(r"\d")
 
 METADATA_FEATURE_NAMES: tuple[str, ...] = (
@@ -142,7 +142,7 @@ class MetadataFeatures(TransformerMixin, BaseEstimator):
             ]
         text = _nfc_without_zero_width(record_text(record))
         sample = text[:20000]
-        letters = len(_NON_LETTERS.sub("", sample[:5000])) or 1
+        letters = len(NON_LETTERS.sub("", sample[:5000])) or 1
         n = len(sample) or 1
         row += [
             math.log1p(len(text)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["detect_language"]
+__all__ = ["NON_LETTERS", "detect_language"]
 
 _VI_LETTERS = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]")
 _VI_WORDS = {
@@ -58,13 +58,13 @@ _EN_WORDS = {
     "they",
     "we",
 }
-_NON_LETTERS = re.compile(r"[\W\d_]+")  # letters are what this leaves
+NON_LETTERS = re.compile(r"[\W\d_]+")  # letters are what this leaves
 
 
 def detect_language(tokens: str) -> str:
     """'vi', 'en', or 'und' (no letters, or no recognisable language) from a post's model token string."""
     sample = tokens[:4000]
-    letters = len(_NON_LETTERS.sub("", sample))
+    letters = len(NON_LETTERS.sub("", sample))
     if not letters:
         return "und"
     if len(_VI_LETTERS.findall(sample)) / letters >= 0.05:

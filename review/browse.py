@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import Integer, func, literal_column, or_, select, table
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
+from store.types import day_start
 
 __all__ = [
     "SORTS",
@@ -136,9 +137,9 @@ def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
     if f.score_max is not None:
         query = query.where(score <= f.score_max)
     if f.date_from is not None:
-        query = query.where(QueueItem.created_at >= datetime.combine(f.date_from, time(), f.zone).astimezone(UTC))
+        query = query.where(QueueItem.created_at >= day_start(f.date_from, f.zone))
     if f.date_to is not None:
-        next_day = datetime.combine(f.date_to + timedelta(days=1), time(), f.zone).astimezone(UTC)
+        next_day = day_start(f.date_to + timedelta(days=1), f.zone)
         query = query.where(QueueItem.created_at < next_day)
     if f.category:
         query = query.where(QueueItem.category == f.category)

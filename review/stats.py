@@ -8,7 +8,7 @@ and reach the database only as bound parameters: the same query works on SQLite 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import pairwise
 
 from sqlalchemy import case, func, select
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES
 from store.models import Decision, Post, QueueItem, Source
-from store.types import utcnow
+from store.types import day_start, utcnow
 
 __all__ = ["DashboardStats", "dashboard_stats", "day_bounds"]
 
@@ -44,7 +44,7 @@ class DashboardStats:
 def day_bounds(first: date, days: int, zone: tzinfo) -> list[datetime]:
     """Where each of ``days`` calendar days from ``first`` starts in ``zone``, as UTC instants, and where the day
     after the last one starts (``days + 1`` bounds: day ``i`` is ``[bounds[i], bounds[i + 1])``)."""
-    return [datetime.combine(first + timedelta(days=i), time(), zone).astimezone(UTC) for i in range(days + 1)]
+    return [day_start(first + timedelta(days=i), zone) for i in range(days + 1)]
 
 
 def dashboard_stats(*, session: Session, days: int = 30, now: datetime | None = None,

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "utcnow"]
+__all__ = ["UTCDateTime", "day_start", "utcnow"]
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def day_start(day: date, zone: tzinfo) -> datetime:
+    """The first instant of calendar ``day`` in ``zone``, in UTC (days with a clock change included)."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -4,19 +4,19 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from config import AppConfig, Settings
 from crawlkit import LocalServer, _server
 from service.runtime import Runtime
-from store import Database, normalise_database_url
+from store import Database
 from store.models import Base
+from tests_support import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS_DIR = ROOT / "models"
@@ -30,22 +30,8 @@ def postgres_url() -> Iterator[str | None]:
     if not base:
         yield None
         return
-    admin_url = normalise_database_url(base)
-    name = f"kiemtin_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, never from input
-    url = admin_url.set(database=name)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_postgres_database(base) as url:
+        yield url
 
 
 def _truncate_all(db: Database) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import create_engine, text
+
 from crawler import Post
+from store import normalise_database_url
 
 TEXT = "Bộ Y tế khuyến cáo người dân không nên hoảng loạn, hãy theo dõi thông tin chính thức về dịch bệnh."
 
@@ -16,3 +23,33 @@ def crawled(external_id: str = "1", text: str = TEXT, **kw: object) -> Post:
                 canonical_url=f"https://example.vn/{external_id}", text=text, author_handle="Báo X",
                 published_at=datetime(2020, 4, 1, tzinfo=UTC), like_count=1, share_count=2, language="vi")
     return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def wait_until(condition: Callable[[], object], timeout: float, what: str) -> float:
+    """Poll ``condition`` every 0.1 s until it is truthy; the seconds it took, or AssertionError after ``timeout``."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+@contextmanager
+def fresh_postgres_database(base_url: str, prefix: str = "kiemtin_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of ``base_url`` (its URL), dropped afterwards."""
+    admin_url = normalise_database_url(base_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))  # name is generated above, never from input
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ), {"name": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()

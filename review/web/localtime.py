@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from markupsafe import Markup
 
+from store.types import day_start
+
 __all__ = ["day_start", "describe_bound", "local_time", "page_day_bound", "parse_instant", "shown_day",
            "zone_abbreviation"]
 
@@ -61,11 +63,6 @@ def local_time(value: datetime | str | None, fmt: str = _DEFAULT_FORMAT, *, zone
     shown = local.strftime(fmt) + (f" {zone_abbreviation(local)}" if "%H" in fmt else "")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         utc.isoformat(timespec="seconds").replace("+00:00", "Z"), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), shown)
-
-
-def day_start(day: date, zone: tzinfo) -> datetime:
-    """The first instant of ``day`` in ``zone``, in UTC."""
-    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def _plain_date(value: str) -> date | None:

@@ -25,6 +25,7 @@ from service.scheduler import JOBS_TABLE, CrawlScheduler, job_id, read_job_times
 from service.sources import add_source
 from store import Database
 from store.models import CrawlRun, Source
+from tests_support import wait_until
 
 LEASE_S = 5
 
@@ -43,15 +44,6 @@ class Recorder:
     def count(self, source_id: int | None = None, trigger: str | None = None) -> int:
         with self.lock:
             return sum(1 for s, t, _ in self.calls if (source_id in (None, s)) and (trigger in (None, t)))
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from store.db import Database, normalise_database_url
+from store.db import Database
+from tests_support import fresh_postgres_database
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
@@ -30,36 +30,24 @@ def test_processes_migrating_a_new_postgres_database_together_all_succeed(tmp_pa
     base = os.environ.get("KIEMTIN_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("PostgreSQL not configured: set KIEMTIN_TEST_POSTGRES_URL (the CI does)")
-    admin_url = normalise_database_url(base)
-    name = f"kiemtin_upgrade_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))  # generated name, never input
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, url, str(go)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(3)
-    ]
-    try:
-        time.sleep(1.5)  # let all three import and wait at the start line (not an assertion)
-        go.touch()
-        results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
-        assert [code for code, _ in results] == [0, 0, 0], [err[-800:] for _, err in results]
-        db = Database(url)
-        assert db.current_revision() is not None
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
-        db.dispose()
-    finally:
-        for p in procs:
-            p.kill()
-        with admin.connect() as conn:
-            conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ), {"name": name})
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with fresh_postgres_database(base, prefix="kiemtin_upgrade") as url:
+        go = tmp_path / "go"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        procs = [
+            subprocess.Popen([sys.executable, "-c", WORKER, url, str(go)], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        try:
+            time.sleep(1.5)  # let all three import and wait at the start line (not an assertion)
+            go.touch()
+            results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+            assert [code for code, _ in results] == [0, 0, 0], [err[-800:] for _, err in results]
+            db = Database(url)
+            assert db.current_revision() is not None
+            with db.engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+            db.dispose()
+        finally:
+            for p in procs:
+                p.kill()

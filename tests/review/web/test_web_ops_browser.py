@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from service.runtime import Runtime
 from service.scheduler import CrawlScheduler, read_job_times
 from service.sources import add_source
 from store.models import QueueItem, User
+from tests_support import wait_until
 
 pytestmark = BROWSER_MARKS
 
@@ -59,15 +59,6 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def _wait_until(condition: Callable[[], object], timeout: float, what: str) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout}s: {what}")
-
-
 def _add(runtime: Runtime, name: str, schedule: str, url: str | None = None, **values: Any) -> int:
     with runtime.db.write() as s:
         return add_source(session=s, values={"name": name, "kind": "rss", "url": url or f"https://{name}.vn/rss.xml",
@@ -97,7 +88,7 @@ def test_schedule_changed_on_the_page_reaches_the_running_scheduler(browser: Any
             with runtime.db.session() as s:
                 return read_job_times(s).next_run.get(feed)
 
-        _wait_until(lambda: (next_run() or datetime.min.replace(tzinfo=UTC)) > datetime.now(UTC)
+        wait_until(lambda: (next_run() or datetime.min.replace(tzinfo=UTC)) > datetime.now(UTC)
                     + timedelta(minutes=55), 15, "next run about an hour away")
         context, page, errors = _login(browser, url, "olga")
         page.goto(f"{url}/sources")
@@ -114,12 +105,12 @@ def test_schedule_changed_on_the_page_reaches_the_running_scheduler(browser: Any
         page.click("#edit-form button[type=submit]")
         page.wait_for_url(f"{url}/sources/{feed}?*")
         expect(page.locator(".flash-ok")).to_contain_text("schedule")
-        took = _wait_until(lambda: (next_run() or datetime.max.replace(tzinfo=UTC)) > datetime.now(UTC)
+        took = wait_until(lambda: (next_run() or datetime.max.replace(tzinfo=UTC)) > datetime.now(UTC)
                            + timedelta(hours=2, minutes=55), 10, "next run moved to ~3h away")
         assert took < 10
         page.click("form[action$='/run'] button")
         page.wait_for_url(f"{url}/sources/{feed}?*")
-        _wait_until(lambda: (feed, "manual") in calls or any(c[0] == feed and c[1] != "schedule" for c in calls)
+        wait_until(lambda: (feed, "manual") in calls or any(c[0] == feed and c[1] != "schedule" for c in calls)
                     or len([c for c in calls if c[0] == feed]) >= 2, 15, "the run-now request ran")
         page.goto(f"{url}/sources/{feed}")
         _shot(page, "source")
