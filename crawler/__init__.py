@@ -14,6 +14,7 @@ from .errors import (
     FetchError,
     HTTPStatusError,
     ParseError,
+    ParseLimitExceeded,
     ResponseTooLarge,
     RobotsDisallowed,
     TimeoutExceeded,
@@ -21,6 +22,7 @@ from .errors import (
     UnsupportedSource,
 )
 from .fetch import Fetcher, FetchResult
+from .hoststate import HostStateStore, MemoryHostState, Reservation, RobotsRecord
 from .models import (
     CrawlPage,
     CrawlSettings,
@@ -31,6 +33,7 @@ from .models import (
     SourceSpec,
     ValidatorStore,
 )
+from .netguard import check_source_url
 from .registry import KNOWN_KINDS, validate_source_options
 from .text import canonicalize_url, content_hash, detect_language, hamming, html_to_text, simhash64
 
@@ -49,18 +52,24 @@ __all__ = [
     "FetchStats",
     "Fetcher",
     "HTTPStatusError",
+    "HostStateStore",
+    "MemoryHostState",
     "MemoryValidatorStore",
     "ParseError",
+    "ParseLimitExceeded",
     "Politeness",
     "Post",
+    "Reservation",
     "ResponseTooLarge",
     "RobotsDisallowed",
+    "RobotsRecord",
     "SourceSpec",
     "TimeoutExceeded",
     "TooManyRedirects",
     "UnsupportedSource",
     "ValidatorStore",
     "canonicalize_url",
+    "check_source_url",
     "content_hash",
     "crawl",
     "crawl_sync",

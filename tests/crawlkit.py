@@ -14,6 +14,7 @@ from typing import Any
 from crawler import CrawlPage, CrawlSettings, Fetcher, MemoryValidatorStore, SourceSpec, crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # what the tests' local servers (and fake DNS answers) use
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -142,7 +143,7 @@ def _settings() -> CrawlSettings:
         min_delay_s=0.0,
         backoff_base_s=0.05,
         backoff_max_s=0.2,
-        allow_private_networks=True,
+        allow_networks=LOOPBACK,
         autothrottle=False,
         max_total_s=60.0,
     )
