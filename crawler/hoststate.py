@@ -11,7 +11,8 @@ The Fetcher reads and writes it through the five methods below; the next run, th
 shared store) other processes then keep the host's pauses, Crawl-delay and minimum gap. Times are wall-clock
 seconds of the store's own clock: the store reads "now" itself (its process clock, the database server's
 clock, Redis ``TIME``) and answers with durations (``Reservation.wait_s``, ``RobotsRecord.ttl_s``), so
-processes whose clocks disagree still agree on the gaps.
+processes whose clocks disagree still agree on the gaps. Answers are plain tuples (the NamedTuples below
+fit), so an implementation needs nothing from the crawler.
 
 **What must be atomic.** ``reserve`` is a read-modify-write: ``start = max(now, last_start + gap,
 paused_until)``, then ``last_start = start``. Two fetchers asking for one host at the same moment must get
@@ -31,13 +32,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = ["HostRecord", "HostStateStore", "MemoryHostState", "Reservation", "RobotsRecord"]
 
 
-@dataclass(frozen=True)
-class RobotsRecord:
+class RobotsRecord(NamedTuple):
     """A host's robots.txt answer: ``body`` (None: no robots.txt, allow all) or ``deny_reason`` (disallow all
     for now: robots.txt answered 5xx or could not be fetched). ``ttl_s``: seconds it stays valid."""
 
@@ -46,8 +46,7 @@ class RobotsRecord:
     ttl_s: float
 
 
-@dataclass(frozen=True)
-class Reservation:
+class Reservation(NamedTuple):
     """A granted request start: wait ``wait_s`` seconds, then go. ``throttle_delay`` is the host's AutoThrottle
     delay as stored (None: none yet)."""
 
@@ -59,17 +58,17 @@ class Reservation:
 class HostStateStore(Protocol):
     """Per-host politeness state shared by Fetchers (see the module docstring for what is atomic)."""
 
-    async def robots(self, origin: str) -> RobotsRecord | None:
-        """The stored robots.txt answer unless it has expired (``ttl_s`` is the time left)."""
+    async def robots(self, origin: str) -> tuple[str | None, str | None, float] | None:
+        """The stored robots.txt answer (a :class:`RobotsRecord`) unless it has expired (``ttl_s``: time left)."""
         ...
 
-    async def save_robots(self, origin: str, record: RobotsRecord) -> None:
-        """Keep ``record`` for ``record.ttl_s`` seconds from now."""
+    async def save_robots(self, origin: str, record: tuple[str | None, str | None, float]) -> None:
+        """Keep ``record`` (a :class:`RobotsRecord`) for its ``ttl_s`` seconds from now."""
         ...
 
-    async def reserve(self, origin: str, min_gap: float) -> Reservation:
+    async def reserve(self, origin: str, min_gap: float) -> tuple[float, float | None]:
         """Atomically: start = max(now, last_start + max(min_gap, throttle delay), paused_until);
-        last_start = start; returns start - now and the throttle delay."""
+        last_start = start; returns start - now and the throttle delay (a :class:`Reservation`)."""
         ...
 
     async def pause(self, origin: str, seconds: float) -> None:
@@ -129,10 +128,11 @@ class MemoryHostState:
                 return None
             return RobotsRecord(host.robots.body, host.robots.deny_reason, left)
 
-    async def save_robots(self, origin: str, record: RobotsRecord) -> None:
+    async def save_robots(self, origin: str, record: tuple[str | None, str | None, float]) -> None:
         with self._lock:
             host = self._host(origin)
-            host.robots, host.robots_expires = record, self._now() + record.ttl_s
+            host.robots = RobotsRecord(*record)
+            host.robots_expires = self._now() + host.robots.ttl_s
 
     async def reserve(self, origin: str, min_gap: float) -> Reservation:
         with self._lock:

@@ -77,7 +77,7 @@ class HostTurn:
     async def __aenter__(self) -> Reservation:
         await self._slot.acquire(self._limit)
         try:
-            granted = await self._store.reserve(self._origin, self._min_gap)
+            granted = Reservation(*await self._store.reserve(self._origin, self._min_gap))
             if granted.wait_s > 0:
                 await asyncio.sleep(granted.wait_s)
         except BaseException:

@@ -25,9 +25,13 @@ FetchRobots = Callable[[str, str, float | None], Awaitable[str]]
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host:port`` as written (lower-cased): the key of robots.txt and of the host's politeness."""
+    """``scheme://host[:port]`` (lower case, no user info): the key of robots.txt and of the host's politeness."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
 
 
 class _Entry:
@@ -67,7 +71,8 @@ class RobotsCache:
             entry = self._entries.get(origin)
             if entry is not None and entry.expires > time.monotonic():
                 return entry  # another task refreshed it while we waited
-            record = await self._store.robots(origin)
+            stored = await self._store.robots(origin)
+            record = RobotsRecord(*stored) if stored is not None else None
             if record is None:
                 try:
                     record = await self._load(origin, ua, deadline)
