@@ -258,16 +258,17 @@ def check_source_url(url: str, allow_networks: Iterable[str] = ()) -> None:
     # as browsers and IDNA read it: percent-decoded, NFKC (full-width digits), lower case, no final dot
     host = unicodedata.normalize("NFKC", unquote(raw)).lower().rstrip(".")
     _refuse_host_name(host, policy, url=url, when="add")
-    shown = raw
+    literal = True
     try:
         ip: IPAddress | None = _parse_ip(host)
     except ValueError:
+        literal = False
         try:
             ip = _ipv4_from_numbers(host)
         except ValueError as exc:
             raise BlockedAddress(f"refusing to add: {raw} looks like an IP address but is not one ({exc})",
                                  url=url) from None
-        shown = f"{raw} (that is {ip})"
+    shown = raw if literal and host == raw else f"{raw} (that is {ip})"
     kind = policy.refusal(str(ip)) if ip is not None else None
     if kind is not None:
         raise BlockedAddress(f"refusing to add: {shown} is a {kind} address{_HINTS[kind]}", url=url)
