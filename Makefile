@@ -17,12 +17,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy crawler classifier store review pipeline.py
+	$(BIN)/python -m mypy crawler classifier store config review service web cli pipeline.py
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy crawler classifier store review pipeline.py
+	$(BIN)/python -m mypy crawler classifier store config review service web cli pipeline.py
 
 serve: $(STAMP)
 	$(BIN)/kiemtin serve

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from export_builders import (
     T0,
     appeal_item,
@@ -24,7 +25,6 @@ from export_builders import (
     settings_for,
     source,
 )
-
 from review.exports import (
     ExportFileError,
     ExportFilterError,
@@ -180,7 +180,7 @@ def test_reversal_after_export_is_retracted_in_the_next_export(db: Database, tmp
     save_profile(db, actor="rita", name="zalo", format=fmt)
     sent = run_export(db, settings, actor="rita", profile="zalo")
     assert sent.row_count == 3
-    reversal_id = reverse(db, reversed_item, who["bao"], who["bao"])  # bao appeals, bao (not ana) reverses
+    reversal_id = reverse(db, reversed_item, who["bao"], who["cam"])  # bao appeals, cam reverses
     appeal_item(db, pending_appeal, who["bao"])  # not decided yet: nothing to retract
     nxt = run_export(db, settings, actor="rita", profile="zalo")
     assert nxt.row_count == 1 and nxt.retraction_count == 1 and nxt.takedown_count == 0
