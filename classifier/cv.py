@@ -1,4 +1,4 @@
-"""Grouped, de-duplicated cross-validation shared by training (threshold choice) and the experiments."""
+"""Grouped, de-duplicated cross-validation shared by training (threshold choice) and research/."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ import csv
 import re
 from pathlib import Path
 
-from classifier import stack_experiments
+from research import stack_experiments
 
 TRAIN_CSV = Path(__file__).resolve().parents[2] / "data" / "reintel" / "public_train.csv"
 

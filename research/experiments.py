@@ -1,6 +1,6 @@
 """Reproduce the cross-validation table in models/README.md.
 
-    python -m classifier.experiments [--data public_train.csv] [--only NAME ...] [--json out.json]
+    python -m research.experiments [--data public_train.csv] [--only NAME ...] [--json out.json]
 
 Every experiment: duplicates removed (normalised text), 5-fold StratifiedGroupKFold by account, seed 13;
 reports ROC-AUC and average precision as mean ± sd over folds.

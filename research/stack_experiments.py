@@ -1,8 +1,8 @@
 """Second round of experiments: what else can feed the gradient-boosting stage (models/README.md, round 2).
 
-    python -m classifier.stack_experiments [--data public_train.csv] [--unlabelled DIR] [--only NAME ...]
+    python -m research.stack_experiments [--data public_train.csv] [--unlabelled DIR] [--only NAME ...]
 
-Same protocol as ``classifier.experiments`` (duplicates removed, 5-fold StratifiedGroupKFold by account,
+Same protocol as ``research.experiments`` (duplicates removed, 5-fold StratifiedGroupKFold by account,
 seed 13). Each *base* turns a training fold into out-of-fold columns (inner 5-fold) and the test fold into
 the same columns; a HistGradientBoostingClassifier then learns from those columns plus the metadata. Bases are
 computed once per outer fold and shared between experiments. Prints one table row per experiment and, per
