@@ -63,15 +63,19 @@ def cross_validate(
     *,
     n_splits: int = 5,
     seed: int = 13,
+    on_fold: Callable[[int, int], None] | None = None,
 ) -> CVResult:
-    """StratifiedGroupKFold over already de-duplicated examples; returns out-of-fold probabilities."""
+    """StratifiedGroupKFold over already de-duplicated examples; returns out-of-fold probabilities.
+    ``on_fold(k, n_splits)`` is called before fold ``k`` (0-based) is fitted."""
     y = np.asarray([ex.label for ex in examples], dtype=int)
     groups = groups_of(examples)
     oof = np.zeros(len(examples), dtype=np.float64)
     aucs, aps = [], []
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     template = make_pipeline()
-    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y, groups):
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+        if on_fold is not None:
+            on_fold(fold, n_splits)
         model = clone(template)
         model.fit([examples[i] for i in train_idx], y[train_idx])
         prob = model.predict_proba([examples[i] for i in test_idx])[:, 1]

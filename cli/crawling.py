@@ -10,6 +10,7 @@ import typer
 from sqlalchemy import select
 
 from cli.common import fail, runtime
+from cli.progress import progress
 
 __all__ = ["crawl", "run"]
 
@@ -18,6 +19,7 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
           ) -> None:
     """Crawl once, now: store posts, score new text, queue what is flagged."""
     from service.crawl_job import run_source
+    from service.ingest import IngestCounts
     from store.models import Source
 
     rt = runtime()
@@ -27,12 +29,18 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
     if not targets:
         raise fail(f"no source named {source!r}" if source else "no enabled sources; add some to kiemtin.toml")
     failed = 0
-    for source_id, _name in targets:
-        summary = run_source(rt, source_id, trigger="manual")
-        c = summary.counts
-        typer.echo(f"{summary.source}: {summary.status}; fetched {c.fetched}, new {c.new}, updated {c.updated}, "
-                   f"flagged {c.flagged}" + "".join(f"\n  error: {e}" for e in summary.errors))
-        failed += summary.status == "error"
+    with progress("crawling", len(targets)) as update:
+        for done, (source_id, name) in enumerate(targets):
+            update(name, done, len(targets))
+
+            def on_page(counts: IngestCounts, name: str = name, done: int = done) -> None:
+                update(f"{name}: {counts.fetched:,} posts, {counts.new:,} new", done, len(targets))
+
+            summary = run_source(rt, source_id, trigger="manual", on_page=on_page)
+            c = summary.counts
+            typer.echo(f"{summary.source}: {summary.status}; fetched {c.fetched}, new {c.new}, updated {c.updated}, "
+                       f"flagged {c.flagged}" + "".join(f"\n  error: {e}" for e in summary.errors))
+            failed += summary.status == "error"
     raise typer.Exit(1 if failed == len(targets) else 0)
 
 

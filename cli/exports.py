@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cli.common import AsOption, actor_for, fail, refusals, runtime
+from cli.progress import progress
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -79,9 +80,10 @@ def export_main(
     if fmt is None and profile is None and out.suffix.lstrip(".").lower() in FORMATS:
         fmt = out.suffix.lstrip(".").lower()
     db, settings = _open()
-    with refusals():
+    with refusals(), progress("writing the export") as update:
         info = run_export(db, settings, actor=actor, profile=profile, format=fmt, since_last=since_last,
-                          filters=_filter_dict(platform, source, category, date_from, date_to))
+                          filters=_filter_dict(platform, source, category, date_from, date_to),
+                          on_rows=lambda n: update(f"{n:,} rows written", n, None))
     folder = Path(settings.exports_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     targets = {"main": out, "retractions": _sibling(out, f"-retractions{out.suffix}")}

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, actor_for, fail, load, refusals, runtime
+from cli.progress import progress
 
 __all__ = ["evaluate", "model_app", "train"]
 
@@ -50,7 +51,9 @@ def train(
         typer.echo(f"adding {len(extra)} reviewer decisions ({sum(e.label for e in extra)} confirmed)")
         examples = [*examples, *extra]
         notes += f"; plus {len(extra)} reviewer decisions"
-    report = train_and_save(examples, config.settings.models_dir, seed=seed, activate=False, notes=notes)
+    with progress(f"training on {len(examples):,} posts") as update:
+        report = train_and_save(examples, config.settings.models_dir, seed=seed, activate=False, notes=notes,
+                                on_step=lambda what, done, total: update(what, done, total))
     if activate:
         with refusals():
             activate_model(rt, actor, report.version, reason="trained")
@@ -73,7 +76,9 @@ def evaluate(
         model = load_model(config.settings.models_dir, model_version)
     except (ClassifierError, OSError) as exc:
         raise fail(str(exc)) from None
-    typer.echo(json.dumps(evaluate_model(model, examples), ensure_ascii=False, indent=2))
+    with progress(f"scoring {len(examples):,} posts", len(examples)) as update:
+        report = evaluate_model(model, examples, on_scored=lambda done, total: update("scoring", done, total))
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
 @model_app.command("list")

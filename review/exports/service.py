@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -300,14 +300,15 @@ def _insert_items(session: Session, export_id: int, kind: str, decisions: array[
 
 def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: str | None = None,
                format: str | None = None, filters: FilterInput = None, since_last: bool | None = None,
-               now: datetime | None = None) -> ExportInfo:
+               now: datetime | None = None, on_rows: Callable[[int], None] | None = None) -> ExportInfo:
     """Write an export file (and, for a profile, its retractions file) under ``settings.exports_dir``, record
     the export, its items and manifest, and audit ``export.create`` -- all in one transaction.
 
     ``filters`` narrow or replace the profile's saved filters field by field. With ``since_last`` (needs a
     profile; the default when a profile is given) only posts this profile has not sent yet are written.
     Retractions owed by the profile are written in both modes. Rows stream from the database to the file;
-    memory does not grow with the export (beyond 16 bytes per row for the export items).
+    memory does not grow with the export (beyond 16 bytes per row for the export items). ``on_rows(n)`` hears
+    how many rows are written, every 5,000 rows (for a progress display).
     """
     folder = Path(settings.exports_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -336,6 +337,8 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
                     main.write(values)
                     ids["takedown"][0].append(decision_id)
                     ids["takedown"][1].append(post_id)
+                    if on_rows is not None and len(ids["takedown"][0]) % _ITEM_BATCH == 0:
+                        on_rows(len(ids["takedown"][0]))
                 if prof is not None:
                     written.append(retractions_path)
                     with open_writer(fmt, retractions_path, sheet="retractions") as retractions:
