@@ -10,12 +10,14 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from crawler import simhash64
 from review import decisions
 from review.actors import Actor, person
 from review.queue import enqueue
 from store import Database
-from store.models import Source, User, Verdict
+from store.models import AuditEntry, Source, User, Verdict
 from store.posts import upsert_post
 from store.users import create_user
 from tests_support import crawled
@@ -98,3 +100,17 @@ def appeal(db: Database, name: str, item_id: int, reason: str = "tác giả đã
 
 def claim(db: Database, name: str, *, minutes: float = 5, at: datetime | None = None) -> int | None:
     return decisions.claim_next(db, person(name), lease=timedelta(minutes=minutes), now=at)
+
+
+def audit_trail(db: Database) -> list[tuple[str, str, str | None]]:
+    """(actor, action, target id) of every audit entry, oldest first."""
+    with db.session() as s:
+        return [(a.actor, a.action, a.target_id) for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def source_row(db: Database, name: str) -> dict[str, Any]:
+    """A stored source as the configuration values that would create it."""
+    from service.sources import source_config
+
+    with db.session() as s:
+        return source_config(s.scalar(select(Source).where(Source.name == name))).model_dump()

@@ -5,23 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from typer.testing import CliRunner
 
+from builders import audit_trail, source_row
 from pipeline import app
-from service.sources import source_config
 from store import Database
-from store.models import AuditEntry, Source
-
-
-def _audit(db: Database) -> list[tuple[str, str, str | None]]:
-    with db.session() as s:
-        return [(a.actor, a.action, a.target_id) for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-
-
-def _row(db: Database, name: str) -> dict:
-    with db.session() as s:
-        return source_config(s.scalar(select(Source).where(Source.name == name))).model_dump()
 
 
 @pytest.fixture
@@ -40,7 +28,7 @@ def test_cli_refuses_bad_schedules_and_changes_nothing(cli, db: Database) -> Non
     result = cli("sources", "add", "feed", "--kind", "rss", "--url", "https://example.vn/feed",
                  "--schedule", "every 15m", "--jitter", "10", "--quiet-hours", "23:00-06:00")
     assert result.exit_code == 0, result.output
-    before_row, before_audit = _row(db, "feed"), _audit(db)
+    before_row, before_audit = source_row(db, "feed"), audit_trail(db)
     for bad, message in (("cron 61 * * * *", "invalid cron '61 * * * *'"), ("every 0m", "too short"),
                          ("every 0s", "too short"), ("cron 0 8 * * 1-9", "day-of-week")):
         result = cli("sources", "edit", "feed", "--schedule", bad, "--min-delay", "5")
@@ -48,8 +36,8 @@ def test_cli_refuses_bad_schedules_and_changes_nothing(cli, db: Database) -> Non
         assert "error: source 'feed': schedule: " in result.output and message in result.output
     result = cli("sources", "add", "feed2", "--kind", "rss", "--url", "https://example.vn/2", "--schedule", "every 0m")
     assert result.exit_code == 2 and "too short" in result.output
-    assert _row(db, "feed") == before_row
-    assert _audit(db) == before_audit
+    assert source_row(db, "feed") == before_row
+    assert audit_trail(db) == before_audit
 
 
 def test_cli_manages_sources(cli, db: Database, tmp_path: Path) -> None:
@@ -60,10 +48,10 @@ def test_cli_manages_sources(cli, db: Database, tmp_path: Path) -> None:
                  "23:00-05:00")
     assert result.exit_code == 0, result.output
     assert "schedule: 'every 15m' -> 'cron 0 6-22/2 * * *'" in result.output
-    row = _row(db, "feed")
+    row = source_row(db, "feed")
     assert (row["min_delay_s"], row["concurrency"], row["options"]) == (2.5, 1, {"max_pages": 2})
     assert cli("sources", "edit", "feed", "--clear", "user_agent", "--clear", "quiet_hours").exit_code == 0
-    assert (_row(db, "feed")["user_agent"], _row(db, "feed")["quiet_hours"]) == (None, None)
+    assert (source_row(db, "feed")["user_agent"], source_row(db, "feed")["quiet_hours"]) == (None, None)
     listing = cli("sources", "list")
     assert "feed" in listing.output and "cron 0 6-22/2 * * *" in listing.output
     assert "paused" in cli("sources", "pause", "feed").output
@@ -75,8 +63,8 @@ def test_cli_manages_sources(cli, db: Database, tmp_path: Path) -> None:
     assert cli("sources", "remove", "feed", "--yes").output.strip() == "feed: removed"
     result = cli("sources", "import", str(tmp_path / "out.toml"))
     assert result.output.strip() == "created: feed"
-    assert _row(db, "feed")["schedule"] == "cron 0 6-22/2 * * *"
+    assert source_row(db, "feed")["schedule"] == "cron 0 6-22/2 * * *"
     assert cli("sources", "edit", "nope", "--jitter", "1").exit_code == 4  # not found
-    actions = [a[1] for a in _audit(db) if a[0] == "cli"]
+    actions = [a[1] for a in audit_trail(db) if a[0] == "cli"]
     assert actions == ["source.create", "source.update", "source.update", "source.pause", "source.resume",
                        "source.run_requested", "source.delete", "source.create"]

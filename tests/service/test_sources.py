@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from builders import people
+from builders import audit_trail, people, source_row
 from config import AppConfig, Settings, SourceConfig, load_config
 from review.actors import CONSOLE_ACTOR as CLI
 from review.actors import person
@@ -29,22 +29,10 @@ from service.sources import (
     request_run,
     resume_source,
     seed_from_config,
-    source_config,
 )
-from store import Database
 from store.models import AuditEntry, RunRequest, Source, SourceTombstone
 
 FEED = {"name": "Tuổi Trẻ", "kind": "rss", "url": "https://tuoitre.vn/rss/tin-moi-nhat.rss"}
-
-
-def _audit(db: Database) -> list[tuple[str, str, str | None]]:
-    with db.session() as s:
-        return [(a.actor, a.action, a.target_id) for a in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-
-
-def _row(db: Database, name: str) -> dict:
-    with db.session() as s:
-        return source_config(s.scalar(select(Source).where(Source.name == name))).model_dump()
 
 
 def test_add_edit_pause_resume_remove_are_audited(runtime: Runtime) -> None:
@@ -60,12 +48,12 @@ def test_add_edit_pause_resume_remove_are_audited(runtime: Runtime) -> None:
     assert pause_source(runtime, CLI, FEED["name"], reason="site down") == (FEED["name"], True)
     assert pause_source(runtime, CLI, FEED["name"]) == (FEED["name"], False)
     assert resume_source(runtime, CLI, FEED["name"]) == (FEED["name"], True)
-    row = _row(db, FEED["name"])
+    row = source_row(db, FEED["name"])
     assert (row["schedule"], row["min_delay_s"], row["concurrency"], row["enabled"]) == ("cron 0 */2 * * *", 3, 1,
                                                                                          True)
     removed = remove_source(runtime, CLI, FEED["name"])
     assert removed.schedule == "cron 0 */2 * * *"
-    assert [a[:2] for a in _audit(db)] == [("cli", "source.create"), ("an", "source.update"),
+    assert [a[:2] for a in audit_trail(db)] == [("cli", "source.create"), ("an", "source.update"),
                                            ("cli", "source.pause"), ("cli", "source.resume"),
                                            ("cli", "source.delete")]
     with db.session() as s:
@@ -89,12 +77,12 @@ INVALID_EDITS = [
 def test_invalid_edits_change_nothing(runtime: Runtime) -> None:
     db = runtime.db
     add_source(runtime, CLI, FEED)
-    before_row, before_audit = _row(db, FEED["name"]), _audit(db)
+    before_row, before_audit = source_row(db, FEED["name"]), audit_trail(db)
     for changes, message in INVALID_EDITS:
         with pytest.raises(SourceError, match=message):
             edit_source(runtime, CLI, FEED["name"], {**changes, "jitter_s": 7})
-        assert _row(db, FEED["name"]) == before_row
-        assert _audit(db) == before_audit
+        assert source_row(db, FEED["name"]) == before_row
+        assert audit_trail(db) == before_audit
 
 
 def test_names_are_unique_and_lookups_fail_clearly(runtime: Runtime) -> None:
@@ -144,7 +132,7 @@ def test_export_then_import_round_trips(runtime: Runtime, tmp_path: Path) -> Non
     edited = text.replace('schedule = "every 2h"', 'schedule = "every 3h"')
     assert import_sources(runtime, CLI, edited).skipped == [odd["name"]]
     assert import_sources(runtime, CLI, edited, update=True).updated == [odd["name"]]
-    assert _row(db, odd["name"])["schedule"] == "every 3h"
+    assert source_row(db, odd["name"])["schedule"] == "every 3h"
 
 
 def test_import_is_all_or_nothing(runtime: Runtime) -> None:
