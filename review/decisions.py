@@ -107,7 +107,7 @@ def _item(session: Session, item_id: int, *, lock: bool = False) -> QueueItem:
     item = None
     if valid_id(item_id):
         query = select(QueueItem).where(QueueItem.id == item_id)
-        item = session.scalar(query.with_for_update() if lock else query)
+        item = session.scalar(query.with_for_update().execution_options(populate_existing=True) if lock else query)
     if item is None:
         raise NotFound(f"there is no queue item #{item_id}")
     return item
@@ -119,16 +119,23 @@ def _person(user: User | None) -> User:
     return user
 
 
-def _siblings(session: Session, item: QueueItem) -> list[QueueItem]:
-    """Open items of other posts in the same cluster (same or nearly the same text), locked, oldest first."""
-    cluster = session.scalar(select(Post.cluster_id).where(Post.id == item.post_id))
-    if cluster is None:
-        return []
-    return list(session.scalars(
-        select(QueueItem).join(Post, Post.id == QueueItem.post_id)
-        .where(Post.cluster_id == cluster, QueueItem.id != item.id, QueueItem.status.in_(OPEN_STATUSES))
-        .order_by(QueueItem.id).with_for_update(of=QueueItem)
-    ))
+def _locked(session: Session, item_id: int, *, cluster: bool) -> tuple[QueueItem, list[QueueItem]]:
+    """The named item and (with ``cluster``) the open items of other posts in its cluster, all locked in id
+    order, so two people deciding copies of one cluster at once queue instead of deadlocking."""
+    item = _item(session, item_id)
+    ids = [item.id]
+    if cluster:
+        cluster_id = session.scalar(select(Post.cluster_id).where(Post.id == item.post_id))
+        if cluster_id is not None:
+            ids += list(session.scalars(
+                select(QueueItem.id).join(Post, Post.id == QueueItem.post_id)
+                .where(Post.cluster_id == cluster_id, QueueItem.id != item.id, QueueItem.status.in_(OPEN_STATUSES))))
+    rows = {row.id: row for row in session.scalars(
+        select(QueueItem).where(QueueItem.id.in_(ids)).order_by(QueueItem.id).with_for_update()
+        .execution_options(populate_existing=True))}
+    if item.id not in rows:
+        raise NotFound(f"there is no queue item #{item_id}")
+    return rows[item.id], [rows[i] for i in sorted(ids[1:]) if i in rows]
 
 
 def _sibling_refusal(session: Session, sibling: QueueItem, user_id: int, action: str,
@@ -171,20 +178,19 @@ def decide(db: Database, actor: Actor, item_id: int, choice: Choice, *, now: dat
     with db.write() as session:
         user = _person(authorize(session, actor, "item.decide"))
         choice = choice.checked()
-        item = _item(session, item_id, lock=True)
+        item, siblings = _locked(session, item_id, cluster=choice.apply_to_cluster)
         refusal = decide_refusal(session, item, user.id, choice.action, now)
         if refusal is not None:
             raise refusal
         written = [_write(session, item, user, choice, now, None)]
         decided, left = [item.id], []
-        if choice.apply_to_cluster:
-            for sibling in _siblings(session, item):
-                why = _sibling_refusal(session, sibling, user.id, choice.action, now)
-                if why is not None:
-                    left.append(LeftItem(sibling.id, why))
-                    continue
-                written.append(_write(session, sibling, user, choice, now, item.id))
-                decided.append(sibling.id)
+        for sibling in siblings:
+            why = _sibling_refusal(session, sibling, user.id, choice.action, now)
+            if why is not None:
+                left.append(LeftItem(sibling.id, why))
+                continue
+            written.append(_write(session, sibling, user, choice, now, item.id))
+            decided.append(sibling.id)
         return DecisionOutcome(item.id, item.status, choice.action, [d.id for d in written], decided, left)
 
 

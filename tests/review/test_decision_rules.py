@@ -159,3 +159,27 @@ def test_concurrent_clicks_on_one_item_make_one_decision(runtime: Runtime, click
     assert results.count("ok") == 1 and len(results) == clicks, results
     with runtime.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Decision).where(Decision.queue_item_id == item)) == 1
+
+
+def test_two_people_deciding_one_cluster_at_once_neither_deadlock_nor_decide_twice(runtime: Runtime) -> None:
+    people(runtime.db, ("ana", "analyst"), ("bao", "analyst"))
+    items = [flag(runtime.db, str(i), text=TEXT) for i in range(6)]
+    start, results = threading.Barrier(2), []
+
+    def click(name: str, item: int) -> None:
+        start.wait()
+        try:
+            results.append(decide(runtime.db, name, item, "confirm", apply_to_cluster=True).decided)
+        except ActionError as exc:
+            results.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=click, args=("ana", items[0])),
+               threading.Thread(target=click, args=("bao", items[-1]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(results) == 2 and all(isinstance(r, list) or r == "WrongState" for r in results), results
+    with runtime.db.session() as s:
+        counts = dict(s.execute(select(Decision.queue_item_id, func.count()).group_by(Decision.queue_item_id)).all())
+    assert counts == {item: 1 for item in items}
