@@ -1,7 +1,7 @@
 """Offline language identification: one function, one threshold, for the crawler and the classifier.
 
-Vietnamese is recognised by the share of letters only Vietnamese uses (ă â đ ê ô ơ ư and the hook, dot-below
-and tilde tones) and by its function words; English, French, German, Spanish and Indonesian by stopword
+Vietnamese is recognised by the share of letters only Vietnamese uses (ă â đ ê ô ơ ư, any vowel with the
+hook or dot-below tone, ẽ ỳ ỹ) and by its function words; English, French, German, Spanish and Indonesian by stopword
 profiles; Chinese, Japanese, Korean, Thai, Khmer, Lao, Russian and Arabic by script. The text is normalised
 for matching first (``normalize_chars``), so NFD input, zero-width characters and ``ð`` for ``đ`` read as
 Vietnamese does.

@@ -18,7 +18,8 @@ from vntext.dedupe import dedupe_words
 __all__ = ["hamming", "hamming_many", "simhash64", "simhash64_many"]
 
 _MASK64 = (1 << 64) - 1
-#: Shingles hashed before their bits are counted: bounds the (shingles x 64) bit matrix to 4 MiB.
+#: Shingles hashed before their bits are counted: keeps the (64 x shingles) bit matrix near 4 MiB (a single
+#: text with more shingles is counted whole).
 _GRAMS_PER_STEP = 1 << 16
 
 
@@ -87,7 +88,7 @@ def hamming_many(value: int, others: Iterable[int] | np.ndarray) -> np.ndarray:
     if isinstance(others, np.ndarray):
         if others.dtype not in (np.int64, np.uint64):
             raise TypeError(f"SimHashes must be int64 or uint64, got {others.dtype}")
-        arr = others.astype(np.uint64, copy=False) if others.dtype == np.uint64 else others.view(np.uint64)
+        arr = others.view(np.uint64)
     else:
         arr = np.fromiter((o & _MASK64 for o in others), dtype=np.uint64)
     differ = (arr ^ np.uint64(value & _MASK64)).view(np.uint8).reshape(-1, 8)
