@@ -40,12 +40,12 @@ demo: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy crawler classifier store config review service web cli research pipeline.py
+	$(BIN)/python -m mypy vntext crawler classifier store config review service web cli research pipeline.py
 	$(BIN)/python -m pytest -q
 
 lint: $(DEV_STAMP)
 	$(BIN)/python -m ruff check .
-	$(BIN)/python -m mypy crawler classifier store config review service web cli research pipeline.py
+	$(BIN)/python -m mypy vntext crawler classifier store config review service web cli research pipeline.py
 
 serve: $(STAMP)
 	$(BIN)/kiemtin serve

@@ -11,17 +11,18 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from classifier.normalize import normalize_text
 from classifier.records import LabelledExample
+from vntext import content_hash
 
 __all__ = ["CVResult", "cross_validate", "dedupe_examples", "groups_of"]
 
 
 def dedupe_examples(examples: Sequence[LabelledExample]) -> list[LabelledExample]:
-    """Keep one example per normalised, case-folded text; its label is the majority (ties -> unreliable)."""
+    """Keep one example per text, as ``vntext.content_hash`` (the crawler's dedupe key) tells texts apart; its
+    label is the majority (ties -> unreliable)."""
     by_text: dict[str, list[LabelledExample]] = {}
     for ex in examples:
-        by_text.setdefault(normalize_text(ex.text).casefold(), []).append(ex)
+        by_text.setdefault(content_hash(ex.text), []).append(ex)
     out = []
     for copies in by_text.values():
         positives = sum(ex.label for ex in copies)

@@ -1,7 +1,10 @@
-"""Fast, table-driven normalisation of Vietnamese text.
+"""Normalisation for matching: one spelling per word, whatever the input's Unicode form or typing habits.
 
-``normalize_text`` gives one spelling per word so that the model sees ``hoà`` and ``hòa`` (or NFC and NFD
-input, or text with zero-width characters inside words) as the same thing.
+``normalize_text`` is the matching form: NFC, zero-width characters removed, ``Ð``/``ð`` -> ``Đ``/``đ`` and
+the tone marks of open oa/oe/uy syllables on the first vowel (hoà -> hòa), both as underthesea's normaliser
+does, and whitespace collapsed. ``normalize_chars`` is the same
+without the whitespace step, for callers that split into words themselves (the classifier's tokeniser).
+Both return a new string for matching; the captured text stays as it was.
 """
 
 from __future__ import annotations
@@ -9,11 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ZERO_WIDTH_CHARS", "normalize_text", "normalize_word", "unify_tone_marks"]
+__all__ = ["ZERO_WIDTH_CHARS", "normalize_chars", "normalize_text", "unify_tone_marks"]
 
 #: Invisible characters removed first (zero-width space/joiners, word joiner, BOM, soft hyphen, marks).
 ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
 _ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARS}]")
+
+#: Icelandic eth, often typed for Vietnamese đ; underthesea's character map makes the same replacement.
+_ETH = str.maketrans({"\u00d0": "\u0110", "\u00f0": "\u0111"})
 
 _TONES = ("\u0300", "\u0301", "\u0309", "\u0303", "\u0323")  # huyền, sắc, hỏi, ngã, nặng
 
@@ -60,14 +66,17 @@ def unify_tone_marks(text: str) -> str:
     return _NEW_STYLE.sub(_move_tone, text)
 
 
+def normalize_chars(text: str) -> str:
+    """Zero-width characters removed, NFC, ``Ð``/``ð`` -> ``Đ``/``đ``, tone marks unified; whitespace kept."""
+    text = unicodedata.normalize("NFC", _ZERO_WIDTH.sub("", text))
+    if "\u00f0" in text or "\u00d0" in text:
+        text = text.translate(_ETH)
+    return unify_tone_marks(text)
+
+
 _WHITESPACE = re.compile(r"\s+")
 
 
-def normalize_word(word: str) -> str:
-    """Zero-width removal, NFC and unified tone marks, leaving whitespace as it is."""
-    return unify_tone_marks(unicodedata.normalize("NFC", _ZERO_WIDTH.sub("", word)))
-
-
 def normalize_text(text: str) -> str:
-    """NFC, zero-width characters removed, tone-mark placement unified, whitespace collapsed and stripped."""
-    return _WHITESPACE.sub(" ", normalize_word(text)).strip()
+    """The matching form: ``normalize_chars`` plus whitespace collapsed to one space and stripped."""
+    return _WHITESPACE.sub(" ", normalize_chars(text)).strip()
