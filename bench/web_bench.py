@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import AppConfig, Settings  # noqa: E402
 from review.priority import priority  # noqa: E402
-from review.web.server import BackgroundServer  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
 from store.users import create_user  # noqa: E402
+from web.server import BackgroundServer  # noqa: E402
 
 _LEXICON = ("tin nóng bộ y tế khuyến cáo người dân uống nước muối chữa khỏi bệnh virus corona ngân hàng đổi tiền "
          "rút hết tiền mặt chính phủ thông báo lừa đảo trúng thưởng chia sẻ ngay cho người thân bác sĩ hà nội "

@@ -9,7 +9,6 @@ from classifier.data import DEFAULT_TRAIN_CSV_NAME, read_labelled_csv
 from classifier.errors import ClassifierDataError, ClassifierError, ModelNotFoundError
 from classifier.evaluation import evaluate
 from classifier.model import MisinfoModel
-from classifier.normalize import normalize_text
 from classifier.records import FeatureEvidence, LabelledExample, ModelInfo, PostInput, Verdict
 from classifier.registry import active_version, list_versions, load_model, set_active_version
 from classifier.training import TrainReport, train_and_save
@@ -30,7 +29,6 @@ __all__ = [
     "evaluate",
     "list_versions",
     "load_model",
-    "normalize_text",
     "read_labelled_csv",
     "set_active_version",
     "train_and_save",

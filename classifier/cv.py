@@ -1,4 +1,4 @@
-"""Grouped, de-duplicated cross-validation shared by training (threshold choice) and the experiments."""
+"""Grouped, de-duplicated cross-validation shared by training (threshold choice) and research/."""
 
 from __future__ import annotations
 
@@ -11,17 +11,18 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from classifier.normalize import normalize_text
 from classifier.records import LabelledExample
+from vntext import content_hash
 
 __all__ = ["CVResult", "cross_validate", "dedupe_examples", "groups_of"]
 
 
 def dedupe_examples(examples: Sequence[LabelledExample]) -> list[LabelledExample]:
-    """Keep one example per normalised, case-folded text; its label is the majority (ties -> unreliable)."""
+    """Keep one example per text, as ``vntext.content_hash`` (the crawler's dedupe key) tells texts apart; its
+    label is the majority (ties -> unreliable)."""
     by_text: dict[str, list[LabelledExample]] = {}
     for ex in examples:
-        by_text.setdefault(normalize_text(ex.text).casefold(), []).append(ex)
+        by_text.setdefault(content_hash(ex.text), []).append(ex)
     out = []
     for copies in by_text.values():
         positives = sum(ex.label for ex in copies)
@@ -63,15 +64,19 @@ def cross_validate(
     *,
     n_splits: int = 5,
     seed: int = 13,
+    on_fold: Callable[[int, int], None] | None = None,
 ) -> CVResult:
-    """StratifiedGroupKFold over already de-duplicated examples; returns out-of-fold probabilities."""
+    """StratifiedGroupKFold over already de-duplicated examples; returns out-of-fold probabilities.
+    ``on_fold(k, n_splits)`` is called before fold ``k`` (0-based) is fitted."""
     y = np.asarray([ex.label for ex in examples], dtype=int)
     groups = groups_of(examples)
     oof = np.zeros(len(examples), dtype=np.float64)
     aucs, aps = [], []
     splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     template = make_pipeline()
-    for train_idx, test_idx in splitter.split(np.zeros(len(y)), y, groups):
+    for fold, (train_idx, test_idx) in enumerate(splitter.split(np.zeros(len(y)), y, groups)):
+        if on_fold is not None:
+            on_fold(fold, n_splits)
         model = clone(template)
         model.fit([examples[i] for i in train_idx], y[train_idx])
         prob = model.predict_proba([examples[i] for i in test_idx])[:, 1]

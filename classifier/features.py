@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from classifier.language import NON_LETTERS
-from classifier.normalize import ZERO_WIDTH_CHARS
 from classifier.tokens import token_string
+from vntext import NON_LETTERS, ZERO_WIDTH_CHARS
 
 __all__ = ["METADATA_FEATURE_NAMES", "MetadataFeatures", "TokenString", "record_text"]
 

@@ -14,9 +14,8 @@ from sklearn.pipeline import Pipeline
 from classifier.errors import ClassifierDataError
 from classifier.explain import LinearView, evidence_for_row, linear_view
 from classifier.fast_path import FastScorer
-from classifier.language import detect_language
 from classifier.records import PostInput, Verdict
-from classifier.tokens import token_string
+from vntext import detect_language
 
 __all__ = ["MAX_TEXT_CHARS", "MisinfoModel"]
 
@@ -138,7 +137,7 @@ class MisinfoModel:
                     threshold=self.threshold,
                     model_version=self.version,
                     features=evidence,
-                    language=detect_language(token_string(post.text)),
+                    language=detect_language(post.text),
                 )
             )
         return out

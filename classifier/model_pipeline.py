@@ -19,7 +19,7 @@ __all__ = ["PipelineConfig", "build_pipeline"]
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """Knobs of the production pipeline (the experiment script varies them)."""
+    """Knobs of the production pipeline (research/experiments.py varies them)."""
 
     word_ngrams: tuple[int, int] = (1, 3)
     word_min_df: int = 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from classifier.normalize import ZERO_WIDTH_CHARS, normalize_word
+from vntext import ZERO_WIDTH_CHARS, normalize_chars
 
 __all__ = ["PLACEHOLDERS", "TEENCODE", "normalised_tokens", "token_spans", "token_string"]
 
@@ -65,7 +65,7 @@ _TOKEN_MAP = {**TEENCODE, **{marker: ph for ph, marker in _MARKERS.items()}}
 @lru_cache(maxsize=32768)
 def token_string(text: str) -> str:
     """Space-joined model tokens of ``text`` (cached: the same post is often scored more than once)."""
-    t = normalize_word(text).lower()
+    t = normalize_chars(text).lower()
     for (placeholder, pattern), hint in zip(_PASSES, _HINTS, strict=True):
         if hint is None or hint.search(t):
             t = pattern.sub(f" {_MARKERS[placeholder]} ", t)
@@ -75,7 +75,7 @@ def token_string(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _raw_word_token(raw: str) -> str:
-    word = normalize_word(raw).lower()
+    word = normalize_chars(raw).lower()
     return TEENCODE.get(word, word)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,13 +78,16 @@ def train_and_save(
     activate: bool = True,
     notes: str = "",
     config: PipelineConfig | None = None,
+    on_step: Callable[[str, int, int], None] | None = None,
 ) -> TrainReport:
     """Train the production pipeline and save it as ``models_dir/<version>/``.
 
     Steps: de-duplicate normalised texts; 5-fold StratifiedGroupKFold CV (groups = account) for out-of-fold
     scores, metrics and the operating threshold (highest threshold with recall >= 0.80); fit on all data;
-    write model.skops, card.json and MODEL_CARD.md; point ACTIVE at it if ``activate``.
+    write model.skops, card.json and MODEL_CARD.md; point ACTIVE at it if ``activate``. ``on_step(what, done,
+    total)`` hears of each fold and of the final fit (for a progress bar).
     """
+    step = on_step or (lambda _what, _done, _total: None)
     models_dir = Path(models_dir)
     created = datetime.now(UTC)
     version = _check_version_name(version or "kiemtin-" + created.strftime("%Y%m%d-%H%M%S"))
@@ -98,7 +101,9 @@ def train_and_save(
     n_splits = max(2, min(5, n_pos // 4, (len(kept) - n_pos) // 4))
     cfg_cv = cfg if n_pos >= 50 else PipelineConfig(**{**asdict(cfg), "calibration_folds": 3})
 
-    result = cross_validate(kept, lambda: build_pipeline(cfg_cv, seed=seed), n_splits=n_splits, seed=seed)
+    steps = n_splits + 1
+    result = cross_validate(kept, lambda: build_pipeline(cfg_cv, seed=seed), n_splits=n_splits, seed=seed,
+                            on_fold=lambda k, n: step(f"cross-validation, fold {k + 1} of {n}", k, steps))
     threshold = choose_threshold(result.y, result.oof, TARGET_RECALL)
     metrics = {
         "cv": f"{n_splits}-fold StratifiedGroupKFold by account, duplicates removed, seed {seed}",
@@ -109,8 +114,10 @@ def train_and_save(
         "calibration": reliability(result.y, result.oof),
     }
 
+    step(f"fitting on all {len(kept):,} posts", n_splits, steps)
     pipeline = build_pipeline(cfg_cv, seed=seed)
     pipeline.fit(kept, np.asarray([ex.label for ex in kept]))
+    step("writing the model and its card", steps, steps)
     save_pipeline(pipeline, out_dir / MODEL_FILE)
 
     data = _data_summary(examples, kept)

@@ -128,15 +128,15 @@ class SourceConfig(_Strict):
     """One source (``[[sources]]``): what to crawl, how often, how politely."""
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.\- ]+$")
-    kind: str
-    url: str
-    schedule: str = "every 15m"
+    kind: str = Field(max_length=32)
+    url: str = Field(max_length=2048)
+    schedule: str = Field("every 15m", max_length=100)
     enabled: bool = True
     jitter_s: int = Field(0, ge=0, le=3600)
-    quiet_hours: str | None = None
-    min_delay_s: float | None = Field(None, ge=0, le=3600)
+    quiet_hours: str | None = Field(None, max_length=20)
+    min_delay_s: float | None = Field(None, ge=0, le=3600, allow_inf_nan=False)
     concurrency: int | None = Field(None, ge=1, le=32)
-    user_agent: str | None = Field(None, min_length=8)
+    user_agent: str | None = Field(None, min_length=8, max_length=300)
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("url")
@@ -144,6 +144,15 @@ class SourceConfig(_Strict):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise ValueError("must not contain spaces or control characters")
+        return value
+
+    @field_validator("user_agent")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise ValueError("must not contain control characters")
         return value
 
     @field_validator("schedule")

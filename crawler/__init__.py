@@ -4,6 +4,8 @@ Entry point: :func:`crawl` yields :class:`CrawlPage` objects; see CRAWLER_README
 The crawler persists nothing itself: HTTP validators and cursors go through the caller.
 """
 
+from vntext import content_hash, detect_language, hamming, simhash64  # the dedupe helpers, shared with the classifier
+
 from .base import CrawlContext, crawl, crawl_sync
 from .errors import (
     AuthRequired,
@@ -35,7 +37,7 @@ from .models import (
 )
 from .netguard import check_source_url
 from .registry import KNOWN_KINDS, validate_source_options
-from .text import canonicalize_url, content_hash, detect_language, hamming, html_to_text, simhash64
+from .text import canonicalize_url, html_to_text
 
 __all__ = [
     "KNOWN_KINDS",

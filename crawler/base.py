@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from vntext import detect_language, normalize_text
+
 from .errors import DropPost, UnsupportedSource
 from .fetch import Fetcher, FetchResult
 from .models import CrawlPage, CrawlSettings, Post, SourceSpec, ValidatorStore
 from .pagelimits import PageBudget
-from .text import canonicalize_url, detect_language, normalize_text
+from .text import canonicalize_url
 
 __all__ = ["Adapter", "CrawlContext", "OptionSpec", "check_options", "crawl", "crawl_sync"]
 
@@ -128,11 +130,15 @@ class CrawlContext:
         extra: Mapping[str, str] | None = None,
         **counts: int | None,
     ) -> Post:
-        """Build a Post: normalises text, canonicalises the URL, detects language; DropPost if empty."""
-        text = normalize_text(text)
-        title = normalize_text(title) if title else None
-        if not text and title:
-            text = title
+        """Build a Post: canonicalises the URL, detects language; DropPost if there is nothing to read.
+
+        Text and title are kept exactly as extracted (outer whitespace trimmed): they are the evidence a
+        reviewer's decision rests on. Only a normalised copy (``vntext``) decides whether they are empty.
+        """
+        text = text.strip()
+        title = (title or "").strip() or None
+        if not normalize_text(text):
+            text = title if title and normalize_text(title) else ""
         if not text:
             raise DropPost(f"no text in item {external_id}")
         if not external_id:

@@ -7,6 +7,7 @@ asks for rows strictly after it, so page 500 costs what page 1 costs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
-from store.types import day_start
+from store.types import day_start, valid_id
 
 __all__ = [
     "SORTS",
@@ -99,9 +100,12 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int] | None:
         value: Any = datetime.fromisoformat(raw) if sort == "newest" else float(raw)
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return value, int(raw_id)
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        row_id = int(raw_id)
     except ValueError:
         return None
+    return (value, row_id) if valid_id(row_id) else None
 
 
 def _like(text: str) -> str:
@@ -220,7 +224,7 @@ class ItemDetail:
     assignee: str | None
     cluster: list[ClusterMember] = field(default_factory=list)
     cluster_total: int = 0
-    open_cluster_items: int = 0
+    pending_cluster_items: int = 0  # siblings a cluster decision may decide
     decisions: list[DecisionRow] = field(default_factory=list)
 
 
@@ -233,7 +237,7 @@ def item_detail(*, session: Session, item_id: int, cluster_limit: int = 50) -> I
         .join(Snapshot, Snapshot.id == Verdict.snapshot_id)
         .outerjoin(Source, Source.id == Post.source_id)
         .where(QueueItem.id == item_id)
-    ).first()
+    ).first() if valid_id(item_id) else None
     if row is None:
         return None
     item, post, verdict, snapshot, source_name = row
@@ -252,10 +256,9 @@ def item_detail(*, session: Session, item_id: int, cluster_limit: int = 50) -> I
         detail.cluster_total = session.scalar(
             select(func.count()).select_from(Post).where(Post.cluster_id == post.cluster_id, Post.id != post.id)
         ) or 0
-        detail.open_cluster_items = session.scalar(
+        detail.pending_cluster_items = session.scalar(
             select(func.count()).select_from(QueueItem).join(Post, Post.id == QueueItem.post_id)
-            .where(Post.cluster_id == post.cluster_id, QueueItem.id != item.id,
-                   QueueItem.status.in_(OPEN_STATUSES))
+            .where(Post.cluster_id == post.cluster_id, QueueItem.id != item.id, QueueItem.status == "pending")
         ) or 0
     detail.decisions = [DecisionRow(d, name) for d, name in session.execute(
         select(Decision, User.username).join(User, User.id == Decision.user_id)
@@ -275,7 +278,8 @@ def audit_page(*, session: Session, before: int | None = None, actor: str | None
     """Audit entries newest first, keyset-paged by id; ``action`` matches a prefix (``decision.``)."""
     limit = max(1, min(limit, MAX_PAGE))
     query = select(AuditEntry)
-    if before is not None:
+    actor, action = (actor or "").replace("\x00", ""), (action or "").replace("\x00", "")
+    if before is not None and valid_id(before):
         query = query.where(AuditEntry.id < before)
     if actor:
         query = query.where(AuditEntry.actor == actor)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CATEGORIES", "DISMISS_REASONS", "OPEN_STATUSES", "STATUSES"]
+__all__ = ["CATEGORIES", "DECISION_ACTIONS", "DISMISS_REASONS", "OPEN_STATUSES", "REDECIDED_STATUSES", "STATUSES"]
 
 CATEGORIES: dict[str, str] = {
     "false_claim": "False factual claim",
@@ -25,3 +25,5 @@ DISMISS_REASONS: dict[str, str] = {
 
 STATUSES = ("pending", "escalated", "appealed", "confirmed", "dismissed")
 OPEN_STATUSES = ("pending", "escalated", "appealed")
+REDECIDED_STATUSES = ("appealed", "escalated")  # decided by a person who took no part in the case
+DECISION_ACTIONS = ("confirm", "dismiss", "escalate", "skip")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crawler import CrawlError, Fetcher, crawl
@@ -28,8 +29,10 @@ class RunSummary:
     http_status_counts: dict[str, int] = field(default_factory=dict)
 
 
-def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule") -> RunSummary:
-    """Crawl the source, store what it yields page by page, score new text, queue flags; record the run."""
+def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
+               on_page: Callable[[IngestCounts], None] | None = None) -> RunSummary:
+    """Crawl the source, store what it yields page by page, score new text, queue flags; record the run.
+    ``on_page`` hears the running counts after each stored page (for a progress bar)."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -52,6 +55,8 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule") -
                 async for page in crawl(spec, settings=settings, cursor=cursor, validators=validators,
                                         fetcher=fetcher):
                     await asyncio.to_thread(store_page, runtime, source_id=source_id, page=page, counts=counts)
+                    if on_page is not None:
+                        on_page(counts)
             finally:
                 statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
 

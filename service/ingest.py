@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exists, select, true
 from sqlalchemy.orm import Session
 
-from crawler import CrawlPage, simhash64
+from crawler import CrawlPage
 from review.priority import PriorityWeights
 from review.queue import enqueue
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_post
+from vntext import simhash64_many
 
 if TYPE_CHECKING:
     from classifier import PostInput
@@ -37,11 +38,13 @@ class IngestCounts:
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts) -> None:
-    """Upsert the page's posts and save the source cursor in one transaction (a kill loses or repeats nothing)."""
+    """Upsert the page's posts and save the source cursor in one transaction (a kill loses or repeats nothing).
+
+    A post whose text has no words (only emoji or punctuation) gets no SimHash: it is nobody's near-duplicate."""
+    simhashes = simhash64_many([captured.text for captured in page.posts])  # 0: no words
     with runtime.db.write() as session:
-        for captured in page.posts:
-            result = upsert_post(session=session, captured=captured, source_id=source_id,
-                                 simhash=simhash64(captured.text) if captured.text else None)
+        for captured, simhash in zip(page.posts, simhashes.tolist(), strict=True):
+            result = upsert_post(session=session, captured=captured, source_id=source_id, simhash=simhash or None)
             counts.fetched += 1
             if result.outcome == "new":
                 counts.new += 1

@@ -7,19 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
-from config import AppConfig, SourceConfig
+from config import AppConfig
 from crawler import CrawlSettings, Politeness, SourceSpec
 from store import Database
-from store.audit import record
 from store.models import Source
 
 if TYPE_CHECKING:
     from classifier import MisinfoModel
 
-__all__ = ["Runtime", "seed_sources", "source_spec"]
+__all__ = ["Runtime", "source_spec"]
 
 
 @dataclass
@@ -81,32 +77,3 @@ def source_spec(source: Source) -> SourceSpec:
                               user_agent=source.user_agent),
     )
 
-
-def seed_sources(runtime: Runtime, sources: list[SourceConfig], *, update: bool = False,
-                 actor: str = "config") -> list[str]:
-    """Create sources from the TOML file that the database lacks (and, with ``update``, overwrite known ones).
-
-    Safe when several processes start at once: a source another process creates meanwhile is left to it."""
-    changed: list[str] = []
-    with runtime.db.write() as session:
-        for cfg in sources:
-            row = session.scalar(select(Source).where(Source.name == cfg.name))
-            values = cfg.model_dump()
-            if row is None:
-                try:
-                    with session.begin_nested():
-                        session.add(Source(**values))
-                except IntegrityError:  # several processes starting at once on PostgreSQL: another one seeded it
-                    continue
-                record(session=session, actor=actor, action="source.create", target_type="source",
-                       target_id=cfg.name, **values)
-                changed.append(cfg.name)
-            elif update:
-                before = {key: getattr(row, key) for key in values}
-                if before != values:
-                    for key, value in values.items():
-                        setattr(row, key, value)
-                    record(session=session, actor=actor, action="source.update", target_type="source",
-                           target_id=cfg.name, before=before, after=values)
-                    changed.append(cfg.name)
-    return changed

@@ -13,8 +13,8 @@
   releases the lease.
 * Sync: the leader polls the ``sources`` table every few seconds and adds, reschedules or removes jobs, so
   edits, pauses and resumes made from any process (CLI or web) take effect without a restart.
-* Run now: a ``source.run_requested`` audit row written by any process; the leader turns each one into a
-  one-off job and records ``source.run_dispatched`` so a request runs once even across a change of leader.
+* Run now: a ``run_requests`` row written by any process; the leader turns each one into a one-off job and
+  marks it dispatched with a conditional UPDATE, so a request runs once even across a change of leader.
 * Run history older than ``run_history_days`` is pruned by the leader once a day.
 """
 
@@ -39,10 +39,10 @@ from sqlalchemy import CursorResult, Float, MetaData, String, Table, inspect, se
 from sqlalchemy.orm import Session
 
 from config import SCHEDULE_ZONE, QuietHours, parse_schedule
+from review.actors import Actor
 from service.runtime import Runtime
-from service.sources import RUN_DISPATCHED, pending_run_requests, request_run
+from service.sources import dispatch_run_request, pending_run_requests, request_run
 from store import Database
-from store.audit import record
 from store.crawl_state import prune_runs
 from store.leases import acquire_lease, lease_holder, release_lease
 from store.models import CrawlRun, Source
@@ -68,6 +68,7 @@ PRUNE_EVERY = timedelta(days=1)
 INTERRUPTED_AFTER = timedelta(hours=6)  # a run still "running" this long after it started was cut off
 
 CrawlFunction = Callable[[Runtime, int, str], Any]
+SCHEDULER_ACTOR = Actor("scheduler", "system")
 
 
 def default_crawl(runtime: Runtime, source_id: int, trigger: str) -> Any:
@@ -409,20 +410,17 @@ class CrawlScheduler:
         if scheduler is None:
             return []
         with self.runtime.db.write() as session:
-            pending = pending_run_requests(session=session)
-            for request_id, source_id in pending:
-                record(session=session, actor="scheduler", action=RUN_DISPATCHED, target_type="run_request",
-                       target_id=request_id, source_id=source_id, holder=self.holder)
+            pending = [(request_id, source_id) for request_id, source_id in pending_run_requests(session=session)
+                       if dispatch_run_request(session=session, request_id=request_id, holder=self.holder)]
         for request_id, source_id in pending:
             scheduler.add_job(run_requested_job, DateTrigger(run_date=utcnow(), timezone=SCHEDULE_ZONE),
                               args=[source_id, request_id], id=f"request:{source_id}:{request_id}",
                               name=f"run-now request {request_id}", replace_existing=True)
         return [request_id for request_id, _ in pending]
 
-    def run_now(self, source_id: int, *, actor: str = "scheduler") -> int:
+    def run_now(self, source_id: int, *, actor: Actor = SCHEDULER_ACTOR) -> int:
         """Ask for one run of the source as soon as possible (by whichever process leads)."""
-        with self.runtime.db.write() as session:
-            request_id = request_run(session=session, name=source_id, actor=actor)
+        _name, request_id = request_run(self.runtime, actor, source_id)
         if self.is_leader:
             with self._tick_lock:
                 self.dispatch_requests()

@@ -40,9 +40,11 @@ __all__ = [
     "LoginAttempt",
     "Post",
     "QueueItem",
+    "RunRequest",
     "SimhashBand",
     "Snapshot",
     "Source",
+    "SourceTombstone",
     "User",
     "Verdict",
     "WebSession",
@@ -114,6 +116,31 @@ class CrawlRun(Base):
     errors: Mapped[list[Any]] = mapped_column(default=list)
 
     source: Mapped[Source] = relationship(back_populates="runs")
+
+
+class RunRequest(Base):
+    """A request for one run of a source as soon as possible (run now), from any process; the scheduler's
+    leader dispatches each one once, even across a change of leader."""
+
+    __tablename__ = "run_requests"
+    __table_args__ = (Index("ix_run_requests_pending", "dispatched_at", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    dispatched_at: Mapped[datetime | None]
+    dispatched_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class SourceTombstone(Base):
+    """The name of a source a person removed: ``kiemtin.toml`` does not seed it again until someone re-adds it."""
+
+    __tablename__ = "source_tombstones"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    removed_by: Mapped[str] = mapped_column(String(64))
+    removed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class HttpValidator(Base):

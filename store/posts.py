@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
+from vntext import hamming_many
 
 __all__ = ["CapturedPost", "UpsertResult", "cluster_members", "sha256_text", "upsert_post"]
 
@@ -91,9 +92,10 @@ def _find_cluster(session: Session, post: Post, simhash: int | None) -> int:
             .order_by(Post.id)
             .limit(200)
         ).all()
-        unsigned = simhash & ((1 << 64) - 1)
-        for _id, other, cluster in candidates:
-            if other is not None and bin(unsigned ^ (other & ((1 << 64) - 1))).count("1") <= SIMHASH_MAX_DISTANCE:
+        hashed = [(_id, other, cluster) for _id, other, cluster in candidates if other is not None]
+        distances = hamming_many(simhash, [other for _, other, _ in hashed])
+        for (_id, _, cluster), distance in zip(hashed, distances.tolist(), strict=True):
+            if distance <= SIMHASH_MAX_DISTANCE:
                 return cluster or _id
     return post.id
 

@@ -9,12 +9,25 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "day_start", "utcnow"]
+__all__ = ["FIRST_DAY", "LAST_DAY", "MAX_ID", "UTCDateTime", "day_start", "usable_day", "utcnow", "valid_id"]
+
+MAX_ID = 2**63 - 1  # ids are signed 64-bit on both databases
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)  # days a filter may name: a day either side stays valid
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def valid_id(value: int) -> bool:
+    """True when ``value`` can be a row id (1 .. 2**63-1); larger ones overflow the database drivers."""
+    return 1 <= value <= MAX_ID
+
+
+def usable_day(day: date) -> bool:
+    """True for a day that dates filters may use (its neighbours and time-zone shifts stay representable)."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def day_start(day: date, zone: tzinfo) -> datetime:

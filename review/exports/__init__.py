@@ -3,7 +3,9 @@ saved profiles per recipient. Pages and commands call the functions in ``review.
 
 from review.exports.errors import (
     ExportError,
+    ExportFileChanged,
     ExportFileError,
+    ExportFileMissing,
     ExportFilterError,
     ExportNotFound,
     ExportPermissionError,
@@ -12,7 +14,6 @@ from review.exports.errors import (
 from review.exports.filters import FORMATS, ExportFilters, parse_when
 from review.exports.query import COLUMNS
 from review.exports.service import (
-    EXPORT_ROLES,
     ExportFile,
     ExportInfo,
     ExportPreview,
@@ -33,11 +34,12 @@ from review.exports.service import (
 
 __all__ = [
     "COLUMNS",
-    "EXPORT_ROLES",
     "FORMATS",
     "ExportError",
     "ExportFile",
+    "ExportFileChanged",
     "ExportFileError",
+    "ExportFileMissing",
     "ExportFilterError",
     "ExportFilters",
     "ExportInfo",

@@ -12,6 +12,7 @@ from typing import Any
 
 from review.exports.errors import ExportFilterError
 from review.policy import CATEGORIES
+from store.types import FIRST_DAY, LAST_DAY, usable_day
 
 __all__ = ["FORMATS", "ExportFilters", "parse_when"]
 
@@ -21,23 +22,21 @@ _KEYS = ("platform", "source", "category", "date_from", "date_to")
 
 def parse_when(value: str | date | datetime | None, *, end: bool = False) -> datetime | None:
     """A date or datetime (ISO 8601) as an aware UTC datetime; a plain date is its day's start, or with ``end``
-    the start of the next day (used as an exclusive bound)."""
+    the start of the next day (used as an exclusive bound). Days outside FIRST_DAY..LAST_DAY are refused."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime.combine(value, time(), tzinfo=UTC) + (timedelta(days=1) if end else timedelta())
-        return parsed
-    else:
-        text = str(value).strip()
+    if isinstance(value, str):
+        text = value.strip()
         try:
-            if len(text) == 10:
-                return parse_when(date.fromisoformat(text), end=end)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ExportFilterError(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+            raise ExportFilterError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time") from None
+    day = value.date() if isinstance(value, datetime) else value
+    if not usable_day(day):
+        raise ExportFilterError(f"{value} is out of range: dates go from {FIRST_DAY} to {LAST_DAY}")
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=UTC) + (timedelta(days=1) if end else timedelta())
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _names(value: Any, what: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,9 +21,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from review.actors import Actor, authorize, person
+from review.errors import NotAllowed
 from review.exports.errors import (
     ExportError,
+    ExportFileChanged,
     ExportFileError,
+    ExportFileMissing,
     ExportFilterError,
     ExportNotFound,
     ExportPermissionError,
@@ -41,14 +45,13 @@ from review.exports.query import (
 from review.exports.writers import EXTENSIONS, MEDIA_TYPES, file_sha256, open_writer
 from store.audit import record
 from store.models import Export, ExportItem, ExportProfile, User
-from store.types import utcnow
+from store.types import utcnow, valid_id
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from store.db import Database
 
 __all__ = [
-    "EXPORT_ROLES",
     "ExportFile",
     "ExportInfo",
     "ExportPreview",
@@ -67,8 +70,7 @@ __all__ = [
     "save_profile",
 ]
 
-EXPORT_ROLES = ("reviewer", "admin")
-Actor = str | User
+ActorLike = Actor | str | User
 FilterInput = ExportFilters | dict[str, Any] | None
 _ITEM_BATCH = 5000
 
@@ -142,18 +144,15 @@ class ExportFile:
 
 # --- people and profiles ----------------------------------------------------------------------------------
 
-def require_exporter(session: Session, actor: Actor) -> User:
-    """The active reviewer or admin called ``actor``; otherwise ``ExportPermissionError``."""
-    username = actor.username if isinstance(actor, User) else str(actor)
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None:
-        raise ExportPermissionError(f"no user named {username!r}; exports are made by a named reviewer or admin")
-    if not user.active:
-        raise ExportPermissionError(f"user {username!r} is disabled")
-    if user.role not in EXPORT_ROLES:
-        article = "an" if user.role[0] in "aeiou" else "a"
-        raise ExportPermissionError(
-            f"{username!r} is {article} {user.role}; only a reviewer or an admin may export takedown lists")
+def require_exporter(session: Session, actor: ActorLike) -> User:
+    """The acting person when the permission table lets them export; otherwise ``ExportPermissionError``."""
+    who = actor if isinstance(actor, Actor) else person(actor.username if isinstance(actor, User) else str(actor))
+    try:
+        user = authorize(session, who, "export.manage")
+    except NotAllowed as exc:
+        raise ExportPermissionError(str(exc)) from None
+    if user is None:  # the table gives exports to named people only
+        raise ExportPermissionError("exports are made by a named reviewer or admin")
     return user
 
 
@@ -186,20 +185,20 @@ def _filters(value: FilterInput) -> ExportFilters:
     return value if isinstance(value, ExportFilters) else ExportFilters.from_dict(value)
 
 
-def list_profiles(db: Database, *, actor: Actor) -> list[ProfileInfo]:
+def list_profiles(db: Database, *, actor: ActorLike) -> list[ProfileInfo]:
     """Every saved profile with its last export, by name."""
     with db.session() as session:
         require_exporter(session, actor)
         return [_profile_info(session, p) for p in session.scalars(select(ExportProfile).order_by(ExportProfile.name))]
 
 
-def get_profile(db: Database, *, actor: Actor, name: str) -> ProfileInfo:
+def get_profile(db: Database, *, actor: ActorLike, name: str) -> ProfileInfo:
     with db.session() as session:
         require_exporter(session, actor)
         return _profile_info(session, _profile(session, name))
 
 
-def save_profile(db: Database, *, actor: Actor, name: str, recipient: str = "", format: str = "csv",
+def save_profile(db: Database, *, actor: ActorLike, name: str, recipient: str = "", format: str = "csv",
                  filters: FilterInput = None, replace: bool = False) -> ProfileInfo:
     """Create a profile (or, with ``replace``, change an existing one's recipient, format and filters)."""
     name = (name or "").strip()
@@ -230,7 +229,7 @@ def save_profile(db: Database, *, actor: Actor, name: str, recipient: str = "", 
         return _profile_info(session, profile)
 
 
-def delete_profile(db: Database, *, actor: Actor, name: str) -> None:
+def delete_profile(db: Database, *, actor: ActorLike, name: str) -> None:
     """Delete a profile. Its past exports stay (with the profile's name in their manifests), but the next
     profile of that name starts afresh: "since the last export" and retractions are per profile."""
     with db.write() as session:
@@ -256,7 +255,7 @@ def _plan(session: Session, profile_name: str | None, fmt: str | None, filters: 
     return profile, chosen, base.merged(_filters(filters)), since_last
 
 
-def preview_export(db: Database, settings: Settings, *, actor: Actor, profile: str | None = None,
+def preview_export(db: Database, settings: Settings, *, actor: ActorLike, profile: str | None = None,
                    format: str | None = None, filters: FilterInput = None, since_last: bool | None = None,
                    limit: int = 50) -> ExportPreview:
     """What ``run_export`` with the same arguments would write now: counts and the first ``limit`` rows
@@ -299,16 +298,17 @@ def _insert_items(session: Session, export_id: int, kind: str, decisions: array[
         ])
 
 
-def run_export(db: Database, settings: Settings, *, actor: Actor, profile: str | None = None,
+def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: str | None = None,
                format: str | None = None, filters: FilterInput = None, since_last: bool | None = None,
-               now: datetime | None = None) -> ExportInfo:
+               now: datetime | None = None, on_rows: Callable[[int], None] | None = None) -> ExportInfo:
     """Write an export file (and, for a profile, its retractions file) under ``settings.exports_dir``, record
     the export, its items and manifest, and audit ``export.create`` -- all in one transaction.
 
     ``filters`` narrow or replace the profile's saved filters field by field. With ``since_last`` (needs a
     profile; the default when a profile is given) only posts this profile has not sent yet are written.
     Retractions owed by the profile are written in both modes. Rows stream from the database to the file;
-    memory does not grow with the export (beyond 16 bytes per row for the export items).
+    memory does not grow with the export (beyond 16 bytes per row for the export items). ``on_rows(n)`` hears
+    how many rows are written, every 5,000 rows (for a progress display).
     """
     folder = Path(settings.exports_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -337,6 +337,8 @@ def run_export(db: Database, settings: Settings, *, actor: Actor, profile: str |
                     main.write(values)
                     ids["takedown"][0].append(decision_id)
                     ids["takedown"][1].append(post_id)
+                    if on_rows is not None and len(ids["takedown"][0]) % _ITEM_BATCH == 0:
+                        on_rows(len(ids["takedown"][0]))
                 if prof is not None:
                     written.append(retractions_path)
                     with open_writer(fmt, retractions_path, sheet="retractions") as retractions:
@@ -400,7 +402,7 @@ def _infos(session: Session, exports: Iterable[Export]) -> list[ExportInfo]:
                          users.get(e.user_id) if e.user_id else None) for e in rows]
 
 
-def list_exports(db: Database, *, actor: Actor, profile: str | None = None, limit: int = 100,
+def list_exports(db: Database, *, actor: ActorLike, profile: str | None = None, limit: int = 100,
                  offset: int = 0) -> list[ExportInfo]:
     """Recorded exports, newest first (optionally of one profile)."""
     with db.session() as session:
@@ -411,10 +413,10 @@ def list_exports(db: Database, *, actor: Actor, profile: str | None = None, limi
         return _infos(session, session.scalars(stmt))
 
 
-def get_export(db: Database, *, actor: Actor, export_id: int) -> ExportInfo:
+def get_export(db: Database, *, actor: ActorLike, export_id: int) -> ExportInfo:
     with db.session() as session:
         require_exporter(session, actor)
-        export = session.get(Export, export_id)
+        export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
             raise ExportNotFound(f"no export with id {export_id}")
         return _infos(session, [export])[0]
@@ -432,10 +434,10 @@ def _file_entry(export: Export, which: str) -> dict[str, Any]:
 def _kept_path(settings: Settings, export: Export, entry: dict[str, Any]) -> Path:
     name = str(entry.get("name") or "")
     if not name or Path(name).name != name:
-        raise ExportFileError(f"export {export.id}: its manifest names no usable file ({name!r})")
+        raise ExportFileChanged(f"export {export.id}: its manifest names no usable file ({name!r})")
     path = Path(settings.exports_dir) / name
     if not path.is_file():
-        raise ExportFileError(f"export {export.id}: the kept file {path} is missing, so it cannot be sent again; "
+        raise ExportFileMissing(f"export {export.id}: the kept file {path} is missing, so it cannot be sent again; "
                               f"its manifest SHA-256 is {entry.get('sha256')}")
     return path
 
@@ -446,12 +448,12 @@ def _refuse(db: Database, user: str, export_id: int, which: str, reason: str) ->
                target_id=export_id, file=which, reason=reason)
 
 
-def _verified(db: Database, settings: Settings, actor: Actor, export_id: int, which: str,
+def _verified(db: Database, settings: Settings, actor: ActorLike, export_id: int, which: str,
               data: bool) -> tuple[ExportFile, bytes | None]:
     with db.session() as session:
         user = require_exporter(session, actor)
         username = user.username
-        export = session.get(Export, export_id)
+        export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
             raise ExportNotFound(f"no export with id {export_id}")
         entry = _file_entry(export, which)
@@ -465,7 +467,7 @@ def _verified(db: Database, settings: Settings, actor: Actor, export_id: int, wh
         else:
             actual = file_sha256(path)
         if actual != entry["sha256"]:
-            raise ExportFileError(
+            raise ExportFileChanged(
                 f"export {export_id}: {path.name} no longer matches its manifest (SHA-256 {actual} on disk, "
                 f"{entry['sha256']} when sent); it has been changed or replaced and will not be handed out")
     except ExportFileError as exc:
@@ -479,14 +481,14 @@ def _verified(db: Database, settings: Settings, actor: Actor, export_id: int, wh
     return file, content
 
 
-def open_export_file(db: Database, settings: Settings, *, actor: Actor, export_id: int,
+def open_export_file(db: Database, settings: Settings, *, actor: ActorLike, export_id: int,
                      which: str = "main") -> ExportFile:
     """Check a kept file against its manifest hash and audit ``export.download``; serve ``.path`` after.
     A missing or changed file raises ``ExportFileError`` (and is audited as ``export.download_refused``)."""
     return _verified(db, settings, actor, export_id, which, data=False)[0]
 
 
-def export_file_bytes(db: Database, settings: Settings, *, actor: Actor, export_id: int,
+def export_file_bytes(db: Database, settings: Settings, *, actor: ActorLike, export_id: int,
                       which: str = "main") -> tuple[ExportFile, bytes]:
     """The kept file's bytes, hashed as read (so what is returned is exactly what the manifest names)."""
     file, content = _verified(db, settings, actor, export_id, which, data=True)
@@ -494,7 +496,7 @@ def export_file_bytes(db: Database, settings: Settings, *, actor: Actor, export_
     return file, content
 
 
-def download_export(db: Database, settings: Settings, *, actor: Actor, export_id: int, out: Path,
+def download_export(db: Database, settings: Settings, *, actor: ActorLike, export_id: int, out: Path,
                     which: str = "main") -> ExportFile:
     """Copy a kept file to ``out`` after checking it, then check the copy too."""
     file = open_export_file(db, settings, actor=actor, export_id=export_id, which=which)

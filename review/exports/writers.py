@@ -5,9 +5,12 @@
 - xlsx: xlsxwriter in ``constant_memory`` mode; every text cell is written with ``write_string`` (never a
   formula, URL or number), ids as numbers.
 
-Spreadsheet formula injection: in CSV and xlsx, a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or
-a carriage return is prefixed with an apostrophe (``'``). JSON Lines is not a spreadsheet format and is left as is.
-The ``text_sha256`` column is always the hash of the original text, without the prefix.
+Spreadsheet formula injection (OWASP "CSV Injection" and its testing guide): in CSV and xlsx, a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, their fullwidth forms ``＝ ＋ － ＠`` (read as formulas in some locales), ``|``
+(DDE), ``%``, a tab, a carriage return or a line feed is prefixed with an apostrophe (``'``); so is a cell whose
+leading whitespace hides one of them (LibreOffice's "trim spaces" CSV import turns `` =1+1`` into a formula).
+JSON Lines is not a spreadsheet format and is left as is. The ``text_sha256`` column is always the hash of the
+original text, without the prefix.
 """
 
 from __future__ import annotations
@@ -24,8 +27,11 @@ from review.exports.query import COLUMNS
 
 __all__ = ["EXTENSIONS", "MEDIA_TYPES", "XLSX_MAX_ROWS", "file_sha256", "neutralise", "open_writer"]
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20", "|", "%", "\t", "\r", "\n")
 _TRIGGER_SET = frozenset(FORMULA_TRIGGERS)
+# every character str.isspace() accepts lies below U+3001 (the last is U+3000, the ideographic space)
+_WHITESPACE = frozenset(c for c in map(chr, range(0x3001)) if c.isspace())
+_CHECK_FIRST = _TRIGGER_SET | _WHITESPACE  # cells starting with anything else are written as they are
 XLSX_MAX_ROWS = 1_048_575  # data rows under the header
 XLSX_MAX_CELL = 32_767  # characters in one cell
 EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "xlsx": "xlsx"}
@@ -37,8 +43,12 @@ MEDIA_TYPES = {
 
 
 def neutralise(value: str) -> str:
-    """Prefix a cell that a spreadsheet would read as a formula with ``'``."""
-    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+    """Prefix with ``'`` a cell that a spreadsheet could read as a formula: one that starts with a trigger, or
+    with whitespace and then a trigger."""
+    first = value[:1]
+    if first in _TRIGGER_SET or (first in _WHITESPACE and value.lstrip()[:1] in _TRIGGER_SET):
+        return "'" + value
+    return value
 
 
 def file_sha256(path: Path) -> str:
@@ -76,8 +86,8 @@ class CsvWriter(_TextWriter):
         self._csv.writerow(COLUMNS)
 
     def write(self, values: tuple[Any, ...]) -> None:
-        self._csv.writerow([  # neutralise(), inlined: this runs once per cell
-            ("'" + v if v[:1] in _TRIGGER_SET else v) if v.__class__ is str else "" if v is None else v
+        self._csv.writerow([  # this runs once per cell: neutralise() only when the first character asks for it
+            (neutralise(v) if v[:1] in _CHECK_FIRST else v) if v.__class__ is str else "" if v is None else v
             for v in values
         ])
         self.rows += 1

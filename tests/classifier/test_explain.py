@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier import PostInput, load_model, normalize_text
+from classifier import PostInput, load_model
 from classifier.explain import META, WORD, LinearView, evidence_for_row
 from classifier.fast_path import Block
 from classifier.tokens import normalised_tokens
+from vntext import normalize_text
 
 TEXT = (
     "KHẨN CẤP!!! Chia sẻ ngay: thuốc đặc trị virus corona đã được tìm ra, Bộ Y tế giấu thông tin, "
@@ -50,6 +51,26 @@ def test_explanation_spans_survive_nfd_input_and_zero_width_characters(model):
     plain = model.score_one(PostInput(text=TEXT))
     assert [f.term for f in verdict.features] == [f.term for f in plain.features]
     assert verdict.score == pytest.approx(plain.score)
+
+
+def test_explanation_spans_point_at_the_exact_characters_of_an_unnormalised_text(model):
+    """The captured text is stored as it was: NFD letters, zero-width characters inside words, ð for đ and emoji
+    ZWJ sequences stay. Each span must cover exactly the word characters that make up its term."""
+    family = "👨\u200d👩\u200d👧"
+    exact = (unicodedata.normalize("NFD", TEXT).replace("ngay", "ng\u200bay").replace("đã", "ðã")
+             .replace("thông tin", f"thông{family}tin") + f" {family}\u200d KHẨN CẤP{family}")
+    verdict = model.score([PostInput(text=exact)], explain=True, explain_min_score=0.0)[0]
+    _check_spans_point_at_terms(verdict, exact)
+    words = [f for f in verdict.features if f.spans]
+    assert words
+    for feature in words:
+        for start, end in feature.spans:
+            piece = exact[start:end]
+            assert piece[0].isalnum()
+            assert piece[-1].isalnum() or unicodedata.combining(piece[-1])
+            assert "\u200d" not in piece and "👨" not in piece
+    assert family in exact  # scoring never changes the caller's text
+    assert verdict.language == "vi"
 
 
 def test_explain_false_gives_no_features(model):

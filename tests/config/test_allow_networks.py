@@ -10,7 +10,7 @@ import pytest
 
 from config import AppConfig, ConfigError, Settings, load_config
 from crawler import BlockedAddress, CrawlSettings, Fetcher, check_source_url
-from service.demo import demo_config
+from cli.demo import demo_config
 from service.runtime import Runtime
 
 

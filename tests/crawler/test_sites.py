@@ -3,13 +3,9 @@
 
 from __future__ import annotations
 
-import csv
-from pathlib import Path
-
 import pytest
 
-from crawler import ParseError, SourceSpec, canonicalize_url, detect_language, hamming, simhash64
-from crawler.text import content_hash, normalize_text
+from crawler import ParseError, SourceSpec, canonicalize_url
 from crawler.web import extract_main_text
 from crawlkit import FIXTURES, Resp, crawl_all, fixture_bytes, last_cursor
 
@@ -141,31 +137,6 @@ def test_canonicalize_url():
         == "https://vnexpress.net/a.html?id=3"
     )
     assert canonicalize_url("http://Example.com") == "http://example.com/"
-
-
-def test_normalize_text_nfc_and_zero_width():
-    decomposed = "Vie\u0302\u0323t Nam\u200b"
-    assert normalize_text(decomposed) == "Việt Nam"
-    assert content_hash("Việt  Nam!") == content_hash("việt nam")
-
-
-def test_simhash_groups_near_duplicates():
-    a = "Bộ trưởng Bộ TT&TT Nguyễn Mạnh Hùng chia sẻ, mỗi người một giọt nước nhỏ thành biển lớn. 20 ngày chúng ta đã có 2,2 triệu lượt nhắn tin"
-    b = a.replace("2,2 triệu", "2,3 triệu")
-    c = "Giá vàng hôm nay 13.6 giao dịch ảm đạm và chưa có dấu hiệu tăng trở lại"
-    ha, hb, hc = simhash64(a), simhash64(b), simhash64(c)
-    assert -(2**63) <= ha < 2**63
-    assert hamming(ha, hb) <= 10 < hamming(ha, hc)
-
-
-def test_detect_language_on_reintel_posts():
-    path = Path(__file__).parents[2] / "data/reintel/public_test.csv"
-    with open(path, encoding="utf-8") as fh:
-        msgs = [r["post_message"] for r in csv.DictReader(fh) if len(r["post_message"]) > 40][:300]
-    hits = sum(detect_language(m) == "vi" for m in msgs)
-    assert hits / len(msgs) > 0.95
-    assert detect_language("The government said on Tuesday that the new rules will apply to all") == "en"
-    assert detect_language("ok") == "und"
 
 
 def test_fixture_dir_exists():

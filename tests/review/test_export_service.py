@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
 from export_builders import (
     T0,
     appeal_item,
@@ -24,7 +25,6 @@ from export_builders import (
     settings_for,
     source,
 )
-
 from review.exports import (
     ExportFileError,
     ExportFilterError,
@@ -145,6 +145,54 @@ def test_vietnamese_text_and_formula_injection_survive_round_trip(db: Database, 
         book.close()
 
 
+# Leaders beyond = + - @ tab CR: fullwidth forms, DDE pipe, percent, line feed, and whitespace before a trigger.
+HOSTILE_LEADERS = {
+    "fw-eq": '＝HYPERLINK("https://evil.example","bấm vào đây")',
+    "fw-plus": "＋84 912 345 678 trúng thưởng",
+    "fw-minus": "－2＋3 tin giả",
+    "fw-at": "＠SUM(1,2) lừa đảo",
+    "pipe": "|cmd lừa đảo",
+    "percent": "%0A tin đồn",
+    "lf": "\n=1+1 dòng",
+    "space-eq": " =1+1 tin giả",
+    "spaces-plus": "   +84 trúng thưởng",
+    "nbsp-at": "\u00a0@SUM(1,2) lừa đảo",
+    "ideographic-space-fw-eq": "\u3000＝1+1 tin giả",
+}
+HARMLESS = {
+    "space-text": "  Tin thường, bắt đầu bằng khoảng trắng",
+    "inner-triggers": "Giảm 50% = tin giả? a|b @ai -x ＝",
+}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_hostile_leader_is_neutralised_and_hashed_as_captured(db: Database, tmp_path: Path, fmt: str) -> None:
+    who = people(db)
+    for key, text in (HOSTILE_LEADERS | HARMLESS).items():
+        item = flag(db, key, text=text, author=" =cmd|' /C calc'!A0" if key == "space-eq" else "Trang Tin Việt")
+        confirm(db, item, who["ana"])
+    settings = settings_for(tmp_path)
+    info = run_export(db, settings, actor="rita", format=fmt, since_last=False)
+    path = settings.exports_dir / info.file_name
+    rows = {r["platform_post_id"]: r for r in read_rows(path, fmt)}
+    assert len(rows) == len(HOSTILE_LEADERS) + len(HARMLESS)
+    for key, text in HOSTILE_LEADERS.items():
+        assert rows[key]["text_snapshot"] == "'" + text, key
+        assert rows[key]["text_sha256"] == hashlib.sha256(text.encode()).hexdigest(), key  # of the captured text
+    for key, text in HARMLESS.items():
+        assert rows[key]["text_snapshot"] == text, key
+    assert rows["space-eq"]["author_handle"] == "' =cmd|' /C calc'!A0"
+    if fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path)  # not read-only: see data types
+        cells = [cell for row in book.worksheets[0].iter_rows() for cell in row]
+        book.close()
+        assert all(cell.data_type != "f" for cell in cells)
+        assert sum(1 for cell in cells if isinstance(cell.value, str) and cell.value.startswith("'")) == (
+            len(HOSTILE_LEADERS) + 1)  # the texts and the one hostile author
+
+
 def test_since_last_exports_each_confirmed_item_once_per_profile(db: Database, tmp_path: Path) -> None:
     who = people(db)
     first, second = flag(db, "a"), flag(db, "b")
@@ -180,7 +228,7 @@ def test_reversal_after_export_is_retracted_in_the_next_export(db: Database, tmp
     save_profile(db, actor="rita", name="zalo", format=fmt)
     sent = run_export(db, settings, actor="rita", profile="zalo")
     assert sent.row_count == 3
-    reversal_id = reverse(db, reversed_item, who["bao"], who["bao"])  # bao appeals, bao (not ana) reverses
+    reversal_id = reverse(db, reversed_item, who["bao"], who["cam"])  # bao appeals, cam reverses
     appeal_item(db, pending_appeal, who["bao"])  # not decided yet: nothing to retract
     nxt = run_export(db, settings, actor="rita", profile="zalo")
     assert nxt.row_count == 1 and nxt.retraction_count == 1 and nxt.takedown_count == 0

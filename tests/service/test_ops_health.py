@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config import SourceConfig
 from review.queue import enqueue
 from service.health import daily_counts, health_summary, run_history
-from service.sources import add_source
 from store import Database
-from store.models import CrawlRun, Verdict
+from store.models import CrawlRun, Source, Verdict
 from store.posts import upsert_post
 from tests_support import crawled
 
@@ -16,10 +16,12 @@ NOW = datetime(2024, 5, 10, 5, 0, tzinfo=UTC)  # 12:00 in Vietnam
 
 
 def _source(db: Database, name: str, schedule: str = "every 1h", **values: object) -> int:
+    cfg = SourceConfig.model_validate({"name": name, "kind": "rss", "url": f"https://example.vn/{name}",
+                                       "schedule": schedule, **values})
     with db.write() as s:
-        source = add_source(session=s, values={"name": name, "kind": "rss", "url": f"https://example.vn/{name}",
-                                               "schedule": schedule, **values}, actor="test")
-        source.created_at = NOW - timedelta(days=30)
+        source = Source(**cfg.model_dump(), created_at=NOW - timedelta(days=30))
+        s.add(source)
+        s.flush()
         return source.id
 
 

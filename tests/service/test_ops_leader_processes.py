@@ -36,9 +36,10 @@ from sqlalchemy import func, select, text
 
 from config import SourceConfig
 from crawlkit import Hit, LocalServer, Resp
-from service.runtime import Runtime, seed_sources
+from review.actors import CONSOLE_ACTOR
+from service.runtime import Runtime
 from service.scheduler import current_leader
-from service.sources import request_run
+from service.sources import request_run, seed_sources
 from store import Database
 from store.models import CrawlRun, Post, Source
 
@@ -214,7 +215,7 @@ def finished_since(db: Database, name: str, since: datetime) -> list[CrawlRun]:
 
 
 def test_one_leader_crawls_takeover_after_kill_and_clean_sigterm(
-        db: Database, feeds: Feeds, start_kiemtin: Callable[[str], Kiemtin]) -> None:
+        db: Database, runtime: Runtime, feeds: Feeds, start_kiemtin: Callable[[str], Kiemtin]) -> None:
     """Three processes: one leader crawls; kill -9, takeover; SIGTERM mid-crawl, clean handover; SIGTERM."""
     procs = [start_kiemtin(tag) for tag in ("A", "B", "C")]
     by_pid = {p.pid: p for p in procs}
@@ -261,14 +262,12 @@ def test_one_leader_crawls_takeover_after_kill_and_clean_sigterm(
     # 3. SIGTERM of the leader in the middle of a crawl longer than the lease.
     last = next(p for p in survivors.values() if p is not second)
     feeds.slow_once("feed-b")
-    with db.write() as session:
-        request_run(session=session, name="feed-b", actor="test")  # the slow crawl, at once
+    request_run(runtime, CONSOLE_ACTOR, "feed-b")  # the slow crawl, at once
     wait_until(lambda: any(f.slow for f in feeds.snapshot("feed-b")), TICK_S, "the slow crawl has begun", procs)
     assert next(f for f in feeds.snapshot("feed-b") if f.slow).tag == second.tag
     stopped_at = datetime.now(UTC)
     second.popen.send_signal(signal.SIGTERM)
-    with db.write() as session:
-        request_run(session=session, name="feed-b", actor="test")  # must not run beside the slow crawl
+    request_run(runtime, CONSOLE_ACTOR, "feed-b")  # must not run beside the slow crawl
 
     def exited() -> bool:
         holder = leader_pid(db)  # read before the runs: a crawl unfinished now was unfinished then

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from config import SCHEDULE_ZONE, AppConfig, Settings
 from crawlkit import LocalServer, Resp
 from pipeline import app
+from review.actors import CONSOLE_ACTOR
 from service.health import health_summary
 from service.runtime import Runtime
 from service.scheduler import JOBS_TABLE, CrawlScheduler, job_id, read_job_times
@@ -80,9 +81,8 @@ def _start(schedulers: list[CrawlScheduler], runtime: Runtime, recorder: Callabl
 
 
 def _add(runtime: Runtime, name: str, schedule: str = "every 1h", **values: object) -> int:
-    with runtime.db.write() as s:
-        return add_source(session=s, values={"name": name, "kind": "rss", "url": f"http://127.0.0.1:9/{name}.xml",
-                                             "schedule": schedule, **values}, actor="test").id
+    return add_source(runtime, CONSOLE_ACTOR, {"name": name, "kind": "rss", "url": f"http://127.0.0.1:9/{name}.xml",
+                                               "schedule": schedule, **values}).id
 
 
 def _next_run(runtime: Runtime, source_id: int) -> datetime | None:
@@ -290,9 +290,8 @@ def test_a_real_crawl_run_is_recorded_with_http_statuses_and_errors(make_runtime
     server.thread.start()
     try:
         runtime = make_runtime()
-        with runtime.db.write() as s:
-            source_id = add_source(session=s, values={"name": "gone", "kind": "rss", "url": server.url("/gone.xml"),
-                                                      "schedule": "every 1h", "enabled": False}, actor="test").id
+        source_id = add_source(runtime, CONSOLE_ACTOR, {"name": "gone", "kind": "rss", "url": server.url("/gone.xml"),
+                                                        "schedule": "every 1h", "enabled": False}).id
         _start(schedulers, runtime)  # the real crawl function
         cli("sources", "run-now", "gone")
 
@@ -340,9 +339,8 @@ def test_end_to_end_crawl_scores_and_flags(make_runtime, schedulers) -> None:
     data = Path(__file__).resolve().parents[2] / "data" / "reintel" / "public_test.csv"
     server = ReplayServer(load_replay_posts([data], limit=20), initial=20, step_s=3600).start()
     try:
-        with runtime.db.write() as s:
-            source_id = add_source(session=s, values={"name": "replay", "kind": "rss", "url": server.feed_url,
-                                                      "schedule": "every 1h"}, actor="test").id
+        source_id = add_source(runtime, CONSOLE_ACTOR, {"name": "replay", "kind": "rss", "url": server.feed_url,
+                                                        "schedule": "every 1h"}).id
         _start(schedulers, runtime)
 
         def finished() -> CrawlRun | None:

@@ -1,14 +1,14 @@
 """crawl_host_state: robots.txt, next request start, pauses and AutoThrottle delay per host, shared by crawl runs
 
 Revision ID: 0005_crawl_host_state
-Revises: 0003
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_crawl_host_state"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,320 @@
+"""Operator commands: ``kiemtin sources ...`` and ``kiemtin status``.
+
+Thin adapters over the actions in :mod:`service.sources` (the web pages and the API call the same ones) and
+the read-side :mod:`service.health`. Changes are audited as the console (``cli``), or as the person named with
+``--as``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cli.common import AsOption, actor_for, fail, load, refusals, table
+from cli.common import runtime as _runtime
+from review.errors import InvalidInput
+
+__all__ = ["sources_app", "status"]
+
+CLEARABLE = ("quiet_hours", "min_delay_s", "concurrency", "user_agent", "options")
+
+sources_app = typer.Typer(help="Sources to crawl: list, add, edit, pause, resume, run now, remove, export, import.",
+                          no_args_is_help=True)
+
+
+# --- options shared by add and edit -----------------------------------------------------------------------
+
+Schedule = Annotated[str | None, typer.Option(
+    help="'every 15m' (s, m, h, d; at least 10s) or 'cron MIN HOUR DOM MON DOW' in Asia/Ho_Chi_Minh")]
+Jitter = Annotated[int | None, typer.Option("--jitter", help="random delay of up to this many seconds per run")]
+Quiet = Annotated[str | None, typer.Option(
+    "--quiet-hours", help="daily window without crawls, Vietnam time, e.g. 23:00-06:00")]
+MinDelay = Annotated[float | None, typer.Option("--min-delay", help="seconds between requests to one host")]
+Concurrency = Annotated[int | None, typer.Option(help="concurrent requests per host (1-32)")]
+UserAgent = Annotated[str | None, typer.Option("--user-agent", help="User-Agent for this source")]
+Options = Annotated[list[str] | None, typer.Option(
+    "--option", "-o", help="adapter option key=value (value read as JSON when it parses); repeatable")]
+
+
+def _politeness_and_schedule(schedule: str | None, jitter: int | None, quiet: str | None, min_delay: float | None,
+                             concurrency: int | None, user_agent: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"schedule": schedule, "jitter_s": jitter, "min_delay_s": min_delay,
+                              "concurrency": concurrency, "user_agent": user_agent}
+    values = {k: v for k, v in values.items() if v is not None}
+    if quiet is not None:
+        values["quiet_hours"] = None if quiet.strip().lower() in ("", "none", "off") else quiet
+    return values
+
+
+# --- sources ------------------------------------------------------------------------------------------
+
+@sources_app.command("list")
+def sources_list(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """List sources with their schedule, quiet hours and politeness settings."""
+    from service.sources import list_sources, source_config
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        configs = [source_config(s).model_dump() for s in list_sources(session=session)]
+    if as_json:
+        typer.echo(json.dumps(configs, ensure_ascii=False, indent=2))
+        return
+    if not configs:
+        typer.echo("no sources; add one with `kiemtin sources add NAME --kind rss --url URL`")
+        return
+    rows = [(c["name"], c["kind"], "yes" if c["enabled"] else "paused", c["schedule"], c["jitter_s"] or "-",
+             c["quiet_hours"], c["min_delay_s"], c["concurrency"], c["url"]) for c in configs]
+    typer.echo(table(("name", "kind", "enabled", "schedule", "jitter", "quiet", "delay", "conc", "url"), rows,
+                      (20, 6, 7, 22, 6, 11, 5, 4, 50)))
+
+
+@sources_app.command("add")
+def sources_add(
+    name: str,
+    kind: Annotated[str, typer.Option(help="adapter, e.g. rss")],
+    url: Annotated[str, typer.Option(help="http(s) URL to crawl")],
+    schedule: Schedule = None, jitter: Jitter = None, quiet_hours: Quiet = None, min_delay: MinDelay = None,
+    concurrency: Concurrency = None, user_agent: UserAgent = None, option: Options = None,
+    paused: Annotated[bool, typer.Option("--paused", help="add it paused (no runs until resumed)")] = False,
+    as_user: AsOption = None,
+) -> None:
+    """Add a source (validated like kiemtin.toml); the running scheduler picks it up within seconds."""
+    from service.source_toml import parse_option_pairs
+    from service.sources import add_source
+
+    rt = _runtime()
+    with refusals():
+        values: dict[str, Any] = {"name": name, "kind": kind, "url": url, "enabled": not paused,
+                                  "options": parse_option_pairs(option or []),
+                                  **_politeness_and_schedule(schedule, jitter, quiet_hours, min_delay, concurrency,
+                                                             user_agent)}
+        source = add_source(rt, actor_for(as_user), values)
+    typer.echo(f"added {source.name} ({source.kind}, {source.schedule}{', paused' if not source.enabled else ''})")
+
+
+@sources_app.command("edit")
+def sources_edit(
+    name: str,
+    rename: Annotated[str | None, typer.Option(help="new name")] = None,
+    kind: Annotated[str | None, typer.Option(help="adapter, e.g. rss")] = None,
+    url: Annotated[str | None, typer.Option(help="http(s) URL to crawl")] = None,
+    schedule: Schedule = None, jitter: Jitter = None, quiet_hours: Quiet = None, min_delay: MinDelay = None,
+    concurrency: Concurrency = None, user_agent: UserAgent = None, option: Options = None,
+    clear: Annotated[list[str] | None, typer.Option(
+        help=f"reset a field to its default: {', '.join(CLEARABLE)}; repeatable")] = None,
+    as_user: AsOption = None,
+) -> None:
+    """Change a source's schedule, quiet hours, politeness, URL or options. Nothing changes if any value is
+    invalid; the running scheduler applies the change within seconds."""
+    from service.source_toml import parse_option_pairs
+    from service.sources import edit_source, get_source
+
+    rt = _runtime()
+    changes: dict[str, Any] = _politeness_and_schedule(schedule, jitter, quiet_hours, min_delay, concurrency,
+                                                       user_agent)
+    changes.update({k: v for k, v in {"name": rename, "kind": kind, "url": url}.items() if v is not None})
+    with refusals():
+        for field in clear or []:
+            if field not in CLEARABLE:
+                raise InvalidInput(f"--clear {field!r}: choose one of {', '.join(CLEARABLE)}")
+            changes[field] = {} if field == "options" else None
+        if option:  # -o adds to (or, with --clear options, replaces) the current options
+            with rt.db.session() as session:
+                current = {} if "options" in changes else dict(get_source(session=session, name=name).options or {})
+            changes["options"] = {**current, **parse_option_pairs(option)}
+        if not changes:
+            raise InvalidInput("nothing to change: give at least one option (see --help)")
+        _old, diff = edit_source(rt, actor_for(as_user), name, changes)
+    if not diff:
+        typer.echo(f"{name}: already like that; nothing changed")
+    for field, (before, after) in diff.items():
+        typer.echo(f"{name}: {field}: {before!r} -> {after!r}")
+
+
+@sources_app.command("pause")
+def sources_pause(name: str,
+                  reason: Annotated[str, typer.Option(help="why (kept in the audit log)")] = "",
+                  as_user: AsOption = None) -> None:
+    """Stop scheduled runs of a source (run-now still works)."""
+    from service.sources import pause_source
+
+    with refusals():
+        _name, changed = pause_source(_runtime(), actor_for(as_user), name, reason=reason)
+    typer.echo(f"{name}: paused" if changed else f"{name}: was already paused")
+
+
+@sources_app.command("resume")
+def sources_resume(name: str, as_user: AsOption = None) -> None:
+    """Restart scheduled runs of a paused source (the first one at once)."""
+    from service.sources import resume_source
+
+    with refusals():
+        _name, changed = resume_source(_runtime(), actor_for(as_user), name)
+    typer.echo(f"{name}: resumed" if changed else f"{name}: was not paused")
+
+
+@sources_app.command("run-now")
+def sources_run_now(
+    name: str,
+    wait: Annotated[float, typer.Option(help="wait up to this many seconds for the run to finish and print it")
+                    ] = 0.0,
+    as_user: AsOption = None,
+) -> None:
+    """Ask the running scheduler (in whichever process leads) for one run as soon as possible."""
+    from sqlalchemy import select
+
+    from service.health import local_time
+    from service.scheduler import current_leader
+    from service.sources import get_source, request_run
+    from store.models import CrawlRun, RunRequest
+
+    rt = _runtime()
+    with refusals():
+        _name, request_id = request_run(rt, actor_for(as_user), name)
+    with rt.db.session() as session:
+        source_id = get_source(session=session, name=name).id
+        leader = current_leader(session)
+        request = session.get(RunRequest, request_id)
+        requested_at = request.requested_at if request is not None else None
+    typer.echo(f"{name}: run requested (request {request_id})")
+    if leader is None:
+        typer.echo("note: no scheduler is running now; the run happens when `kiemtin run` starts "
+                   f"(or crawl at once with `kiemtin crawl {name}`)")
+    if wait <= 0:
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        with rt.db.session() as session:
+            run = session.scalar(select(CrawlRun).where(
+                CrawlRun.source_id == source_id, CrawlRun.trigger == "run-now",
+                CrawlRun.started_at >= requested_at, CrawlRun.finished_at.is_not(None))
+                .order_by(CrawlRun.id.desc()).limit(1))
+        if run is not None:
+            typer.echo(f"{name}: {run.status} at {local_time(run.finished_at)}; fetched {run.fetched}, new {run.new}, "
+                       f"updated {run.updated}, flagged {run.flagged}"
+                       + "".join(f"\n  error: {e}" for e in run.errors or []))
+            raise typer.Exit(1 if run.status == "error" else 0)
+        time.sleep(0.5)
+    raise fail(f"the run did not finish within {wait:g}s (it may still happen)", code=1)
+
+
+@sources_app.command("remove")
+def sources_remove(name: str,
+                   yes: Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")] = False,
+                   as_user: AsOption = None) -> None:
+    """Delete a source and its run history (its posts and flags stay). The audit log keeps its settings."""
+    from service.sources import get_source, remove_source
+
+    rt = _runtime()
+    with refusals():
+        with rt.db.session() as session:
+            get_source(session=session, name=name)
+        if not yes:
+            typer.confirm(f"remove source {name!r} and its run history?", abort=True)
+        remove_source(rt, actor_for(as_user), name)
+    typer.echo(f"{name}: removed")
+    if any(s.name == name for s in load().sources):
+        typer.echo(f"note: {name} is still in the configuration file; it will not be re-created from there, "
+                   "but remove it from the file too to avoid confusion")
+
+
+@sources_app.command("export")
+def sources_export(output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: stdout)")]
+                   = None, as_user: AsOption = None) -> None:
+    """Write every source as [[sources]] TOML (for kiemtin.toml, or `sources import` elsewhere)."""
+    from service.sources import export_sources
+
+    with refusals():
+        text = export_sources(_runtime(), actor_for(as_user))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {text.count('[[sources]]')} sources to {output}")
+
+
+@sources_app.command("import")
+def sources_import(
+    file: Annotated[Path, typer.Argument(help="TOML file with [[sources]] tables (a kiemtin.toml is fine)")],
+    update: Annotated[bool, typer.Option("--update", help="also overwrite existing sources that differ")] = False,
+    as_user: AsOption = None,
+) -> None:
+    """Add the file's sources (all validated first: one bad entry and nothing is imported)."""
+    from service.sources import import_sources
+
+    rt = _runtime(seed=False)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{file}: {exc}") from None
+    with refusals():
+        result = import_sources(rt, actor_for(as_user), text, update=update, where=str(file))
+    for label, names in (("created", result.created), ("updated", result.updated),
+                         ("unchanged", result.unchanged), ("differ, not updated (use --update)", result.skipped)):
+        if names:
+            typer.echo(f"{label}: {', '.join(names)}")
+
+
+@sources_app.command("history")
+def sources_history(name: str,
+                    limit: Annotated[int, typer.Option(min=1, max=1000, help="how many runs")] = 20) -> None:
+    """A source's recent runs: start, duration, status, HTTP statuses, counts, first error."""
+    from service.health import local_time, run_history
+
+    rt = _runtime()
+    with refusals(), rt.db.session() as session:
+        runs = run_history(session=session, source=name, limit=limit)
+    if not runs:
+        typer.echo(f"{name}: no runs yet")
+        return
+    rows = [(local_time(r.started_at, "%m-%d %H:%M:%S"), "-" if r.duration_s is None else f"{r.duration_s:.1f}s",
+             r.trigger, r.status, " ".join(f"{k}:{v}" for k, v in sorted(r.http_status_counts.items())),
+             r.fetched, r.new, r.updated, r.flagged, r.errors[0] if r.errors else "") for r in runs]
+    typer.echo(table(("started (VN)", "took", "trigger", "status", "http", "fetched", "new", "upd", "flag", "error"),
+                      rows, (14, 7, 8, 11, 14, 7, 5, 5, 4, 50)))
+
+
+# --- status -------------------------------------------------------------------------------------------
+
+def status(
+    stale_after: Annotated[int, typer.Option(min=1, help="stale after this many planned runs without success")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Source health: last run, next run, posts and flags in 24h, failing or stale sources (exit 1 if any)."""
+    from service.health import health_summary, local_time
+
+    rt = _runtime()
+    with rt.db.session() as session:
+        summary = health_summary(session=session, stale_after=stale_after)
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps({**asdict(summary), "failing": [s.name for s in summary.failing],
+                               "stale": [s.name for s in summary.stale]}, default=str, ensure_ascii=False, indent=2))
+        raise typer.Exit(0 if summary.healthy else 1)
+    leader = (f"scheduler leader: {summary.leader} (lease until {local_time(summary.leader_until, '%H:%M:%S')})"
+              if summary.leader else "scheduler: not running (start it with `kiemtin run`)")
+    typer.echo(f"{leader}; times are Asia/Ho_Chi_Minh")
+    rows = []
+    for s in summary.sources:
+        last = "-" if s.last_run is None else f"{s.last_run.status} {local_time(s.last_run.started_at, '%m-%d %H:%M')}"
+        next_run = local_time(s.next_run_at, "%m-%d %H:%M") if s.enabled else "-"
+        if s.runs_requested:
+            next_run = "now (run-now)"
+        rows.append((s.name, s.kind, s.schedule, "yes" if s.enabled else "no", last, next_run, s.posts_24h,
+                     s.flags_24h, s.marker))
+    if not rows:
+        typer.echo("no sources")
+        return
+    typer.echo(table(("source", "kind", "schedule", "enabled", "last run", "next run", "posts 24h", "flags 24h",
+                       "health"), rows, (20, 6, 22, 7, 18, 13, 9, 9, 9)))
+    for s in summary.failing:
+        typer.echo(f"FAILING {s.name}: {s.last_error or 'error'}")
+    for s in summary.stale:
+        since = local_time(s.last_success_at) if s.last_success_at else "never"
+        typer.echo(f"STALE {s.name}: no successful run for {s.missed_runs}+ planned runs (last success: {since})")
+    raise typer.Exit(0 if summary.healthy else 1)

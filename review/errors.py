@@ -1,0 +1,88 @@
+"""What an action can refuse, as exceptions whose message a person can read as is.
+
+Every action (``review.decisions``, ``review.users``, ``review.exports``, ``service.sources``, ...) raises one
+of these; the web pages, the JSON API and the command line translate them and check nothing themselves::
+
+    ActionError            base class: catch this in an adapter
+    ├── NotFound           no such item, source, user, export or profile            (HTTP 404)
+    ├── NotAllowed         the role may not do this, or the person is not active   (HTTP 403)
+    ├── InvalidInput       a value that cannot be used: say what to change          (HTTP 422)
+    ├── Refused            the rules or the current state forbid it now             (HTTP 409)
+    │   ├── LeaseHeld      another person holds the item's lease
+    │   ├── NotAnotherPerson   an appeal or escalation needs a person not yet involved
+    │   └── WrongState     the item is not in a state this action applies to
+    └── Gone               something kept is missing (an export file)               (HTTP 410)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+__all__ = [
+    "ActionError",
+    "Gone",
+    "InvalidInput",
+    "LeaseHeld",
+    "NotAllowed",
+    "NotAnotherPerson",
+    "NotFound",
+    "Refused",
+    "WrongState",
+]
+
+
+class ActionError(Exception):
+    """Base class of every refusal; ``str(exc)`` is a readable sentence."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class NotFound(ActionError, LookupError):
+    """No such thing."""
+
+
+class NotAllowed(ActionError, PermissionError):
+    """The actor's role does not allow this action, or the person is unknown or deactivated."""
+
+
+class InvalidInput(ActionError, ValueError):
+    """A value that cannot be used; the message names it and says what is expected."""
+
+
+class Refused(ActionError):
+    """The action is well formed and allowed for the role, but the rules or the state forbid it now."""
+
+
+class Gone(ActionError):
+    """Something that was kept is no longer there."""
+
+
+class LeaseHeld(Refused):
+    """Another person holds the item's lease (from "Next item") until ``until``."""
+
+    def __init__(self, item_id: int, holder: str, until: datetime) -> None:
+        self.item_id, self.holder, self.until = item_id, holder, until
+        super().__init__(f"item {item_id} is claimed by {holder} until {until:%H:%M} UTC")
+
+
+class NotAnotherPerson(Refused):
+    """An appealed or escalated item is decided by someone who has not confirmed, dismissed, appealed or
+    escalated it in the same case; ``took_part_as`` is what this person did (confirm, appeal, ...)."""
+
+    _DID = {"confirm": "confirmed", "dismiss": "dismissed", "appeal": "appealed", "escalate": "escalated"}
+
+    def __init__(self, item_id: int, status: str, took_part_as: str) -> None:
+        self.item_id, self.status, self.took_part_as = item_id, status, took_part_as
+        did = self._DID.get(took_part_as, took_part_as)
+        case = "appeal" if status == "appealed" else "escalation"
+        super().__init__(f"you {did} item {item_id}; a different person decides its {case}")
+
+
+class WrongState(Refused):
+    """The item is in a state this action does not apply to (e.g. deciding an item already confirmed)."""
+
+    def __init__(self, message: str, *, status: str | None = None) -> None:
+        self.status = status
+        super().__init__(message)

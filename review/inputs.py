@@ -1,0 +1,33 @@
+"""Free text and numbers typed by people, checked the same way whichever adapter they came through."""
+
+from __future__ import annotations
+
+from review.errors import InvalidInput
+
+__all__ = ["MAX_NOTE", "MAX_URL", "checked_text", "checked_url"]
+
+MAX_NOTE = 5000  # justifications, reasons, notes
+MAX_URL = 2000
+
+
+def checked_text(value: str | None, field: str, *, max_length: int = MAX_NOTE, required: bool = False) -> str:
+    """``value`` stripped; InvalidInput when required and empty, too long, or holding a NUL character."""
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidInput(f"{field} is required")
+    if len(text) > max_length:
+        raise InvalidInput(f"{field} is too long: {len(text):,} characters, at most {max_length:,}")
+    if "\x00" in text:
+        raise InvalidInput(f"{field} contains a NUL character")
+    return text
+
+
+def checked_url(value: str | None, field: str, *, required: bool = False) -> str | None:
+    """An http(s) URL (stripped), or None when empty and not required."""
+    text = checked_text(value, field, max_length=MAX_URL, required=required)
+    if not text:
+        return None
+    if not text.lower().startswith(("http://", "https://")) or any(c.isspace() for c in text):
+        raise InvalidInput(f"{field} must be an http(s) URL without spaces")
+    return text
+

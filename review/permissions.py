@@ -1,0 +1,66 @@
+"""Who may do what: the one permission table that actions, web pages, the JSON API and the CLI all read.
+
+Roles of people: analyst (decides flagged posts), reviewer (exports takedown lists, hears appeals), operator
+(sources and schedules), admin (may do everything). Two more actors are not people: ``console`` is the local
+command line used without ``--as`` (whoever can run it already holds the database credentials: it may run
+the system, never decide on a post or export), and ``system`` is kiemtin itself (scheduler, ingest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from store.models import ROLES
+
+__all__ = ["CONSOLE", "PEOPLE", "PERMISSIONS", "SYSTEM", "WHAT", "allowed", "roles_for"]
+
+CONSOLE = "console"
+SYSTEM = "system"
+PEOPLE: frozenset[str] = frozenset(ROLES)
+
+#: what each permission lets someone do, in the words refusals use ("only an analyst or an admin may ...")
+WHAT: Mapping[str, str] = {
+    "dashboard.view": "see the dashboard", "queue.view": "open the queue", "item.view": "open queued items",
+    "audit.view": "read the audit log", "item.claim": "take items from the queue", "item.decide": "decide items",
+    "item.appeal": "appeal confirmed items", "export.manage": "export takedown lists",
+    "source.view": "see sources", "source.manage": "change sources", "source.run": "ask for a crawl now",
+    "health.view": "see crawl health", "user.view": "see who can sign in", "user.manage": "manage people",
+    "model.activate": "switch the active model", "queue.flag": "flag posts",
+}
+
+PERMISSIONS: Mapping[str, frozenset[str]] = {
+    # reading
+    "dashboard.view": PEOPLE,
+    "queue.view": frozenset({"analyst"}),
+    "item.view": frozenset({"analyst", "reviewer"}),
+    "audit.view": frozenset(),
+    # deciding on flagged posts (always a named person)
+    "item.claim": frozenset({"analyst"}),
+    "item.decide": frozenset({"analyst"}),
+    "item.appeal": frozenset({"analyst", "reviewer"}),
+    # takedown lists (always a named person)
+    "export.manage": frozenset({"reviewer"}),
+    # running the system
+    "source.view": frozenset({"operator", CONSOLE}),
+    "source.manage": frozenset({"operator", CONSOLE}),
+    "source.run": frozenset({"operator", CONSOLE, SYSTEM}),
+    "health.view": frozenset({"operator", CONSOLE}),
+    "user.view": frozenset({CONSOLE}),
+    "user.manage": frozenset({CONSOLE}),
+    "model.activate": frozenset({CONSOLE}),
+    # kiemtin itself
+    "queue.flag": frozenset({SYSTEM}),
+}
+
+
+def allowed(role: str, permission: str) -> bool:
+    """True when ``role`` may do ``permission``; admin may do everything a person may. Unknown permissions
+    are a programming error (KeyError), never silently allowed."""
+    roles = PERMISSIONS[permission]
+    return role in roles or role == "admin"
+
+
+def roles_for(permission: str) -> tuple[str, ...]:
+    """The people's roles that have ``permission`` (admin included), for messages."""
+    roles = PERMISSIONS[permission]
+    return tuple(role for role in ROLES if role in roles or role == "admin")

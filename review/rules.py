@@ -1,0 +1,89 @@
+"""The rules for deciding a queued item, written once: the decide action enforces them, "Next item" never
+offers an item they forbid, and the item page hides its form with the reason they give.
+
+1. Only the lease holder decides an item, or anybody when no lease is live.
+2. An item being decided again (appealed or escalated) is decided by a person who took no part in its open
+   case: not whoever confirmed or dismissed it last, nor whoever appealed or escalated it since.
+3. Only open items (pending, escalated, appealed) are decided; a person skips an item once.
+
+The "open case" of an item starts at its last confirmation or dismissal (or at its first flag when it has none):
+a re-decision upheld by D and appealed again by E excludes D and E, not the people of the case before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from review.errors import LeaseHeld, NotAnotherPerson, Refused, WrongState
+from review.policy import OPEN_STATUSES, REDECIDED_STATUSES
+from store.models import Decision, QueueItem, User
+
+__all__ = [
+    "FINAL_ACTIONS",
+    "PARTY_ACTIONS",
+    "decide_refusal",
+    "lease_holder",
+    "not_a_party",
+    "party_action",
+    "skipped_by",
+]
+
+FINAL_ACTIONS = ("confirm", "dismiss")
+PARTY_ACTIONS = ("confirm", "dismiss", "appeal", "escalate")
+
+
+def _case_decisions(item_id: Any, user_id: Any) -> Any:
+    """Decisions by ``user_id`` that make them a party of the item's open case (both may be SQL columns)."""
+    mine, last = aliased(Decision), aliased(Decision)
+    case_start = select(func.coalesce(func.max(last.id), 0)).where(
+        last.queue_item_id == item_id, last.action.in_(FINAL_ACTIONS)).scalar_subquery()
+    return mine, (mine.queue_item_id == item_id) & (mine.user_id == user_id) & mine.action.in_(PARTY_ACTIONS) & (
+        mine.id >= case_start)
+
+
+def not_a_party(user_id: int) -> ColumnElement[bool]:
+    """SQL condition on QueueItem rows: rule 2 allows ``user_id`` to decide the item."""
+    _mine, condition = _case_decisions(QueueItem.id, user_id)
+    return or_(QueueItem.status.not_in(REDECIDED_STATUSES), ~exists().where(condition))
+
+
+def party_action(session: Session, item: QueueItem, user_id: int) -> str | None:
+    """What ``user_id`` did in the item's open case (confirm, dismiss, appeal, escalate), or None."""
+    mine, condition = _case_decisions(item.id, user_id)
+    return session.scalar(select(mine.action).where(condition).order_by(mine.id.desc()).limit(1))
+
+
+def lease_holder(session: Session, item: QueueItem, now: datetime) -> tuple[int, str, datetime] | None:
+    """(user id, username, until) of a live lease on the item, or None."""
+    if item.assignee_id is None or item.lease_expires_at is None or item.lease_expires_at <= now:
+        return None
+    name = session.scalar(select(User.username).where(User.id == item.assignee_id)) or f"user #{item.assignee_id}"
+    return item.assignee_id, name, item.lease_expires_at
+
+
+def skipped_by(user_id: int) -> ColumnElement[bool]:
+    """SQL condition on QueueItem rows: ``user_id`` has skipped the item."""
+    return exists().where(and_(Decision.queue_item_id == QueueItem.id, Decision.user_id == user_id,
+                               Decision.action == "skip"))
+
+
+def decide_refusal(session: Session, item: QueueItem, user_id: int, action: str, now: datetime) -> Refused | None:
+    """Why ``user_id`` may not take ``action`` (confirm, dismiss, escalate, skip) on ``item`` now, or None."""
+    if item.status not in OPEN_STATUSES:
+        return WrongState(f"item {item.id} is {item.status}; appeal it to have it decided again", status=item.status)
+    held = lease_holder(session, item, now)
+    if held is not None and held[0] != user_id:
+        return LeaseHeld(item.id, held[1], held[2])
+    if action == "skip":
+        already = session.scalar(select(exists().where(Decision.queue_item_id == item.id, Decision.user_id == user_id,
+                                                       Decision.action == "skip")))
+        return WrongState(f"you skipped item {item.id} already") if already else None
+    if item.status in REDECIDED_STATUSES:
+        took_part = party_action(session, item, user_id)
+        if took_part is not None:
+            return NotAnotherPerson(item.id, item.status, took_part)
+    return None

@@ -1,0 +1,1 @@
+"""Running kiemtin (above review/): ingest, crawl jobs, the scheduler, sources, health, the demo replay."""

@@ -1,0 +1,66 @@
+"""Private names of libraries that kiemtin reads, each imported and exercised here, so an upgrade that moves
+one fails in CI rather than at serving time. pyproject.toml caps each of these libraries with a comment that
+points here; raise a cap only after this file passes on the new version."""
+
+from __future__ import annotations
+
+import httpcore
+import httpx
+import numpy as np
+import pytest
+from scipy.special import expit
+from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from starlette.datastructures import State
+
+from classifier.fast_path import _BoostPredictor
+
+# The fields of a HistGradientBoosting TreePredictor's ``nodes`` record array that classifier/fast_path.py reads.
+TREE_NODE_FIELDS = {"is_leaf", "left", "right", "feature_idx", "num_threshold", "missing_go_to_left", "value",
+                    "depth", "is_categorical"}
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 3))
+    X[::17, 1] = np.nan  # missing values take the trees' missing_go_to_left branch
+    y = (np.nan_to_num(X[:, 0]) + 0.5 * np.nan_to_num(X[:, 1]) + rng.normal(scale=0.5, size=200) > 0).astype(int)
+    return X, y
+
+
+def test_sigmoid_calibration_keeps_its_class_and_a_b_parameters(data) -> None:
+    X, y = data
+    X = np.nan_to_num(X)
+    clf = CalibratedClassifierCV(LogisticRegression(), method="sigmoid", cv=3, ensemble=False).fit(X, y)
+    (inner,) = clf.calibrated_classifiers_
+    assert inner.method == "sigmoid" and isinstance(inner.estimator, LogisticRegression)
+    (calibrator,) = inner.calibrators
+    assert isinstance(calibrator, _SigmoidCalibration)
+    # fast_path computes the calibrated probability as expit(-(a * decision + b)) from these two numbers
+    decision = inner.estimator.decision_function(X)
+    np.testing.assert_allclose(expit(-(calibrator.a_ * decision + calibrator.b_)), clf.predict_proba(X)[:, 1])
+
+
+def test_hist_gradient_boosting_keeps_its_predictors_and_node_layout(data) -> None:
+    X, y = data
+    boost = HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=7, random_state=0).fit(X, y)
+    assert boost.n_trees_per_iteration_ == 1
+    assert len(boost._predictors) == boost.n_iter_ and all(len(p) == 1 for p in boost._predictors)
+    assert np.asarray(boost._baseline_prediction).size == 1
+    assert set(boost._predictors[0][0].nodes.dtype.names) >= TREE_NODE_FIELDS
+    predictor = _BoostPredictor(boost)  # the vectorised walk over those nodes agrees with scikit-learn's own
+    assert predictor.ok
+    np.testing.assert_allclose(predictor.proba(X), boost.predict_proba(X)[:, 1], rtol=1e-10, atol=1e-12)
+
+
+def test_httpx_transport_keeps_an_httpcore_pool_at_underscore_pool() -> None:
+    transport = httpx.AsyncHTTPTransport()
+    assert isinstance(transport._pool, httpcore.AsyncConnectionPool)  # crawler/transport.py replaces it
+
+
+def test_starlette_state_keeps_its_dict_at_underscore_state() -> None:
+    state = State()
+    state.auth_user = None  # review/web/deps.py asks "auth_user" in request.state._state
+    assert state._state == {"auth_user": None}

@@ -1,0 +1,38 @@
+"""Render a page (or one block of it, for htmx) with the context every page needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from review.permissions import allowed
+from web.nav import nav_for
+from web.security import AuthUser
+from web.templating import Templates
+
+__all__ = ["is_htmx", "render"]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, *, user: AuthUser | None,
+           status_code: int = 200, block: str | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
+    templates: Templates = request.app.state.templates
+    ctx: dict[str, Any] = {
+        "user": user,
+        "csrf_token": user.csrf_token if user else "",
+        "nav": nav_for(user.role) if user else [],
+        "can_review": bool(user and allowed(user.role, "item.claim")),
+        "path": request.url.path,
+        "flash": None,
+        "error": None,
+    }
+    ctx.update(context or {})
+    html = templates.render(name, ctx, block=block)
+    response = HTMLResponse(html, status_code=status_code, headers=headers)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,49 @@
+"""The dashboard: what waits, what was decided today, by category and source, flags per day (SVG).
+
+Days are calendar days in the display zone (``settings.display_timezone``), like every date on the pages.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, tzinfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from review.policy import CATEGORIES
+from review.stats import DashboardStats, dashboard_stats
+from store.types import utcnow
+from web.chart import bar_chart
+from web.deps import DbSession, SignedIn
+from web.render import render
+
+router = APIRouter(include_in_schema=False)
+CACHE_S = 60.0
+
+
+def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardStats:
+    """The dashboard's numbers, counted over the whole queue at most once a minute per zone and local day (a new
+    day, or another zone, is counted afresh at once)."""
+    now = utcnow()
+    key = (zone, now.astimezone(zone).date())
+    cached: tuple[tuple[tzinfo, date], float, DashboardStats] | None = getattr(request.app.state, "dashboard", None)
+    if cached is None or cached[0] != key or time.monotonic() - cached[1] > CACHE_S:
+        cached = (key, time.monotonic(), dashboard_stats(session=session, now=now, zone=zone))
+        request.app.state.dashboard = cached
+    return cached[2]
+
+
+@router.get("/")
+def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
+    stats = cached_stats(request, session, request.app.state.display_zone)
+    category_max = max((n for _, n in stats.by_category), default=0)
+    source_max = max((n for _, n in stats.by_source), default=0)
+    return render(request, "dashboard.html", {
+        "stats": stats,
+        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
+        "category_labels": CATEGORIES,
+        "category_max": category_max, "source_max": source_max,
+        "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
+    }, user=user)

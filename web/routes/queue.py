@@ -1,0 +1,137 @@
+"""The queue page (filters, keyset paging) and "next item", which leases the most urgent item to the analyst."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, timedelta, tzinfo
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from review.browse import SORTS, STATUS_CHOICES, QueueFilters, filter_options, queue_page
+from review.decisions import claim_next
+from review.errors import InvalidInput
+from review.policy import CATEGORIES
+from store.types import FIRST_DAY, LAST_DAY, usable_day, valid_id
+from web.deps import CurrentUser, DbSession, QueueViewer, RuntimeDep
+from web.render import is_htmx, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _float(value: str | None, low: float = 0.0, high: float = 1.0) -> float | None:
+    try:
+        number = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except ValueError:
+        return None
+    return None if number is None or number != number else min(high, max(low, number))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        number = int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except ValueError:
+        return None
+    return number if number is None or valid_id(number) else None
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is None or usable_day(day) else None
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    return (value or "").replace("\x00", "").strip()[:limit] or None
+
+
+def parse_filters(params: Any, zone: tzinfo = UTC, *, strict: bool = False) -> QueueFilters:
+    """Filters from query parameters. Dates are days in ``zone`` (the pages': settings.display_timezone; the
+    API's: UTC). Pages ignore what they cannot read; with ``strict`` (the API) it is refused with InvalidInput
+    naming each parameter."""
+    status = params.get("status") or "pending"
+    sort = params.get("sort") or "priority"
+    category = params.get("category") or None
+    filters = QueueFilters(
+        status=status if status in STATUS_CHOICES else "pending",
+        source_id=_int(params.get("source")),
+        platform=_text(params.get("platform"), 32),
+        score_min=_float(params.get("score_min")), score_max=_float(params.get("score_max")),
+        date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
+        category=category if category in CATEGORIES else None, q=_text(params.get("q"), 200),
+        sort=sort if sort in SORTS else "priority",  # type: ignore[arg-type]
+        zone=zone,
+    )
+    if strict:
+        unread = [name for name, value, read in (
+            ("status", params.get("status"), filters.status), ("sort", params.get("sort"), filters.sort),
+            ("source", params.get("source"), filters.source_id), ("category", category, filters.category),
+            ("date_from", params.get("date_from"), filters.date_from),
+            ("date_to", params.get("date_to"), filters.date_to),
+            ("score_min", params.get("score_min"), filters.score_min),
+            ("score_max", params.get("score_max"), filters.score_max)) if value not in (None, "") and (
+                read is None or (name in ("status", "sort") and read != value))]
+        if unread:
+            raise InvalidInput("cannot use " + ", ".join(f"{name}={params.get(name)!r}" for name in unread) +
+                               f" (dates are YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}; ids 1 .. 2**63-1; "
+                               "scores 0 to 1)")
+    return filters
+
+
+def filter_params(filters: QueueFilters) -> dict[str, str]:
+    """The query string parameters that reproduce these filters (for paging links)."""
+    out = {
+        "status": filters.status, "sort": filters.sort,
+        "source": "" if filters.source_id is None else str(filters.source_id),
+        "platform": filters.platform or "", "category": filters.category or "", "q": filters.q or "",
+        "score_min": "" if filters.score_min is None else str(filters.score_min),
+        "score_max": "" if filters.score_max is None else str(filters.score_max),
+        "date_from": filters.date_from.isoformat() if filters.date_from else "",
+        "date_to": filters.date_to.isoformat() if filters.date_to else "",
+    }
+    return {k: v for k, v in out.items() if v}
+
+
+_OPTIONS_TTL_S = 60.0
+
+
+def cached_filter_options(request: Request, session: Any) -> dict[str, list[Any]]:
+    """Sources and platforms change rarely and listing platforms scans posts: keep them for a minute."""
+    cached = getattr(request.app.state, "filter_options", None)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > _OPTIONS_TTL_S:
+        cached = (now, filter_options(session=session))
+        request.app.state.filter_options = cached
+    return cached[1]  # type: ignore[no-any-return]
+
+
+@router.get("/queue")
+def queue(request: Request, user: QueueViewer, session: DbSession, after: str | None = None) -> Response:
+    filters = parse_filters(request.query_params, request.app.state.display_zone)
+    page = queue_page(session=session, filters=filters, after=after[:200] if after else None)
+    context = {
+        "page": page, "filters": filters, "params": filter_params(filters), "after": after,
+        "options": cached_filter_options(request, session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
+        "done": _int(request.query_params.get("done")), "done_action": request.query_params.get("action", ""),
+        "empty": request.query_params.get("empty") == "1",
+    }
+    if is_htmx(request):
+        target = request.headers.get("hx-target", "")
+        if target == "queue-results":
+            return render(request, "queue.html", context, user=user, block="results")
+        if after and target.startswith("more-"):
+            return render(request, "queue.html", context, user=user, block="rows")
+    return render(request, "queue.html", context, user=user)
+
+
+@router.post("/queue/next")
+def next_item(user: CurrentUser, runtime: RuntimeDep) -> Response:
+    """Lease the next item for ``claim_minutes`` and open it; back to the queue when nothing is left."""
+    lease = timedelta(minutes=runtime.config.settings.claim_minutes)
+    item_id = claim_next(runtime.db, user.actor, lease=lease)
+    if item_id is None:
+        return RedirectResponse("/queue?empty=1", status_code=303)
+    return RedirectResponse(f"/items/{item_id}", status_code=303)
