@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo import demo_config
 from config import AppConfig, ConfigError, Settings, load_config
 from crawler import BlockedAddress, CrawlSettings, Fetcher, check_source_url
-from cli.demo import demo_config
 from service.runtime import Runtime
 
 
