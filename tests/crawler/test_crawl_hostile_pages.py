@@ -164,7 +164,7 @@ def _html_to_text_before(html: str) -> str:
 
     from bs4 import BeautifulSoup
 
-    from crawler.text import _BLOCK_TAGS, normalize_text
+    from crawler.text import _BLOCK_TAGS
 
     soup = BeautifulSoup(html, "lxml")
     for bad in soup(["script", "style", "noscript", "template"]):
@@ -175,4 +175,4 @@ def _html_to_text_before(html: str) -> str:
         tag.insert_before("\n")
         tag.insert_after("\n")
     lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in soup.get_text().split("\n")]
-    return normalize_text(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
