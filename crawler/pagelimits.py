@@ -97,12 +97,10 @@ class PageBudget:
             self._stats.errors += 1
         return ParseLimitExceeded(message, url=self.url)
 
-    def items(self, items: Sized, what: str, *, limit: int | None = None) -> None:
-        """Refuse a page with more than ``limit`` (default ``max_items_per_page``) ``what``."""
-        cap = self.max_items if limit is None else limit
-        if len(items) > cap:
-            setting = "max_items_per_page" if limit is None else "the limit"
-            raise self.refuse(f"more than {setting}={cap} {what} on one page")
+    def items(self, items: Sized, what: str) -> None:
+        """Refuse a page with more than ``max_items_per_page`` ``what``."""
+        if len(items) > self.max_items:
+            raise self.refuse(f"more than max_items_per_page={self.max_items} {what} on one page")
 
     def select(self, node: Tag, css: str, what: str) -> list[Tag]:
         """``node.select(css)``, refused when it matches more than ``max_items_per_page`` (it stops one past)."""
