@@ -75,7 +75,7 @@ from crawler import CrawlSettings, Fetcher
 N, C, PORT = {n}, {c}, {port}
 async def main():
     s = CrawlSettings(user_agent="kiemtin-bench/0.1 (+https://github.com/kiemtin)", min_delay_s=0.0,
-                      concurrency_per_host=C, max_connections=C, allow_private_networks=True,
+                      concurrency_per_host=C, max_connections=C, allow_networks=["127.0.0.1/32"],
                       autothrottle=False, max_total_s=3600)
     nxt = iter(range(N))
     ok = 0

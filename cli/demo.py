@@ -3,10 +3,12 @@ and demo sign-ins whose fresh random passwords are printed on the console (demo 
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import typer
 from sqlalchemy import select, true
@@ -34,10 +36,14 @@ REPLAY_FILES = (Path("data/reintel/public_test.csv"), Path("data/reintel/private
 
 
 def demo_config(feed_url: str, *, database_url: str, step_seconds: float) -> AppConfig:
-    """A configuration for the offline demo: one RSS source on the local replay server."""
+    """A configuration for the offline demo: one RSS source on the local replay server.
+
+    The crawler may reach the replay server's own address and nothing else that is not public: a source
+    an operator adds on a LAN address during the demo is refused."""
     interval = max(10, int(step_seconds))
+    replay_address = str(ipaddress.ip_network(urlsplit(feed_url).hostname or ""))
     return AppConfig(
-        settings=Settings(database_url=database_url, allow_private_networks=True, min_delay_s=0.0),
+        settings=Settings(database_url=database_url, allow_networks=[replay_address], min_delay_s=0.0),
         sources=[SourceConfig(name="reintel-replay", kind="rss", url=feed_url, schedule=f"every {interval}s")],
     )
 

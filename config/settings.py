@@ -50,7 +50,11 @@ class Settings(_Strict):
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=8, description="User-Agent with a contact URL")
     web_host: str = Field("127.0.0.1", description="address `kiemtin serve` listens on")
     web_port: int = Field(8000, ge=1, le=65535, description="port `kiemtin serve` listens on")
-    allow_private_networks: bool = Field(False, description="allow sources on private/loopback addresses")
+    allow_networks: list[str] = Field(
+        default_factory=list, description="networks (IPs or CIDR networks, e.g. [\"10.1.2.0/24\"]) whose "
+        "addresses sources may use besides public ones; cloud metadata addresses stay refused; empty: public "
+        "addresses only"
+    )
     request_timeout_s: float = Field(20.0, gt=0, le=600, description="per-request timeout")
     max_response_bytes: int = Field(5_000_000, gt=1024, description="responses larger than this are cut and refused")
     max_retries: int = Field(3, ge=0, le=10, description="retries on 429, 5xx, timeouts and connection errors")
@@ -79,6 +83,18 @@ class Settings(_Strict):
         "request https (Secure cookies); empty: those headers are ignored"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_old_network_switch(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "allow_private_networks" in data:
+            old = data["allow_private_networks"]
+            instead = ('remove it: only public addresses are fetched unless allow_networks names more'
+                       if old is False else
+                       'write allow_networks = ["10.0.0.0/8"] with the networks (or single IPs) your sources are '
+                       'on, e.g. ["127.0.0.1/32"] for a server on this machine, and remove allow_private_networks')
+            raise ValueError(f"allow_private_networks is no longer a setting; {instead}")
+        return data
+
     @field_validator("display_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -90,7 +106,7 @@ class Settings(_Strict):
                              "or 'UTC'") from None
         return name
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "allow_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         networks = []

@@ -16,6 +16,7 @@ from .errors import (
     FetchError,
     HTTPStatusError,
     ParseError,
+    ParseLimitExceeded,
     ResponseTooLarge,
     RobotsDisallowed,
     TimeoutExceeded,
@@ -23,6 +24,7 @@ from .errors import (
     UnsupportedSource,
 )
 from .fetch import Fetcher, FetchResult
+from .hoststate import HostStateStore, MemoryHostState, Reservation, RobotsRecord
 from .models import (
     CrawlPage,
     CrawlSettings,
@@ -33,6 +35,7 @@ from .models import (
     SourceSpec,
     ValidatorStore,
 )
+from .netguard import check_source_url
 from .registry import KNOWN_KINDS, validate_source_options
 from .text import canonicalize_url, html_to_text
 
@@ -51,18 +54,24 @@ __all__ = [
     "FetchStats",
     "Fetcher",
     "HTTPStatusError",
+    "HostStateStore",
+    "MemoryHostState",
     "MemoryValidatorStore",
     "ParseError",
+    "ParseLimitExceeded",
     "Politeness",
     "Post",
+    "Reservation",
     "ResponseTooLarge",
     "RobotsDisallowed",
+    "RobotsRecord",
     "SourceSpec",
     "TimeoutExceeded",
     "TooManyRedirects",
     "UnsupportedSource",
     "ValidatorStore",
     "canonicalize_url",
+    "check_source_url",
     "content_hash",
     "crawl",
     "crawl_sync",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from vntext import detect_language, normalize_text
 from .errors import DropPost, UnsupportedSource
 from .fetch import Fetcher, FetchResult
 from .models import CrawlPage, CrawlSettings, Post, SourceSpec, ValidatorStore
+from .pagelimits import PageBudget
 from .text import canonicalize_url
 
 __all__ = ["Adapter", "CrawlContext", "OptionSpec", "check_options", "crawl", "crawl_sync"]
@@ -100,6 +102,11 @@ class CrawlContext:
         if conditional:
             self._pending.append(result)
         return result
+
+    def page(self, url: str) -> PageBudget:
+        """The parse limits for one page at ``url``; its CPU budget starts now (crawler.pagelimits)."""
+        left = self.deadline - asyncio.get_running_loop().time()
+        return PageBudget(self.settings, url=url, deadline=time.monotonic() + left, stats=self.fetcher.stats)
 
     def commit(self) -> None:
         """Save validators of conditional fetches; adapters call it after yielding the page."""

@@ -89,8 +89,11 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
         data = res.json()
         if not isinstance(data, dict) or not isinstance(data.get("feed"), list):
             raise ParseError("expected {'feed': [...]} from getAuthorFeed", url=url)
+        page = ctx.page(res.url)
+        page.items(data["feed"], "feed items")
         items: list[tuple[str, Post | None]] = []
         for item in data["feed"]:
+            page.check()
             try:
                 post = _item_to_post(ctx, item)
             except DropPost as exc:

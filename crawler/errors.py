@@ -10,10 +10,13 @@ Everything :func:`crawler.crawl` and :class:`crawler.Fetcher` raise derives from
     |   +-- ResponseTooLarge    body passed CrawlSettings.max_bytes (streamed and cut, never fully read)
     |   +-- TooManyRedirects    more than max_redirects hops, or a redirect loop
     |   +-- ContentTypeError    response media type is not what the adapter can parse
-    |   +-- BlockedAddress      host resolves to a private/loopback/link-local/multicast/reserved address
-    |                           (SSRF guard; checked on every redirect hop and when connecting)
+    |   +-- BlockedAddress      host is (or resolves to) a non-public address outside allow_networks, or a
+    |                           cloud metadata address (SSRF guard; checked on every redirect hop and when
+    |                           connecting; crawler.netguard.check_source_url checks a URL without DNS)
     +-- RobotsDisallowed        robots.txt forbids the URL for our User-Agent (or robots.txt answered 5xx)
     +-- ParseError              malformed feed / HTML / JSON / XML
+    |   +-- ParseLimitExceeded  a page passed a parse limit: max_items_per_page, max_parse_depth,
+    |                           max_page_elements or parse_budget_s (a hostile or broken page)
     +-- AuthRequired            the source needs a login or token (instance disabled anonymous access,
     |                           Telegram channel has no public preview, Bluesky search) -- never worked around
     +-- UnsupportedSource       unknown kind or unusable options
@@ -34,11 +37,13 @@ __all__ = [
     "FetchError",
     "HTTPStatusError",
     "ParseError",
+    "ParseLimitExceeded",
     "ResponseTooLarge",
     "RobotsDisallowed",
     "TimeoutExceeded",
     "TooManyRedirects",
     "UnsupportedSource",
+    "source_time_up",
 ]
 
 
@@ -74,6 +79,11 @@ class ResponseTooLarge(FetchError):
     """The body exceeded ``CrawlSettings.max_bytes``; it was cut while streaming."""
 
 
+def source_time_up(url: str | None) -> TimeoutExceeded:
+    """The error for a source crawl that ran past ``CrawlSettings.max_total_s`` (waiting or working)."""
+    return TimeoutExceeded("source's total time cap (max_total_s) reached", url=url)
+
+
 class TooManyRedirects(FetchError):
     """More than ``max_redirects`` redirect hops, or a redirect loop."""
 
@@ -83,7 +93,7 @@ class ContentTypeError(FetchError):
 
 
 class BlockedAddress(FetchError):
-    """SSRF guard: the host resolves to a non-public address and private networks are not allowed."""
+    """SSRF guard: the host is, or resolves to, an address the crawler may not connect to."""
 
 
 class RobotsDisallowed(CrawlError):
@@ -92,6 +102,10 @@ class RobotsDisallowed(CrawlError):
 
 class ParseError(CrawlError):
     """The payload could not be parsed (malformed feed, HTML, JSON or XML)."""
+
+
+class ParseLimitExceeded(ParseError):
+    """The page is too big or too deep to parse within the limits (items, depth, elements, CPU time)."""
 
 
 class AuthRequired(CrawlError):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from .base import Adapter, CrawlContext, OptionSpec
 from .errors import DropPost, ParseError
@@ -63,13 +63,15 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
         if url is None:
             return
         res = await ctx.fetch(url, expect="html")
-        soup = BeautifulSoup(res.text, "lxml")
-        articles = soup.select("article.message")
+        page = ctx.page(res.url)
+        soup = page.soup(res.text)
+        articles = page.select(soup, "article.message", "forum posts")
         if not articles and soup.select_one(".block-body, .p-body") is None:
             raise ParseError("not a XenForo thread page (no article.message, no .p-body)", url=res.url)
         posts: list[Post] = []
         max_id = last_id
         for art in articles:
+            page.check()
             try:
                 pid = _post_id(art)
                 max_id = max(max_id, pid)

@@ -112,8 +112,11 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
             raise AuthRequired(f"Mastodon refused anonymous access: {data['error']}", url=url)
         if not isinstance(data, list):
             raise ParseError("expected a JSON array of statuses", url=url)
+        page = ctx.page(res.url)
+        page.items(data, "statuses")
         items: list[tuple[int, Post | None]] = []
         for st in data:
+            page.check()
             try:
                 sid = int(st["id"])
                 items.append((sid, _status_to_post(ctx, st)))

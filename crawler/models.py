@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from .netguard import parse_networks
+
 __all__ = [
     "CrawlPage",
     "CrawlSettings",
@@ -75,7 +77,8 @@ class CrawlSettings:
     backoff_max_s: float = 60.0
     min_delay_s: float = 1.0
     concurrency_per_host: int = 2
-    allow_private_networks: bool = False
+    # networks (IPs or CIDR) allowed besides public addresses; cloud metadata addresses are refused anyway
+    allow_networks: tuple[str, ...] = ()
     max_pages: int = 10
     # additions
     obey_robots: bool = True
@@ -89,6 +92,16 @@ class CrawlSettings:
     max_connections: int = 100
     seen_ids_cap: int = 2000  # bounded "already seen" id lists kept in cursors
     detect_language: bool = True
+    # parse limits per page (crawler.pagelimits): beyond them the page fails with ParseLimitExceeded
+    max_items_per_page: int = 1000  # entries / items / statuses / messages on one page
+    max_parse_depth: int = 512  # HTML element nesting (browsers stop nesting at 512 too)
+    max_page_elements: int = 100_000  # HTML elements and comments on one page; feeds: twice as many tags
+    parse_budget_s: float = 10.0  # CPU seconds for parsing one page (network waits excluded)
+
+    def __post_init__(self) -> None:
+        # a list is accepted too; each entry is checked here so a typo fails where the settings are built
+        networks = (self.allow_networks,) if isinstance(self.allow_networks, str) else tuple(self.allow_networks)
+        object.__setattr__(self, "allow_networks", tuple(str(n) for n in parse_networks(networks)))
 
 
 @runtime_checkable

@@ -17,6 +17,7 @@ import feedparser
 from .base import Adapter, CrawlContext, OptionSpec
 from .errors import DropPost, ParseError
 from .models import CrawlPage, Post
+from .pagelimits import PageBudget
 from .text import html_to_text
 
 __all__ = ["ADAPTER", "parse_feed"]
@@ -26,6 +27,7 @@ OPTIONS = {
     "lenient": OptionSpec(bool, help="accept entries recovered from malformed XML (default: ParseError)"),
 }
 
+_ENTRY_TAG = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")  # RSS <item>, Atom <entry>, prefixed
 _XML_DECL_ENC = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']", re.I)
 
 
@@ -46,12 +48,16 @@ def _to_int(value: Any) -> int | None:
         return None
 
 
-def parse_feed(text: str, *, url: str, lenient: bool = False) -> Any:
+def parse_feed(text: str, *, url: str, lenient: bool = False, page: PageBudget | None = None) -> Any:
     """Parse already-decoded feed text; ParseError when it is not a well-formed feed.
 
     feedparser recovers entries from broken XML with its loose parser; a truncated feed would
-    then silently import a partial item, so syntax errors fail unless ``lenient``.
+    then silently import a partial item, so syntax errors fail unless ``lenient``. With ``page``, a feed
+    with too many entries or tags is refused (ParseLimitExceeded) before feedparser reads it.
     """
+    if page is not None:
+        page.count_tags(text, _ENTRY_TAG, "feed entries")
+        page.check_markup(text, "the feed")
     data = _XML_DECL_ENC.sub(r"\1", text, count=1).encode("utf-8")
     parsed = feedparser.parse(data, response_headers={"content-type": "application/xml; charset=utf-8"})
     exc = parsed.get("bozo_exception")
@@ -103,13 +109,16 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
     res = await ctx.fetch(url, expect="feed", conditional=True)
     if res.not_modified:
         return
-    parsed = parse_feed(res.text, url=res.url, lenient=bool(ctx.options.get("lenient")))
+    page = ctx.page(res.url)
+    parsed = parse_feed(res.text, url=res.url, lenient=bool(ctx.options.get("lenient")), page=page)
+    page.items(parsed.entries, "feed entries")
     seen: list[str] = list((cursor or {}).get("seen", []))
     seen_set = set(seen)
     mode = ctx.options.get("text", "content")
     posts: list[Post] = []
     new_ids: list[str] = []
     for entry in parsed.entries:
+        page.check()
         try:
             post = _entry_to_post(ctx, entry, parsed.feed, mode)
         except DropPost as exc:

@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bs4 import BeautifulSoup
-
 from .base import Adapter, CrawlContext, OptionSpec
 from .errors import AuthRequired, DropPost, ParseError
 from .models import CrawlPage, Post
@@ -55,14 +53,16 @@ def parse_count(text: str | None) -> int | None:
 
 
 def parse_page(ctx: CrawlContext, html: str, url: str) -> tuple[list[tuple[int, Post | None]], str | None]:
-    soup = BeautifulSoup(html, "lxml")
-    msgs = soup.select("div.tgme_widget_message[data-post]")
+    page = ctx.page(url)
+    soup = page.soup(html)
+    msgs = page.select(soup, "div.tgme_widget_message[data-post]", "messages")
     if not msgs and not soup.select_one(
         ".tgme_channel_info, .tgme_widget_message_wrap, .tme_no_messages_found"
     ):
         raise ParseError("not a Telegram channel preview page (no messages, no channel header)", url=url)
     items: list[tuple[int, Post | None]] = []
     for m in msgs:
+        page.check()
         data_post = m["data-post"]
         try:
             msg_id = int(str(data_post).rsplit("/", 1)[1])

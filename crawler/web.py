@@ -20,9 +20,10 @@ from soupsieve import SelectorSyntaxError
 from .base import Adapter, CrawlContext, OptionSpec
 from .errors import DropPost, ParseError
 from .models import CrawlPage, Post
+from .pagelimits import PageBudget
 from .text import canonicalize_url, html_to_text, parse_datetime
 
-__all__ = ["ADAPTER", "extract_main_text"]
+__all__ = ["ADAPTER", "article_text", "extract_main_text"]
 
 OPTIONS = {
     "item": OptionSpec(str, required=True, help="CSS selector for one post/item in the listing"),
@@ -61,10 +62,10 @@ _BOILERPLATE = [
 ]
 
 
-def extract_main_text(html: str, selector: str | None = None) -> str:
+def extract_main_text(html: str, selector: str | None = None, *, page: PageBudget | None = None) -> str:
     """Main text of an article page: ``selector`` if given, else ``<article>``/articleBody/``<main>``,
-    else the block whose direct ``<p>`` children hold the most text."""
-    soup = BeautifulSoup(html, "lxml")
+    else the block whose direct ``<p>`` children hold the most text. With ``page``, under its limits."""
+    soup = page.soup(html) if page is not None else BeautifulSoup(html, "lxml")
     for bad in soup(_BOILERPLATE):
         bad.decompose()
     node: Tag | None = None
@@ -75,11 +76,19 @@ def extract_main_text(html: str, selector: str | None = None) -> str:
     if node is None:
         best, best_len = None, 0
         for block in soup.find_all(["div", "section", "td"]):
+            if page is not None:
+                page.check()
             n = sum(len(p.get_text(" ", strip=True)) for p in block.find_all("p", recursive=False))
             if n > best_len:
                 best, best_len = block, n
         node = best or soup.body or soup
     return html_to_text(str(node))
+
+
+async def article_text(ctx: CrawlContext, url: str, selector: str | None) -> str:
+    """Fetch an article page and take its main text, under that page's own parse limits."""
+    art = await ctx.fetch(url, expect="html")
+    return extract_main_text(art.text, selector, page=ctx.page(art.url))
 
 
 def _text_of(el: Tag | None) -> str:
@@ -94,15 +103,17 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
 
     async def page_posts(url: str) -> tuple[list[Post], list[str], str | None]:
         res = await ctx.fetch(url, expect="html")
-        soup = BeautifulSoup(res.text, "lxml")
+        page = ctx.page(res.url)
+        soup = page.soup(res.text)
         if soup.find() is None or soup.body is None:
             raise ParseError("response is not an HTML document", url=res.url)
-        items = soup.select(str(o["item"]))
+        items = page.select(soup, str(o["item"]), "items")
         posts: list[Post] = []
         ids: list[str] = []
         for item in items:
+            page.check()
             try:
-                post = await _item_to_post(ctx, item, res.url)
+                post = await _item_to_post(ctx, item, res.url, page)
             except DropPost as exc:
                 ctx.dropped(exc)
                 continue
@@ -140,7 +151,7 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
         yield page
 
 
-async def _item_to_post(ctx: CrawlContext, item: Tag, page_url: str) -> Post:
+async def _item_to_post(ctx: CrawlContext, item: Tag, page_url: str, page: PageBudget) -> Post:
     o = ctx.options
     link_el = item.select_one(str(o["link"])) if o.get("link") else item.select_one("a[href]")
     if link_el is not None and link_el.name != "a":
@@ -157,8 +168,8 @@ async def _item_to_post(ctx: CrawlContext, item: Tag, page_url: str) -> Post:
     if time_el is not None:
         published = parse_datetime(str(time_el.get("datetime") or time_el.get("title") or _text_of(time_el)))
     if o.get("extract_article"):
-        art = await ctx.fetch(url, expect="html")
-        text = extract_main_text(art.text, str(o["article"]) if o.get("article") else None) or text
+        with page.paused():  # the article page has its own budget
+            text = await article_text(ctx, url, str(o["article"]) if o.get("article") else None) or text
     author = _text_of(item.select_one(str(o["author"]))) if o.get("author") else None
     return ctx.post(
         external_id=canonicalize_url(url),

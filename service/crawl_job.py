@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from crawler import CrawlError, Fetcher, crawl
 from service.ingest import IngestCounts, classify_unscored, store_page
 from service.runtime import Runtime, source_spec
-from store.crawl_state import DatabaseValidators
+from store.crawl_state import DatabaseHostState, DatabaseValidators
 from store.models import CrawlRun, Source
 from store.types import utcnow
 
@@ -45,11 +45,12 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
 
     counts, errors = IngestCounts(), []
     validators = DatabaseValidators(runtime.db)
+    host_state = DatabaseHostState(runtime.db)  # robots.txt, pauses and gaps outlive this run and this process
     settings = runtime.crawl_settings()
     statuses: dict[str, int] = {}
 
     async def _crawl() -> None:
-        async with Fetcher(settings, validators=validators) as fetcher:
+        async with Fetcher(settings, validators=validators, host_state=host_state) as fetcher:
             try:
                 async for page in crawl(spec, settings=settings, cursor=cursor, validators=validators,
                                         fetcher=fetcher):

@@ -61,7 +61,7 @@ class Runtime:
         return CrawlSettings(
             user_agent=s.user_agent, timeout=s.request_timeout_s, max_bytes=s.max_response_bytes,
             min_delay_s=s.min_delay_s, concurrency_per_host=s.concurrency_per_host,
-            allow_private_networks=s.allow_private_networks, max_retries=s.max_retries,
+            allow_networks=tuple(s.allow_networks), max_retries=s.max_retries,
             backoff_base_s=s.backoff_base_s,
         )
 

@@ -29,6 +29,7 @@ __all__ = [
     "ROLES",
     "AuditEntry",
     "Base",
+    "CrawlHostState",
     "CrawlRun",
     "Decision",
     "Export",
@@ -151,6 +152,26 @@ class HttpValidator(Base):
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CrawlHostState(Base):
+    """Politeness state of one crawled host (``scheme://host[:port]``), shared by crawl runs and processes.
+
+    robots.txt's answer until it expires, when the latest request was allowed to start, Retry-After /
+    rate-limit pauses and the AutoThrottle delay (see ``crawler.hoststate``). Times are Unix epoch seconds
+    (floats) by the database's clock, so the next start is computed in one UPDATE on both backends.
+    """
+
+    __tablename__ = "crawl_host_state"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_start: Mapped[float | None] = mapped_column(Float)
+    paused_until: Mapped[float] = mapped_column(Float, default=0.0)
+    throttle_delay: Mapped[float | None] = mapped_column(Float)
+    robots_body: Mapped[str | None] = mapped_column(Text)
+    robots_deny_reason: Mapped[str | None] = mapped_column(Text)
+    robots_expires: Mapped[float | None] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

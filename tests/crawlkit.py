@@ -14,6 +14,7 @@ from typing import Any
 from crawler import CrawlPage, CrawlSettings, Fetcher, MemoryValidatorStore, SourceSpec, crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
+LOOPBACK = ("127.0.0.0/8", "::1/128")  # what the tests' local servers (and fake DNS answers) use
 
 
 def fixture_bytes(name: str) -> bytes:
@@ -142,7 +143,7 @@ def _settings() -> CrawlSettings:
         min_delay_s=0.0,
         backoff_base_s=0.05,
         backoff_max_s=0.2,
-        allow_private_networks=True,
+        allow_networks=LOOPBACK,
         autothrottle=False,
         max_total_s=60.0,
     )
@@ -186,3 +187,28 @@ def last_cursor(pages: list[CrawlPage], before: dict[str, Any] | None = None) ->
         if p.cursor is not None:
             cur = p.cursor
     return cur
+
+
+async def exercise_host_state(store: Any) -> None:
+    """The HostStateStore contract (crawler.hoststate), for every implementation; waits are read from the
+    answers, not timed, so only the robots.txt expiry sleeps (0.2 s)."""
+    a, b = "http://a.example", "http://b.example:8080"
+    assert tuple(await store.reserve(a, 5.0)) == (0.0, None)  # a new host: go now
+    wait, delay = await store.reserve(a, 5.0)
+    assert 4.5 < wait <= 5.0 and delay is None  # the gap after the previous start
+    await store.set_throttle_delay(a, 8.0)
+    wait, delay = await store.reserve(a, 1.0)
+    assert 12.5 < wait <= 13.0 and delay == 8.0  # the AutoThrottle delay is the gap when it is the largest
+    await store.pause(b, 30.0)
+    await store.pause(b, 1.0)  # a shorter pause never shortens a longer one
+    wait, _ = await store.reserve(b, 0.0)
+    assert 29.5 < wait <= 30.0
+    assert await store.robots(a) is None
+    await store.save_robots(a, ("User-agent: *\nDisallow: /x\n", None, 60.0))
+    await store.save_robots(b, (None, "robots.txt answered HTTP 503", 0.2))
+    body, deny, ttl = await store.robots(a)
+    assert body == "User-agent: *\nDisallow: /x\n" and deny is None and 59.0 < ttl <= 60.0
+    assert (await store.robots(b))[1] == "robots.txt answered HTTP 503"
+    await asyncio.sleep(0.3)
+    assert await store.robots(b) is None  # expired
+    assert (await store.robots(a))[0] is not None

@@ -8,6 +8,8 @@ import httpcore
 import httpx
 import numpy as np
 import pytest
+from bs4 import BeautifulSoup
+from bs4.builder._lxml import LXMLTreeBuilder
 from scipy.special import expit
 from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -64,3 +66,26 @@ def test_starlette_state_keeps_its_dict_at_underscore_state() -> None:
     state = State()
     state.auth_user = None  # review/web/deps.py asks "auth_user" in request.state._state
     assert state._state == {"auth_user": None}
+
+
+def test_bs4_lxml_builder_is_lxml_s_parser_target_and_an_error_there_stops_the_parse() -> None:
+    """crawler/pagelimits.py counts elements in LXMLTreeBuilder.start/comment and raises there to stop lxml."""
+    seen: list[str] = []
+
+    class Counting(LXMLTreeBuilder):
+        def start(self, tag, attrib, nsmap=None):  # type: ignore[no-untyped-def]
+            seen.append(tag)
+            if len(seen) > 10:
+                raise OverflowError("stop")
+            super().start(tag, attrib, nsmap or {})
+
+        def comment(self, text):  # type: ignore[no-untyped-def]
+            seen.append("<!--")
+            super().comment(text)
+
+    soup = BeautifulSoup("<p>a<!-- c --><b>b</b></p>", builder=Counting())
+    assert seen == ["html", "body", "p", "<!--", "b"] and str(soup.b) == "<b>b</b>"
+    seen.clear()
+    with pytest.raises(OverflowError):
+        BeautifulSoup("<div>" * 1000, builder=Counting())
+    assert len(seen) == 11  # lxml stopped at the error: it did not hand over the other 989 elements

@@ -34,7 +34,7 @@ def at_settings(settings):
 
 
 def _delay(f: Fetcher, server) -> float | None:
-    return f._hosts[f"http://127.0.0.1:{server.port}"].at_delay
+    return f.host_state.snapshot(f"http://127.0.0.1:{server.port}").throttle_delay
 
 
 def _starts(server, prefix: str) -> list[float]:

@@ -229,7 +229,7 @@ def test_content_type_mismatch(server, settings):
 
 def test_ssrf_guard_refuses_loopback_unless_allowed(server, settings):
     server.routes["/"] = Resp(body="ok")
-    strict = replace(settings, allow_private_networks=False)
+    strict = replace(settings, allow_networks=())
     with pytest.raises(BlockedAddress) as exc:
         run(_get(strict, server.url("/")))
     assert "127.0.0.1" in str(exc.value)

@@ -11,7 +11,7 @@ from email.utils import formatdate
 import pytest
 
 from crawler import Fetcher, HTTPStatusError
-from crawler.fetch import _parse_wait
+from crawler.retry import parse_wait
 from crawlkit import Resp, run
 
 
@@ -49,7 +49,7 @@ def _iso(delta: float, tz: timezone = UTC) -> str:
     ],
 )
 def test_parse_wait_forms(value, expected):
-    assert _parse_wait(value, now=NOW) == pytest.approx(expected, abs=1e-6)
+    assert parse_wait(value, now=NOW) == pytest.approx(expected, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -58,14 +58,14 @@ def test_parse_wait_forms(value, expected):
      "Wed, 99 Foo 2024 25:61:00 GMT", "2024-13-45T00:00:00Z"],
 )
 def test_parse_wait_rejects_garbage(value):
-    assert _parse_wait(value, now=NOW) is None
+    assert parse_wait(value, now=NOW) is None
 
 
 def test_parse_wait_far_future_is_reported_not_clamped():
     # the helper reports the real wait; callers compare it with max_wait_s (give up, or pause at most that)
     ten_years = 10 * 365 * 86400
-    assert _parse_wait(str(int(NOW) + ten_years), now=NOW) == pytest.approx(ten_years)
-    assert _parse_wait(formatdate(NOW + ten_years, usegmt=True), now=NOW) == pytest.approx(ten_years)
+    assert parse_wait(str(int(NOW) + ten_years), now=NOW) == pytest.approx(ten_years)
+    assert parse_wait(formatdate(NOW + ten_years, usegmt=True), now=NOW) == pytest.approx(ten_years)
 
 
 async def _get(settings, url):

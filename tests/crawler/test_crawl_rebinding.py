@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 from crawler import BlockedAddress, CrawlSettings, Fetcher, FetchError
-from crawler.netguard import GuardedBackend, is_public_address
+from crawler.netguard import AddressPolicy, GuardedBackend, is_public_address
 from crawler.transport import ShardedTransport
-from crawlkit import LocalServer, Resp, run
+from crawlkit import LOOPBACK, LocalServer, Resp, run
 
 PUBLIC = "93.184.216.34"
 
@@ -73,7 +73,7 @@ def test_rebinding_to_loopback_is_refused_when_connecting(
     server: LocalServer, accepts: list[object], settings: CrawlSettings, obey_robots: bool
 ) -> None:
     server.routes["/"] = Resp(body="<html>internal</html>")
-    strict = replace(settings, allow_private_networks=False, obey_robots=obey_robots)
+    strict = replace(settings, allow_networks=(), obey_robots=obey_robots)
     # public for every pre-check (the page, then robots.txt when obeyed), 127.0.0.1 when connecting
     dns = Dns({"rebind.example": [[PUBLIC]] * (2 if obey_robots else 1) + [["127.0.0.1"]]})
     url = f"http://rebind.example:{server.port}/"
@@ -86,7 +86,7 @@ def test_rebinding_to_loopback_is_refused_when_connecting(
     assert server.hits == [] and accepts == []
 
 
-def test_allowed_private_mode_connects_to_the_resolved_address_with_the_original_host(
+def test_allowed_network_connects_to_the_resolved_address_with_the_original_host(
     server: LocalServer, accepts: list[object], settings: CrawlSettings
 ) -> None:
     server.routes["/"] = Resp(body="<html>ok</html>")
@@ -94,7 +94,8 @@ def test_allowed_private_mode_connects_to_the_resolved_address_with_the_original
     headers = run(_fetch(settings, f"http://lan.example:{server.port}/", dns))
     assert headers["content-type"].startswith("text/html")
     assert [h.headers["host"] for h in server.hits] == [f"lan.example:{server.port}"] * 2  # robots.txt, page
-    assert accepts and len(accepts) == len(dns.log)  # each connection resolved once, by our resolver
+    # the allow-list is checked before each hop (robots.txt, page) and again for each connection, by our resolver
+    assert accepts and len(dns.log) == 2 + len(accepts)
     assert all(entry == ("lan.example", ["127.0.0.1"]) for entry in dns.log)
 
 
@@ -114,7 +115,7 @@ def test_ipv4_mapped_loopback_reaches_the_server_when_allowed(
     """The refusal above is not vacuous: ::ffff:127.0.0.1 is a way into 127.0.0.1."""
     server.routes["/"] = Resp(body="ok")
     try:
-        status = run(_raw_get(GuardedBackend(allow_private=True), f"http://[::ffff:127.0.0.1]:{server.port}/"))
+        status = run(_raw_get(GuardedBackend(policy=AddressPolicy(LOOPBACK)), f"http://[::ffff:127.0.0.1]:{server.port}/"))
     except httpx.ConnectError as exc:
         pytest.skip(f"no IPv4-mapped IPv6 sockets here: {exc}")
     assert status == 200 and len(accepts) == 1
@@ -124,7 +125,7 @@ def test_ipv4_mapped_loopback_reaches_the_server_when_allowed(
 def test_fetcher_refuses_ipv6_literals_before_connecting(
     server: LocalServer, accepts: list[object], settings: CrawlSettings, url_host: str
 ) -> None:
-    strict = replace(settings, allow_private_networks=False)
+    strict = replace(settings, allow_networks=())
     with pytest.raises(BlockedAddress) as exc:
         run(_fetch(strict, f"http://{url_host}:{server.port}/"))
     assert url_host.strip("[]") in str(exc.value)
@@ -145,7 +146,7 @@ def test_a_name_with_any_private_address_is_refused(
         run(_raw_get(GuardedBackend(resolve=Dns({"mixed.example": [answer]})), url))
     assert f"mixed.example resolves to non-public address {private}" in exc.value.message
     # ... and in the Fetcher's pre-check
-    strict = replace(settings, allow_private_networks=False)
+    strict = replace(settings, allow_networks=())
     with pytest.raises(BlockedAddress) as exc:
         run(_fetch(strict, url, Dns({"mixed.example": [answer]})))
     assert exc.value.message.startswith("refusing to fetch: mixed.example resolves to non-public address")
@@ -210,7 +211,7 @@ async def _tls_get(cert: Path, key: Path, host: str) -> tuple[int, list[str | No
     port = srv.sockets[0].getsockname()[1]
     dns = Dns({"rebind.example": [["127.0.0.1"]], "other.example": [["127.0.0.1"]]})
     transport = ShardedTransport(shards=1, connections_per_shard=1, ssl_context=ssl.create_default_context(cafile=cert),
-                                 network_backend=GuardedBackend(allow_private=True, resolve=dns))
+                                 network_backend=GuardedBackend(policy=AddressPolicy(LOOPBACK), resolve=dns))
     try:
         async with httpx.AsyncClient(transport=transport) as client:
             status = (await client.get(f"https://{host}:{port}/")).status_code

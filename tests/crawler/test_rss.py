@@ -137,4 +137,4 @@ def test_json_is_not_a_feed():
 
 def test_settings_are_plain_values():
     s = CrawlSettings(user_agent="ua")
-    assert s.max_bytes == 5_000_000 and s.allow_private_networks is False
+    assert s.max_bytes == 5_000_000 and s.allow_networks == ()

@@ -174,7 +174,7 @@ def start_kiemtin(database_url: str, tmp_path: Path, feeds: Feeds) -> Iterator[C
         config.write_text(
             "[settings]\n"
             f'user_agent = "kiemtin-test/0.1 (+https://example.org/contact; process {tag})"\n'
-            f"lease_seconds = {LEASE_S}\nallow_private_networks = true\nmin_delay_s = 0.0\n"
+            f"lease_seconds = {LEASE_S}\nallow_networks = [\"127.0.0.0/8\"]\nmin_delay_s = 0.0\n"
             f"request_timeout_s = {SLOW_S + 20}\nmax_retries = 0\n" + sources, encoding="utf-8")
         log = tmp_path / f"kiemtin-{tag}.log"
         handle = log.open("wb")

@@ -53,7 +53,7 @@ def make_runtime(database_url: str) -> Iterator[Callable[[], Runtime]]:
 
     def make() -> Runtime:
         rt = Runtime.open(AppConfig(settings=Settings(
-            database_url=database_url, lease_seconds=LEASE_S, allow_private_networks=True, min_delay_s=0.0,
+            database_url=database_url, lease_seconds=LEASE_S, allow_networks=["127.0.0.0/8"], min_delay_s=0.0,
             request_timeout_s=3.0)))
         made.append(rt)
         return rt
