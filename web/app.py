@@ -25,12 +25,14 @@ from web.routes import (
     api,
     api_ops,
     api_review,
+    api_users,
     audit,
     auth,
     cases,
     dashboard,
     exports,
     items,
+    password_reset,
     queue,
     sources,
     users,
@@ -175,8 +177,8 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, dashboard, queue, cases, items, audit, users, sources, exports, api,
-                   api_review, api_ops):
+    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
+                   api_review, api_users, api_ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)
