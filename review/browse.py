@@ -200,9 +200,9 @@ def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000
     query: Any = select(QueueItem.id)
     if filters.source_id is not None or filters.platform or (filters.q and filters.q.strip()):
         query = query.join(Post, Post.id == QueueItem.post_id)
-    if filters.sort != "score" and (filters.score_min is not None or filters.score_max is not None):
-        query = query.join(Verdict, Verdict.id == QueueItem.verdict_id)
-    matching = _filtered(query, filters, session.get_bind().dialect.name).limit(cap + 1).subquery()
+    # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
+    unordered = replace(filters, sort="score")
+    matching = _filtered(query, unordered, session.get_bind().dialect.name).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 

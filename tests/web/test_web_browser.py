@@ -78,6 +78,7 @@ def test_analyst_claims_sees_evidence_confirms_and_the_item_leaves_the_queue(bro
     context, page, watch = _login(browser, url, "ana")
     page.goto(f"{url}/queue")
     assert page.locator(f"tr[data-item='{top}']").count() == 1
+    expect(page.locator("p.result-count")).to_have_text("4 items match.")  # counted after the rows show
     _shot(page, "queue")
     page.keyboard.press("n")  # next item
     page.wait_for_url(f"{url}/items/{top}")

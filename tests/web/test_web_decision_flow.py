@@ -84,7 +84,9 @@ def test_a_bulk_decision_is_reviewed_and_each_item_decided_by_the_rules(runtime:
     bao = signed_in(runtime, "bao")
     bao.post("/queue/next", data={"csrf_token": csrf_of(bao)})  # bao holds "other", the most urgent
     page = ana.get("/queue", params={"q": "đổi tiền"}).text
-    assert "3 items match." in page and 'id="bulk-form"' in page
+    assert 'hx-get="/queue/count?status=pending&amp;sort=priority&amp;q=' in page  # counted after the rows show
+    counted = ana.get("/queue/count", params={"q": "đổi tiền"}).text
+    assert "3 items match." in counted and 'id="bulk-form"' in counted
     token = csrf_of(ana)
     review = ana.post("/queue/bulk/review", data={"csrf_token": token, "q": "đổi tiền", "action": "dismiss",
                                                   "dismiss_reason": "opinion"})
@@ -111,7 +113,7 @@ def test_saved_filters_belong_to_their_person(runtime: Runtime) -> None:
     page = ana.get("/queue").text
     link = re.search(r'<a href="(/queue\?[^"]+)">Đổi tiền</a>', page)
     assert link and "score_min=0.5" in link.group(1) and "bogus" not in link.group(1)
-    assert "1 item matches." in ana.get(link.group(1).replace("&amp;", "&")).text
+    assert "1 item matches." in ana.get(link.group(1).replace("&amp;", "&").replace("/queue?", "/queue/count?")).text
     bao = signed_in(runtime, "bao")
     assert "Đổi tiền</a>" not in bao.get("/queue").text
     assert bao.get("/api/filters").json() == []
@@ -130,7 +132,13 @@ def test_the_count_of_results_is_capped(runtime: Runtime) -> None:
         assert count_matching(session=s, filters=QueueFilters(score_min=0.75)) == 2
         assert count_matching(session=s, filters=QueueFilters(), cap=3) == 4  # "more than 3"
     ana = signed_in(runtime, "ana")
-    assert ana.get("/api/queue").json()["count"] == 5
+    assert ana.get("/api/queue/count").json() == {"count": 5, "more": False}
+    assert ana.get("/api/queue/count", params={"score_min": 0.75}).json() == {"count": 2, "more": False}
+    assert ana.get("/api/queue/count", params={"score_min": "x"}).status_code == 422
+    many = ana.get("/queue/count", params={"status": "pending"}).text
+    assert "5 items match." in many and 'id="bulk-form"' in many
+    rev = signed_in(runtime, "rev", "reviewer")
+    assert 'id="bulk-form"' not in rev.get("/queue/count").text  # reviewers do not decide pending items
 
 
 def test_comments_are_shown_as_text(runtime: Runtime) -> None:

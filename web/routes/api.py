@@ -45,8 +45,6 @@ class QueueEntry(BaseModel):
 class QueueList(BaseModel):
     items: list[QueueEntry]
     next_cursor: str | None = Field(None, description="pass as `after` for the next page")
-    count: int = Field(0, description=f"items matching the filters, counted up to {COUNT_CAP + 1:,} "
-                       f"(more than {COUNT_CAP:,} when it says {COUNT_CAP + 1:,})")
 
 
 class Evidence(BaseModel):
@@ -73,6 +71,11 @@ class DecisionOut(BaseModel):
     reference_url: str | None
     supersedes_id: int | None
     created_at: datetime
+
+
+class QueueCount(BaseModel):
+    count: int = Field(description=f"items matching the filters, counted up to {COUNT_CAP + 1:,}")
+    more: bool = Field(description=f"true when more than {COUNT_CAP:,} match (count is then {COUNT_CAP + 1:,})")
 
 
 class CommentOut(BaseModel):
@@ -243,8 +246,16 @@ def api_queue(
 ) -> QueueList:
     filters = parse_filters(request.query_params, strict=True)
     page = queue_page(session=session, filters=filters, after=after, limit=limit)
-    return QueueList(items=[_entry(r) for r in page.rows], next_cursor=page.next_cursor,
-                     count=count_matching(session=session, filters=filters, cap=COUNT_CAP))
+    return QueueList(items=[_entry(r) for r in page.rows], next_cursor=page.next_cursor)
+
+
+@router.get("/queue/count", response_model=QueueCount, summary=f"How many items match, up to {COUNT_CAP:,}",
+            responses={422: {"description": "a filter that cannot be used (the message names it)"}})
+def api_queue_count(request: Request, user: QueueViewer, session: DbSession) -> QueueCount:
+    """The same filters as GET /api/queue. A selective filter walks every candidate item: a separate call, so
+    a page of the queue never waits for it."""
+    count = count_matching(session=session, filters=parse_filters(request.query_params, strict=True), cap=COUNT_CAP)
+    return QueueCount(count=count, more=count > COUNT_CAP)
 
 
 def claimed(runtime: RuntimeDep, user: AuthUser, *, cases: bool) -> ClaimOut:

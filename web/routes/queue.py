@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review.browse import SORTS, STATUS_CHOICES, QueueFilters, count_matching, filter_options, queue_page
-from review.bulk import BULK_ACTIONS, MAX_BULK, decide_many, preview_bulk
+from review.bulk import MAX_BULK, decide_many, preview_bulk
 from review.decisions import Choice, claim_next
 from review.errors import ActionError, InvalidInput
 from review.permissions import allowed
@@ -133,15 +133,24 @@ def queue(request: Request, user: QueueViewer, session: DbSession, runtime: Runt
     context = {
         "page": page, "filters": filters, "params": filter_params(filters), "after": after,
         "options": cached_filter_options(request, session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
-        "count": count_matching(session=session, filters=filters, cap=COUNT_CAP), "count_cap": COUNT_CAP,
         "just_decided": just_decided(request.query_params), "empty": request.query_params.get("empty") == "1",
         "saved": my_filters(runtime.db, user.actor), "saved_name": request.query_params.get("saved", "")[:100],
-        "can_claim": allowed(user.role, "item.claim"), "can_bulk": allowed(user.role, "item.decide"),
-        "max_bulk": MAX_BULK, "bulk_actions": BULK_ACTIONS,
+        "can_claim": allowed(user.role, "item.claim"),
     }
     if target == "queue-results":
         return render(request, "queue.html", context, user=user, block="results")
     return render(request, "queue.html", context, user=user)
+
+
+@router.get("/queue/count")
+def queue_count(request: Request, user: QueueViewer, session: DbSession) -> Response:
+    """How many items match the filters (up to COUNT_CAP), and the bulk form when they are few enough. Loaded by
+    the queue page after it shows its first rows: with a selective filter, counting walks every candidate."""
+    filters = parse_filters(request.query_params, request.app.state.display_zone)
+    context = {"filters": filters, "params": filter_params(filters), "count_cap": COUNT_CAP,
+               "count": count_matching(session=session, filters=filters, cap=COUNT_CAP),
+               "can_bulk": allowed(user.role, "item.decide"), "max_bulk": MAX_BULK}
+    return render(request, "queue.html", context, user=user, block="count")
 
 
 @router.post("/queue/next")
