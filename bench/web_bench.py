@@ -1,9 +1,10 @@
-"""Web app speed on a big SQLite database: the queue page, a filtered queue page and the item page.
+"""Web app speed on a big SQLite database: the queue page, a filtered queue page, the item page, text search, and
+the count of a filtered queue (which the queue page loads after its rows).
 
 Seeds --posts posts (default 1,000,000) of which --items (default 100,000) are queued with a snapshot and a
 verdict, serves the app with uvicorn in a thread on 127.0.0.1, signs in, and times --requests requests of each
 page over real HTTP. Prints p50/p95 per page, then ONE JSON line:
-{"queue_p95_ms": .., "filtered_p95_ms": .., "item_p95_ms": .., "posts": ..}
+{"queue_p95_ms": .., "filtered_p95_ms": .., "item_p95_ms": .., "search_p95_ms": .., "count_p95_ms": .., "posts": ..}
 
     python bench/web_bench.py                      # 1M posts, 100k queue items (a few minutes to seed)
     python bench/web_bench.py --posts 50000 --items 5000
@@ -177,8 +178,9 @@ def main() -> None:
             item_paths = [f"/items/{rng.choice(item_ids)}" for _ in range(n)]
             # text search: two words in a row from the lexicon (often rare, the slow case for a scan)
             search_paths = [f"/queue?q={rng.choice(WORDS)}+{rng.choice(WORDS)}" for _ in range(n)]
+            count_paths = [path.replace("/queue?", "/queue/count?") for path in filtered_paths]
             named = (("queue", queue_paths), ("filtered", filtered_paths), ("item", item_paths),
-                     ("search", search_paths))
+                     ("search", search_paths), ("count", count_paths))
             for _, paths in named:
                 _time(client, paths[:10])  # warm up
             results = {name: _time(client, paths) for name, paths in named}
@@ -190,7 +192,7 @@ def main() -> None:
               file=sys.stderr)
     print(json.dumps({"queue_p95_ms": _p(results["queue"], 95), "filtered_p95_ms": _p(results["filtered"], 95),
                       "item_p95_ms": _p(results["item"], 95), "search_p95_ms": _p(results["search"], 95),
-                      "posts": posts}))
+                      "count_p95_ms": _p(results["count"], 95), "posts": posts}))
 
 
 if __name__ == "__main__":

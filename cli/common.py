@@ -22,6 +22,7 @@ from service.runtime import Runtime
 __all__ = [
     "EXIT_CODES",
     "AsOption",
+    "YesOption",
     "actor_for",
     "fail",
     "load",
@@ -33,6 +34,8 @@ __all__ = [
 
 AsOption = Annotated[str | None, typer.Option(
     "--as", help="who does this: a person's username (decisions and exports always need one)")]
+
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
 _state: dict[str, Path | None] = {"config": None}
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, fail, refusals, runtime
 from cli.progress import progress
 
 if TYPE_CHECKING:
@@ -176,10 +176,17 @@ def profile_list(as_user: AsOption = None) -> None:
 
 
 @profile_app.command("remove")
-def profile_remove(name: str, as_user: AsOption = None) -> None:
+def profile_remove(
+    name: str,
+    yes: YesOption = False,
+    as_user: AsOption = None,
+) -> None:
     """Delete a profile (its past exports stay; a new profile of the same name starts afresh)."""
     from review.exports import delete_profile
 
+    if not yes:
+        typer.confirm(f"delete the export profile {name!r}? A new profile of that name would send everything again",
+                      abort=True)
     db, _settings = _open()
     with refusals():
         delete_profile(db, actor=actor_for(as_user), name=name)

@@ -1,5 +1,6 @@
 """``kiemtin queue ...``: list the queue, and decide as a named person (``--as USERNAME``) through the same
-actions the web app uses: next, decide, appeal, release."""
+actions the web app uses: next (an item, or with ``--cases`` an escalation or appeal), decide, bulk, undo,
+comment, appeal, release."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, load, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, fail, load, refusals, runtime
 
 __all__ = ["queue_app"]
 
-queue_app = typer.Typer(help="The review queue: list, and next/decide/appeal/release as a person (--as).",
-                        no_args_is_help=True)
+queue_app = typer.Typer(help="The review queue: list, and next/decide/bulk/undo/comment/appeal/release as a person "
+                        "(--as).", no_args_is_help=True)
 
 ItemArg = Annotated[int, typer.Argument(help="queue item id (see `kiemtin queue list`)")]
 
@@ -43,13 +44,17 @@ def queue_list(
 
 
 @queue_app.command("next")
-def queue_next(as_user: AsOption = None) -> None:
+def queue_next(
+    cases: Annotated[bool, typer.Option("--cases", help="the next escalation or appeal (reviewers)")] = False,
+    as_user: AsOption = None,
+) -> None:
     """Lease the most urgent item you may decide for claim_minutes and print its id (exit 1: none left)."""
     from review.decisions import claim_next
 
     rt = runtime(seed=False)
     with refusals():
-        item_id = claim_next(rt.db, actor_for(as_user), lease=timedelta(minutes=load().settings.claim_minutes))
+        item_id = claim_next(rt.db, actor_for(as_user), lease=timedelta(minutes=load().settings.claim_minutes),
+                             cases=cases)
     if item_id is None:
         typer.echo("nothing left for you to decide")
         raise typer.Exit(1)
@@ -62,7 +67,8 @@ def queue_decide(
     action: Annotated[str, typer.Option(help="confirm, dismiss, escalate or skip")],
     category: Annotated[str | None, typer.Option(help="policy category (confirm)")] = None,
     reason: Annotated[str | None, typer.Option(help="dismissal reason (dismiss)")] = None,
-    justification: Annotated[str, typer.Option(help="why (required to confirm)")] = "",
+    justification: Annotated[str, typer.Option(
+        "--justification", "--note", help="why (required to confirm; the note an escalation needs)")] = "",
     reference_url: Annotated[str | None, typer.Option(help="fact-check or official source (confirm)")] = None,
     cluster: Annotated[bool, typer.Option("--cluster", help="also the pending near-duplicates you may decide")
                        ] = False,
@@ -105,3 +111,62 @@ def queue_release(item: ItemArg, as_user: AsOption = None) -> None:
     with refusals():
         released = release(runtime(seed=False).db, actor_for(as_user), item)
     typer.echo(f"#{item}: released" if released else f"#{item}: nobody held it")
+
+
+@queue_app.command("bulk")
+def queue_bulk(
+    action: Annotated[str, typer.Option(help="confirm or dismiss")],
+    item: Annotated[list[int] | None, typer.Option("--item", help="an item id (repeatable)")] = None,
+    q: Annotated[str | None, typer.Option("--q", help="or: the pending items whose text contains this")] = None,
+    platform: Annotated[str | None, typer.Option(help="... on this platform")] = None,
+    category: Annotated[str | None, typer.Option(help="policy category (confirm)")] = None,
+    reason: Annotated[str | None, typer.Option(help="dismissal reason (dismiss)")] = None,
+    justification: Annotated[str, typer.Option(help="why (required to confirm)")] = "",
+    reference_url: Annotated[str | None, typer.Option(help="fact-check or official source (confirm)")] = None,
+    yes: YesOption = False,
+    as_user: AsOption = None,
+) -> None:
+    """Confirm or dismiss many items, each through the same rules as one at a time (at most 200)."""
+    from review.browse import QueueFilters
+    from review.bulk import decide_many, selection
+    from review.decisions import Choice
+
+    if bool(item) == bool(q or platform):
+        raise fail("give either --item IDs or a selection (--q, --platform)")
+    rt = runtime(seed=False)
+    actor = actor_for(as_user)
+    with refusals():
+        ids = list(item or []) or [row.item.id for row in selection(
+            rt.db, actor, QueueFilters(q=q, platform=platform))]
+        if not yes:
+            typer.confirm(f"{action} {len(ids)} item(s): {', '.join(f'#{i}' for i in ids)}?", abort=True)
+        outcome = decide_many(rt.db, actor, ids, Choice(
+            action=action, category=category, dismiss_reason=reason, justification=justification,
+            reference_url=reference_url))
+    typer.echo(outcome.summary())
+
+
+@queue_app.command("undo")
+def queue_undo(item: ItemArg, as_user: AsOption = None) -> None:
+    """Undo your latest confirmation, dismissal or escalation of an item (within undo_seconds, never once it was
+    exported); the item is yours again for claim_minutes."""
+    from review.decisions import undo
+
+    settings = load().settings
+    with refusals():
+        outcome = undo(runtime(seed=False).db, actor_for(as_user), item,
+                       window=timedelta(seconds=settings.undo_seconds),
+                       lease=timedelta(minutes=settings.claim_minutes))
+    typer.echo(f"#{item}: undone, it is {outcome.status} again" + (
+        f"; cluster: {outcome.summary()}" if len(outcome.decided) > 1 or outcome.left else ""))
+
+
+@queue_app.command("comment")
+def queue_comment(item: ItemArg, text: Annotated[str, typer.Option(help="the comment (about the post)")],
+                  as_user: AsOption = None) -> None:
+    """Add a comment to an item's thread (never exported)."""
+    from review.comments import add_comment
+
+    with refusals():
+        comment = add_comment(runtime(seed=False).db, actor_for(as_user), item, text)
+    typer.echo(f"#{item}: comment {comment.id} added")

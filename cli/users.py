@@ -1,5 +1,5 @@
 """``kiemtin users ...``: people who sign in to the web app (the console may manage them; so may an admin
-with ``--as``)."""
+with ``--as``): add, list, deactivate (asks first), reactivate, role, reset-password (asks first)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, load, refusals, runtime
 
 __all__ = ["users_app"]
 
@@ -44,10 +44,53 @@ def users_list(as_user: AsOption = None) -> None:
 
 
 @users_app.command("deactivate")
-def users_deactivate(name: str, as_user: AsOption = None) -> None:
-    """Deactivate a user: they are signed out everywhere at once and cannot sign in again."""
+def users_deactivate(name: str, yes: YesOption = False, as_user: AsOption = None) -> None:
+    """Deactivate a user: they are signed out everywhere at once and cannot sign in until reactivated."""
     from review.users import deactivate_user
 
+    if not yes:
+        typer.confirm(f"deactivate {name}? They are signed out everywhere at once", abort=True)
     with refusals():
         user, changed = deactivate_user(runtime(seed=False).db, actor_for(as_user), name)
     typer.echo(f"{user.username}: deactivated" if changed else f"{user.username}: was already deactivated")
+
+
+@users_app.command("reactivate")
+def users_reactivate(name: str, as_user: AsOption = None) -> None:
+    """Let a deactivated user sign in again."""
+    from review.users import reactivate_user
+
+    with refusals():
+        user, changed = reactivate_user(runtime(seed=False).db, actor_for(as_user), name)
+    typer.echo(f"{user.username}: reactivated" if changed else f"{user.username}: was already active")
+
+
+@users_app.command("role")
+def users_role(name: str, role: Annotated[str, typer.Argument(help="analyst, operator, reviewer or admin")],
+               as_user: AsOption = None) -> None:
+    """Give a user another role (it counts from their next click)."""
+    from review.users import change_role
+
+    with refusals():
+        user, before = change_role(runtime(seed=False).db, actor_for(as_user), name, role)
+    typer.echo(f"{user.username}: {before} -> {user.role}" if before != user.role else
+               f"{user.username}: was already {user.role}")
+
+
+@users_app.command("reset-password")
+def users_reset_password(name: str, yes: YesOption = False, as_user: AsOption = None) -> None:
+    """Print a one-time link with which the user chooses a new password; their old password stops working and
+    they are signed out everywhere."""
+    from datetime import timedelta
+
+    from review.users import issue_password_reset
+
+    settings = load().settings
+    if not yes:
+        typer.confirm(f"reset the password of {name}? Their current password stops working at once", abort=True)
+    with refusals():
+        link = issue_password_reset(runtime(seed=False).db, actor_for(as_user), name,
+                                    valid_for=timedelta(hours=settings.reset_link_hours))
+    typer.echo(f"{link.username}: hand over this link, valid once until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+    typer.echo(f"  http://{settings.web_host}:{settings.web_port}{link.path}")
+    typer.echo("  (on the address people use for the web app, if that is another one)")

@@ -69,6 +69,10 @@ class Settings(_Strict):
         "first, so reviewers' decisions teach the model most)"
     )
     claim_minutes: int = Field(10, ge=1, le=240, description="how long 'next item' leases an item to an analyst")
+    undo_seconds: int = Field(120, ge=0, le=3600, description="how long the person who confirmed, dismissed or "
+                              "escalated an item may undo it (never once it was exported); 0 turns undo off")
+    reset_link_hours: int = Field(24, ge=1, le=24 * 7, description="how long a password reset link an admin "
+                                  "hands out stays valid (it works once)")
     exports_dir: Path = Field(Path("data/exports"), description="where export files are kept for re-download")
     export_names: Literal["pseudonym", "username", "role"] = Field(
         "pseudonym", description="how exports name the decider: pseudonym, username or role only"

@@ -2,8 +2,9 @@
 
 Order: BOM (utf-8/utf-16/utf-32) > charset in Content-Type > in-document declaration
 (``<?xml encoding>``, ``<meta charset>``) > strict UTF-8 > charset-normalizer guess.
-The result is NFC-normalised: windows-1258 decodes to *decomposed* tone marks (base letter +
-combining mark), which would otherwise break matching and hashing.
+Text in a Unicode encoding is returned as published (the evidence is the exact text; matching normalises a
+copy, see ``vntext``). Only windows-1258 is composed (NFC): that code page can only store tone marks as
+separate combining characters, so its decomposed form is an artefact of the encoding, not the author's text.
 """
 
 from __future__ import annotations
@@ -65,8 +66,15 @@ def declared_charset(body: bytes, content_type: str | None) -> tuple[str | None,
     return None, ""
 
 
+_DECOMPOSING = frozenset({"cp1258"})  # codec names whose decoding leaves tone marks as combining characters
+
+
+def _published(text: str, enc: str) -> str:
+    return unicodedata.normalize("NFC", text) if _norm_name(enc) in _DECOMPOSING else text
+
+
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode and NFC-normalise ``body``; returns (text, codec name used)."""
+    """Decode ``body`` (composed only for windows-1258); returns (text, codec name used)."""
     enc, source = declared_charset(body, content_type)
     if enc:
         data = body
@@ -82,14 +90,14 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str]
         except UnicodeDecodeError:
             text = data.decode(enc, errors="replace") if source == "bom" else ""
         else:
-            return unicodedata.normalize("NFC", text), enc
+            return _published(text, enc), enc
         if text:
-            return unicodedata.normalize("NFC", text), enc
+            return _published(text, enc), enc
     try:
-        return unicodedata.normalize("NFC", body.decode("utf-8")), "utf-8"
+        return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     best = from_bytes(body).best()
     if best is not None and best.encoding:
-        return unicodedata.normalize("NFC", str(best)), best.encoding
-    return unicodedata.normalize("NFC", body.decode("utf-8", errors="replace")), "utf-8"
+        return _published(str(best), best.encoding), best.encoding
+    return body.decode("utf-8", errors="replace"), "utf-8"

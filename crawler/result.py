@@ -34,7 +34,7 @@ class FetchResult:
 
     @property
     def text(self) -> str:
-        """Body decoded with charset detection (legacy Vietnamese encodings) and NFC-normalised."""
+        """Body decoded with charset detection (legacy Vietnamese encodings), as published (``decode_body``)."""
         if self._text is None:
             self._text, _ = decode_body(self.content, self.headers.get("content-type"))
         return self._text

@@ -7,6 +7,7 @@ at once, whatever the adapter believed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from review.errors import NotAllowed
 from review.permissions import CONSOLE, SYSTEM, WHAT, allowed, roles_for
 from store.models import User
 
-__all__ = ["CONSOLE_ACTOR", "SYSTEM_ACTOR", "Actor", "authorize", "person"]
+__all__ = ["CONSOLE_ACTOR", "SYSTEM_ACTOR", "Actor", "authorize", "authorize_any", "not_allowed", "person"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,21 @@ def authorize(session: Session, actor: Actor, permission: str) -> User | None:
     if not user.active:
         raise NotAllowed(f"{user.username!r} is deactivated")
     if not allowed(user.role, permission):
-        raise NotAllowed(f"{user.username!r} is {_a_or_an(user.role)}; only {_needed(permission)} may "
-                         f"{WHAT[permission]}")
+        raise not_allowed(user.username, user.role, permission)
     return user
+
+
+def not_allowed(name: str, role: str, permission: str) -> NotAllowed:
+    """The refusal for a person whose role lacks ``permission``: "'rita' is a reviewer; only an analyst ..."."""
+    return NotAllowed(f"{name!r} is {_a_or_an(role)}; only {_needed(permission)} may {WHAT[permission]}")
+
+
+def authorize_any(session: Session, actor: Actor, permissions: Sequence[str]) -> User | None:
+    """``authorize`` for the first of ``permissions`` the actor has; the refusal of the first one otherwise."""
+    refusal: NotAllowed | None = None
+    for permission in permissions:
+        try:
+            return authorize(session, actor, permission)
+        except NotAllowed as exc:
+            refusal = refusal or exc
+    raise refusal or NotAllowed("nothing to authorize")

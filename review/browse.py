@@ -31,6 +31,7 @@ __all__ = [
     "QueuePage",
     "QueueRow",
     "audit_page",
+    "count_matching",
     "filter_options",
     "item_detail",
     "queue_page",
@@ -193,6 +194,18 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
 
 
+def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000) -> int:
+    """How many items match ``filters``, counting at most ``cap + 1`` (more than ``cap`` shows as "cap+"), so
+    the count costs at most a bounded walk of the filters' index."""
+    query: Any = select(QueueItem.id)
+    if filters.source_id is not None or filters.platform or (filters.q and filters.q.strip()):
+        query = query.join(Post, Post.id == QueueItem.post_id)
+    # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
+    unordered = replace(filters, sort="score")
+    matching = _filtered(query, unordered, session.get_bind().dialect.name).limit(cap + 1).subquery()
+    return session.scalar(select(func.count()).select_from(matching)) or 0
+
+
 def filter_options(*, session: Session) -> dict[str, list[Any]]:
     """Choices for the filter form: sources and platforms that exist."""
     sources = [(s.id, s.name) for s in session.execute(select(Source.id, Source.name).order_by(Source.name))]
@@ -274,8 +287,11 @@ class AuditPage:
 
 
 def audit_page(*, session: Session, before: int | None = None, actor: str | None = None,
-               action: str | None = None, limit: int = 100) -> AuditPage:
-    """Audit entries newest first, keyset-paged by id; ``action`` matches a prefix (``decision.``)."""
+               action: str | None = None, limit: int = 100, actions: Sequence[str] = (),
+               hidden: Sequence[str] = (), since: datetime | None = None, until: datetime | None = None) -> AuditPage:
+    """Audit entries newest first, keyset-paged by id; ``action`` matches a prefix (``decision.``). ``actions``
+    keeps only these exact actions, ``hidden`` leaves these out; ``since``/``until`` bound the time (until:
+    exclusive)."""
     limit = max(1, min(limit, MAX_PAGE))
     query = select(AuditEntry)
     actor, action = (actor or "").replace("\x00", ""), (action or "").replace("\x00", "")
@@ -285,6 +301,14 @@ def audit_page(*, session: Session, before: int | None = None, actor: str | None
         query = query.where(AuditEntry.actor == actor)
     if action:
         query = query.where(AuditEntry.action.like(_like(action)[1:], escape="\\"))
+    if actions:
+        query = query.where(AuditEntry.action.in_(actions))
+    if hidden:
+        query = query.where(AuditEntry.action.not_in(hidden))
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
     entries = list(session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit + 1)))
     more = len(entries) > limit
     entries = entries[:limit]

@@ -1,7 +1,7 @@
-"""The actions people take on flagged posts: claim the next item, decide (confirm, dismiss, escalate, skip),
-decide a whole cluster, appeal, release. Each opens its own transaction, checks the actor and every rule
-(``review.rules``), writes Decision rows (never updated) and the audit log, and raises a named
-``review.errors`` exception a page, the API or the command line can show.
+"""The actions people take on flagged posts: claim the next item (or the next escalation or appeal), decide
+(confirm, dismiss, escalate, skip), decide a whole cluster, undo a decision, appeal, release. Each opens its own
+transaction, checks the actor and every rule (``review.rules``), writes Decision rows (never updated) and the
+audit log, and raises a named ``review.errors`` exception a page, the API or the command line can show.
 
 Concurrent clicks on the same item end with one decision: the items are locked (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers) before their state is checked.
@@ -16,15 +16,29 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Table, or_, select
 from sqlalchemy.orm import Session
 
-from review.actors import Actor, authorize
-from review.errors import InvalidInput, LeaseHeld, NotFound, Refused, WrongState
+from review.actors import Actor, authorize, authorize_any
+from review.errors import ActionError, InvalidInput, LeaseHeld, NotFound, Refused, WrongState
 from review.inputs import checked_text, checked_url
 from review.permissions import allowed
-from review.policy import CATEGORIES, DECISION_ACTIONS, DISMISS_REASONS, OPEN_STATUSES
-from review.rules import decide_refusal, lease_holder, not_a_party, skipped_by
+from review.policy import (
+    CATEGORIES,
+    DECISION_ACTIONS,
+    DISMISS_REASONS,
+    OPEN_STATUSES,
+    REDECIDED_STATUSES,
+    UNDOABLE_ACTIONS,
+)
+from review.rules import (
+    DECIDE_PERMISSIONS,
+    decide_refusal,
+    lease_holder,
+    not_a_party,
+    role_refusal,
+    skipped_by,
+)
 from store.audit import record
 from store.db import Database
-from store.models import Decision, Post, QueueItem, User
+from store.models import Decision, ExportItem, Post, QueueItem, User
 from store.types import utcnow, valid_id
 
 __all__ = [
@@ -36,6 +50,9 @@ __all__ = [
     "decide",
     "decide_block",
     "release",
+    "summarize",
+    "undo",
+    "undo_deadline",
 ]
 
 _STATUS_AFTER = {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"}
@@ -69,6 +86,8 @@ class Choice:
             if self.dismiss_reason not in DISMISS_REASONS:
                 raise InvalidInput(f"a dismissal needs a reason: {', '.join(DISMISS_REASONS)}")
             dismiss_reason = self.dismiss_reason
+        elif self.action == "escalate" and not justification:
+            raise InvalidInput("an escalation needs a note: say what the reviewer should look at")
         return Choice(self.action, category, dismiss_reason, justification,
                       reference if self.action == "confirm" else None,
                       self.apply_to_cluster and self.action in ("confirm", "dismiss"))
@@ -76,10 +95,10 @@ class Choice:
 
 @dataclass(frozen=True)
 class LeftItem:
-    """A sibling of a cluster decision that was left as it was, and why."""
+    """An item a cluster, bulk or undo action left as it was, and why."""
 
     item_id: int
-    refusal: Refused
+    refusal: ActionError
 
     @property
     def reason(self) -> str:
@@ -94,13 +113,18 @@ class DecisionOutcome:
     decision_ids: list[int]
     decided: list[int]  # item ids, the named item first
     left: list[LeftItem] = field(default_factory=list)
+    status_before: str = ""  # the named item's status before: "pending", or a case ("escalated", "appealed")
 
     def summary(self) -> str:
-        """E.g. "3 decided, 1 left: #12: item 12 is claimed by lan until 14:05 UTC"."""
-        text = f"{len(self.decided)} decided"
-        if self.left:
-            text += f", {len(self.left)} left: " + "; ".join(f"#{left.item_id}: {left.reason}" for left in self.left)
-        return text
+        return summarize(self.decided, self.left)
+
+
+def summarize(decided: list[int], left: list[LeftItem]) -> str:
+    """E.g. "3 decided, 1 left: #12: item 12 is claimed by lan until 14:05 UTC"."""
+    text = f"{len(decided)} decided"
+    if left:
+        text += f", {len(left)} left: " + "; ".join(f"#{item.item_id}: {item.reason}" for item in left)
+    return text
 
 
 def _item(session: Session, item_id: int, *, lock: bool = False) -> QueueItem:
@@ -138,22 +162,22 @@ def _locked(session: Session, item_id: int, *, cluster: bool) -> tuple[QueueItem
     return rows[item.id], [rows[i] for i in sorted(ids[1:]) if i in rows]
 
 
-def _sibling_refusal(session: Session, sibling: QueueItem, user_id: int, action: str,
-                     now: datetime) -> Refused | None:
+def _sibling_refusal(session: Session, sibling: QueueItem, user: User, action: str,
+                     now: datetime) -> ActionError | None:
     if sibling.status != "pending":
         return WrongState(f"item {sibling.id} is {sibling.status}: decide it on its own", status=sibling.status)
-    return decide_refusal(session, sibling, user_id, action, now)
+    return role_refusal(user.username, user.role, sibling) or decide_refusal(session, sibling, user.id, action, now)
 
 
 def _write(session: Session, target: QueueItem, user: User, choice: Choice, now: datetime,
-           via: int | None) -> Decision:
+           via: Decision | None) -> Decision:
     supersedes = target.current_decision_id
     snapshot_id = target.verdict.snapshot_id
     decision = Decision(
         queue_item_id=target.id, post_id=target.post_id, snapshot_id=snapshot_id, user_id=user.id,
         action=choice.action, category=choice.category, dismiss_reason=choice.dismiss_reason,
         justification=choice.justification, reference_url=choice.reference_url, supersedes_id=supersedes,
-        created_at=now,
+        status_before=target.status, cluster_of_id=via.id if via is not None else None, created_at=now,
     )
     session.add(decision)
     session.flush()
@@ -164,8 +188,9 @@ def _write(session: Session, target: QueueItem, user: User, choice: Choice, now:
         target.current_decision_id = decision.id
     record(session=session, actor=user.username, action=f"decision.{choice.action}", target_type="queue_item",
            target_id=target.id, decision_id=decision.id, category=decision.category,
-           dismiss_reason=decision.dismiss_reason, via_cluster_of=via,
-           reversal=bool(supersedes and choice.action == "dismiss"))
+           dismiss_reason=decision.dismiss_reason, via_cluster_of=via.queue_item_id if via is not None else None,
+           reversal=bool(supersedes and choice.action == "dismiss"),
+           note=choice.justification if choice.action == "escalate" else None)
     return decision
 
 
@@ -176,44 +201,52 @@ def decide(db: Database, actor: Actor, item_id: int, choice: Choice, *, now: dat
     are and listed in the outcome. The named item itself must pass every rule, or nothing is written."""
     now = now or utcnow()
     with db.write() as session:
-        user = _person(authorize(session, actor, "item.decide"))
+        user = _person(authorize_any(session, actor, DECIDE_PERMISSIONS))
         choice = choice.checked()
         item, siblings = _locked(session, item_id, cluster=choice.apply_to_cluster)
-        refusal = decide_refusal(session, item, user.id, choice.action, now)
+        refusal = role_refusal(user.username, user.role, item) or decide_refusal(session, item, user.id, choice.action,
+                                                                           now)
         if refusal is not None:
             raise refusal
-        written = [_write(session, item, user, choice, now, None)]
+        status_before = item.status
+        first = _write(session, item, user, choice, now, None)
+        written = [first]
         decided, left = [item.id], []
         for sibling in siblings:
-            why = _sibling_refusal(session, sibling, user.id, choice.action, now)
+            why = _sibling_refusal(session, sibling, user, choice.action, now)
             if why is not None:
                 left.append(LeftItem(sibling.id, why))
                 continue
-            written.append(_write(session, sibling, user, choice, now, item.id))
+            written.append(_write(session, sibling, user, choice, now, first))
             decided.append(sibling.id)
-        return DecisionOutcome(item.id, item.status, choice.action, [d.id for d in written], decided, left)
+        return DecisionOutcome(item.id, item.status, choice.action, [d.id for d in written], decided, left,
+                               status_before)
 
 
 def decide_block(session: Session, actor: Actor, item: QueueItem, *, now: datetime | None = None) -> str | None:
     """Why the decision form is not offered to ``actor`` on this item (None: it is). For the item page: the
     same checks ``decide`` makes, without writing anything."""
-    if not allowed(actor.role, "item.decide") or actor.user_id is None:
+    if actor.user_id is None or not any(allowed(actor.role, p) for p in DECIDE_PERMISSIONS):
         return "your role does not decide items"
     if item.status not in OPEN_STATUSES:
         return f"it is {item.status}"
-    refusal = decide_refusal(session, item, actor.user_id, "confirm", now or utcnow())
+    refusal = role_refusal(actor.name, actor.role, item) or decide_refusal(session, item, actor.user_id, "confirm",
+                                                                now or utcnow())
     return None if refusal is None else str(refusal)
 
 
-def claim_next(db: Database, actor: Actor, *, lease: timedelta, now: datetime | None = None) -> int | None:
+def claim_next(db: Database, actor: Actor, *, lease: timedelta, now: datetime | None = None,
+               cases: bool = False) -> int | None:
     """Lease the most urgent item this person may decide (their own live lease first) for ``lease``; None when
-    none is left. Items they skipped, or took part in the open case of (rule 2), are never offered. A
+    none is left. Pending items from the analysts' queue, or with ``cases`` escalated and appealed items from the
+    reviewers' queue. Items they skipped, or took part in the open case of (rule 2), are never offered. A
     conditional UPDATE makes two people racing for one item end with one winner."""
     now = now or utcnow()
+    statuses = REDECIDED_STATUSES if cases else ("pending",)
     with db.write() as session:
-        user = _person(authorize(session, actor, "item.claim"))
+        user = _person(authorize(session, actor, "case.decide" if cases else "item.claim"))
         mine = session.scalar(
-            select(QueueItem).where(QueueItem.assignee_id == user.id, QueueItem.status.in_(OPEN_STATUSES),
+            select(QueueItem).where(QueueItem.assignee_id == user.id, QueueItem.status.in_(statuses),
                                     QueueItem.lease_expires_at > now).order_by(QueueItem.priority.desc()).limit(1))
         if mine is not None:
             mine.lease_expires_at = now + lease
@@ -222,7 +255,7 @@ def claim_next(db: Database, actor: Actor, *, lease: timedelta, now: datetime | 
                    QueueItem.lease_expires_at <= now)
         for _ in range(5):  # another person may win the race for the same row
             candidate = session.scalar(
-                select(QueueItem.id).where(QueueItem.status.in_(OPEN_STATUSES), free, ~skipped_by(user.id),
+                select(QueueItem.id).where(QueueItem.status.in_(statuses), free, ~skipped_by(user.id),
                                            not_a_party(user.id))
                 .order_by(QueueItem.priority.desc(), QueueItem.id).limit(1))
             if candidate is None:
@@ -244,7 +277,7 @@ def release(db: Database, actor: Actor, item_id: int, *, now: datetime | None = 
     else does."""
     now = now or utcnow()
     with db.write() as session:
-        user = _person(authorize(session, actor, "item.claim"))
+        user = _person(authorize_any(session, actor, ("item.claim", "case.decide")))
         item = _item(session, item_id, lock=True)
         held = lease_holder(session, item, now)
         if held is None:
@@ -279,3 +312,98 @@ def appeal(db: Database, actor: Actor, item_id: int, reason: str, *, now: dateti
         record(session=session, actor=user.username, action="decision.appeal", target_type="queue_item",
                target_id=item.id, decision_id=decision.id, reason=reason)
         return decision.id
+
+
+def _latest(session: Session, item_id: int) -> Decision | None:
+    """The item's latest decision that changed something (skips leave the item as it was)."""
+    return session.scalar(select(Decision).where(Decision.queue_item_id == item_id, Decision.action != "skip")
+                          .order_by(Decision.id.desc()).limit(1))
+
+
+def undo_deadline(session: Session, actor: Actor, item: QueueItem, window: timedelta,
+                  now: datetime | None = None) -> datetime | None:
+    """Until when ``actor`` may undo the item's latest decision (None: they may not now), for the item page."""
+    now = now or utcnow()
+    decision = _latest(session, item.id)
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if decision is None or user is None or _undo_refusal(session, item, decision, user, window, now) is not None:
+        return None
+    return decision.created_at + window
+
+
+def _undo_refusal(session: Session, item: QueueItem, decision: Decision | None, user: User, window: timedelta,
+                  now: datetime) -> Refused | None:
+    """Why ``user`` may not undo ``decision`` (the item's latest) now, or None."""
+    if decision is None or decision.action not in UNDOABLE_ACTIONS or item.current_decision_id != decision.id:
+        return WrongState(f"item {item.id} has no confirmation, dismissal or escalation to undo", status=item.status)
+    if decision.user_id != user.id:
+        name = session.scalar(select(User.username).where(User.id == decision.user_id))
+        return Refused(f"only {name} can undo their decision on item {item.id}")
+    if window <= timedelta(0):
+        return Refused("undo is turned off (the undo_seconds setting is 0)")
+    if now - decision.created_at > window:
+        return Refused(f"the decision on item {item.id} can no longer be undone (it is more than "
+                       f"{int(window.total_seconds())} seconds old); appeal it instead")
+    export_id = session.scalar(select(ExportItem.export_id).where(ExportItem.decision_id == decision.id).limit(1))
+    if export_id is not None:
+        return Refused(f"the decision on item {item.id} went out in export #{export_id}; appeal it instead")
+    if decision.status_before not in OPEN_STATUSES:
+        return WrongState(f"the decision on item {item.id} was made before undo existed; appeal it instead")
+    held = lease_holder(session, item, now)
+    if held is not None and held[0] != user.id:
+        return LeaseHeld(item.id, held[1], held[2])
+    return None
+
+
+def _put_back(session: Session, item: QueueItem, decision: Decision, user: User, now: datetime,
+              lease: timedelta | None) -> Decision:
+    """Write the undo row and give the item the status, category and current decision it had before."""
+    undone = Decision(queue_item_id=item.id, post_id=item.post_id, snapshot_id=decision.snapshot_id,
+                      user_id=user.id, action="undo", supersedes_id=decision.id, status_before=item.status,
+                      created_at=now)
+    session.add(undone)
+    session.flush()
+    previous = session.get(Decision, decision.supersedes_id) if decision.supersedes_id else None
+    item.status = decision.status_before or "pending"
+    item.current_decision_id = decision.supersedes_id
+    item.category = previous.category if previous is not None else None
+    item.assignee_id, item.lease_expires_at = (user.id, now + lease) if lease else (None, None)
+    record(session=session, actor=user.username, action="decision.undo", target_type="queue_item",
+           target_id=item.id, decision_id=undone.id, undid=decision.action, undone_decision_id=decision.id,
+           status=item.status)
+    return undone
+
+
+def undo(db: Database, actor: Actor, item_id: int, *, window: timedelta, lease: timedelta | None = None,
+         now: datetime | None = None) -> DecisionOutcome:
+    """Undo the item's latest confirmation, dismissal or escalation: only the person who made it, only within
+    ``window`` of it, and never once it went out in an export. The undo is a new decision row (action ``undo``)
+    that puts the item back as it was; with ``lease`` the item is then held for this person. Copies decided with
+    it through "apply to the whole cluster" are put back too, each only while it is still as that decision left
+    it (the others are listed in the outcome)."""
+    now = now or utcnow()
+    with db.write() as session:
+        user = _person(authorize_any(session, actor, DECIDE_PERMISSIONS))
+        item = _item(session, item_id, lock=True)
+        decision = _latest(session, item.id)
+        refusal = _undo_refusal(session, item, decision, user, window, now)
+        if refusal is not None:
+            raise refusal
+        assert decision is not None
+        status_before = item.status
+        written = [_put_back(session, item, decision, user, now, lease)]
+        decided, left = [item.id], []
+        copies = session.scalars(select(Decision).where(Decision.cluster_of_id == decision.id).order_by(
+            Decision.queue_item_id))
+        for copy in list(copies):
+            sibling = _item(session, copy.queue_item_id, lock=True)
+            latest = _latest(session, sibling.id)
+            why = (WrongState(f"item {sibling.id} changed since: it is {sibling.status}", status=sibling.status)
+                   if latest is None or latest.id != copy.id else
+                   _undo_refusal(session, sibling, copy, user, window, now))
+            if why is not None:
+                left.append(LeftItem(sibling.id, why))
+                continue
+            written.append(_put_back(session, sibling, copy, user, now, None))
+            decided.append(sibling.id)
+        return DecisionOutcome(item.id, item.status, "undo", [d.id for d in written], decided, left, status_before)

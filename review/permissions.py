@@ -1,9 +1,10 @@
 """Who may do what: the one permission table that actions, web pages, the JSON API and the CLI all read.
 
-Roles of people: analyst (decides flagged posts), reviewer (exports takedown lists, hears appeals), operator
-(sources and schedules), admin (may do everything). Two more actors are not people: ``console`` is the local
-command line used without ``--as`` (whoever can run it already holds the database credentials: it may run
-the system, never decide on a post or export), and ``system`` is kiemtin itself (scheduler, ingest).
+Roles of people: analyst (decides flagged posts), reviewer (decides escalations and appeals, exports takedown
+lists), operator (sources and schedules), admin (may do everything). Two more actors are not people:
+``console`` is the local command line used without ``--as`` (whoever can run it already holds the database
+credentials: it may run the system, never decide on a post or export), and ``system`` is kiemtin itself
+(scheduler, ingest).
 """
 
 from __future__ import annotations
@@ -26,18 +27,25 @@ WHAT: Mapping[str, str] = {
     "source.view": "see sources", "source.manage": "change sources", "source.run": "ask for a crawl now",
     "health.view": "see crawl health", "user.view": "see who can sign in", "user.manage": "manage people",
     "model.activate": "switch the active model", "queue.flag": "flag posts",
+    "case.view": "open the escalations and appeals", "case.decide": "decide escalated and appealed items",
+    "item.comment": "comment on items", "filter.save": "save queue filters",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     # reading
     "dashboard.view": PEOPLE,
-    "queue.view": frozenset({"analyst"}),
+    "queue.view": frozenset({"analyst", "reviewer"}),
     "item.view": frozenset({"analyst", "reviewer"}),
+    "case.view": frozenset({"reviewer"}),
     "audit.view": frozenset(),
-    # deciding on flagged posts (always a named person)
+    # deciding on flagged posts (always a named person): analysts the pending items, reviewers the escalated and
+    # appealed ones (the reviewers' queue)
     "item.claim": frozenset({"analyst"}),
     "item.decide": frozenset({"analyst"}),
+    "case.decide": frozenset({"reviewer"}),
     "item.appeal": frozenset({"analyst", "reviewer"}),
+    "item.comment": frozenset({"analyst", "reviewer"}),
+    "filter.save": frozenset({"analyst", "reviewer"}),
     # takedown lists (always a named person)
     "export.manage": frozenset({"reviewer"}),
     # running the system

@@ -5,7 +5,15 @@
 
 from __future__ import annotations
 
-__all__ = ["CATEGORIES", "DECISION_ACTIONS", "DISMISS_REASONS", "OPEN_STATUSES", "REDECIDED_STATUSES", "STATUSES"]
+__all__ = [
+    "CATEGORIES",
+    "DECISION_ACTIONS",
+    "DISMISS_REASONS",
+    "OPEN_STATUSES",
+    "REDECIDED_STATUSES",
+    "STATUSES",
+    "UNDOABLE_ACTIONS",
+]
 
 CATEGORIES: dict[str, str] = {
     "false_claim": "False factual claim",
@@ -25,5 +33,6 @@ DISMISS_REASONS: dict[str, str] = {
 
 STATUSES = ("pending", "escalated", "appealed", "confirmed", "dismissed")
 OPEN_STATUSES = ("pending", "escalated", "appealed")
-REDECIDED_STATUSES = ("appealed", "escalated")  # decided by a person who took no part in the case
+REDECIDED_STATUSES = ("appealed", "escalated")  # the reviewers' queue: decided by a person outside the case
 DECISION_ACTIONS = ("confirm", "dismiss", "escalate", "skip")
+UNDOABLE_ACTIONS = ("confirm", "dismiss", "escalate")  # by the person who decided, for ``undo_seconds``

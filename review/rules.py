@@ -1,6 +1,8 @@
 """The rules for deciding a queued item, written once: the decide action enforces them, "Next item" never
 offers an item they forbid, and the item page hides its form with the reason they give.
 
+0. Analysts (and admins) decide pending items; reviewers (and admins) decide escalated and appealed items, the
+   reviewers' queue. An escalation asks for someone with more authority, so it never lands back with analysts.
 1. Only the lease holder decides an item, or anybody when no lease is live.
 2. An item being decided again (appealed or escalated) is decided by a person who took no part in its open
    case: not whoever confirmed or dismissed it last, nor whoever appealed or escalated it since.
@@ -8,6 +10,7 @@ offers an item they forbid, and the item page hides its form with the reason the
 
 The "open case" of an item starts at its last confirmation or dismissal (or at its first flag when it has none):
 a re-decision upheld by D and appealed again by E excludes D and E, not the people of the case before.
+A decision that was undone counts for nothing: neither does it start a case nor make its maker a party.
 """
 
 from __future__ import annotations
@@ -18,31 +21,58 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from review.errors import LeaseHeld, NotAnotherPerson, Refused, WrongState
+from review.actors import not_allowed
+from review.errors import LeaseHeld, NotAllowed, NotAnotherPerson, Refused, WrongState
+from review.permissions import allowed
 from review.policy import OPEN_STATUSES, REDECIDED_STATUSES
 from store.models import Decision, QueueItem, User
 
 __all__ = [
+    "DECIDE_PERMISSIONS",
     "FINAL_ACTIONS",
     "PARTY_ACTIONS",
+    "decide_permission",
     "decide_refusal",
     "lease_holder",
     "not_a_party",
+    "not_undone",
     "party_action",
+    "role_refusal",
     "skipped_by",
 ]
 
 FINAL_ACTIONS = ("confirm", "dismiss")
 PARTY_ACTIONS = ("confirm", "dismiss", "appeal", "escalate")
+DECIDE_PERMISSIONS = ("item.decide", "case.decide")  # who decides anything at all
+
+
+def decide_permission(status: str) -> str:
+    """The permission that decides an item in ``status`` (rule 0): the reviewers' queue or the analysts'."""
+    return "case.decide" if status in REDECIDED_STATUSES else "item.decide"
+
+
+def role_refusal(name: str, role: str, item: QueueItem) -> NotAllowed | None:
+    """Why the person ``name`` of ``role`` may not decide this open item (rule 0), or None."""
+    if item.status not in OPEN_STATUSES:
+        return None
+    permission = decide_permission(item.status)
+    return None if allowed(role, permission) else not_allowed(name, role, permission)
+
+
+def not_undone(decision: Any) -> ColumnElement[bool]:
+    """SQL condition on a Decision (alias): no undo row supersedes it."""
+    undo = aliased(Decision)
+    return ~exists().where(undo.queue_item_id == decision.queue_item_id, undo.supersedes_id == decision.id,
+                           undo.action == "undo")
 
 
 def _case_decisions(item_id: Any, user_id: Any) -> Any:
     """Decisions by ``user_id`` that make them a party of the item's open case (both may be SQL columns)."""
     mine, last = aliased(Decision), aliased(Decision)
     case_start = select(func.coalesce(func.max(last.id), 0)).where(
-        last.queue_item_id == item_id, last.action.in_(FINAL_ACTIONS)).scalar_subquery()
+        last.queue_item_id == item_id, last.action.in_(FINAL_ACTIONS), not_undone(last)).scalar_subquery()
     return mine, (mine.queue_item_id == item_id) & (mine.user_id == user_id) & mine.action.in_(PARTY_ACTIONS) & (
-        mine.id >= case_start)
+        mine.id >= case_start) & not_undone(mine)
 
 
 def not_a_party(user_id: int) -> ColumnElement[bool]:

@@ -88,7 +88,7 @@ class SourceHealth:
     last_run: RunView | None  # the latest run, possibly still running
     last_finished: RunView | None  # the latest finished run (what "failing" looks at)
     last_success_at: datetime | None
-    next_run_at: datetime | None
+    next_run_at: datetime | None  # None for a paused source
     scheduled: bool  # the leader's job store has a job for it
     runs_requested: int  # run-now requests waiting in the job store
     posts_24h: int
@@ -215,7 +215,8 @@ def health_summary(*, session: Session, now: datetime | None = None,
             id=source.id, name=source.name, kind=source.kind, url=source.url, schedule=source.schedule,
             jitter_s=source.jitter_s, quiet_hours=source.quiet_hours, enabled=source.enabled,
             min_delay_s=source.min_delay_s, concurrency=source.concurrency, user_agent=source.user_agent,
-            last_run=view, last_success_at=last_ok, next_run_at=jobs.next_run.get(source.id),
+            last_run=view, last_success_at=last_ok,
+            next_run_at=jobs.next_run.get(source.id) if source.enabled else None,  # a paused job may linger
             scheduled=source.id in jobs.next_run, runs_requested=jobs.requested.get(source.id, 0),
             posts_24h=posts.get(source.id, 0), flags_24h=flags.get(source.id, 0), missed_runs=missed,
             last_finished=RunView.of(done) if done is not None else None,

@@ -109,7 +109,13 @@ def get_source(*, session: Session, name: SourceRef) -> Source:
 
 def _check_target(runtime: Runtime, cfg: SourceConfig) -> None:
     """Refuse a URL that names an internal address (the crawler would refuse it at connect time anyway)."""
-    return  # TODO(lead): wire crawler.netguard.check_source_url after the fetcher branch lands
+    from crawler import BlockedAddress
+    from crawler.netguard import check_source_url
+
+    try:
+        check_source_url(cfg.url, runtime.config.settings.allow_networks)
+    except BlockedAddress as exc:
+        raise SourceError(f"source {cfg.name!r}: url: {exc}") from None
 
 
 def _create(session: Session, runtime: Runtime, actor: Actor, cfg: SourceConfig) -> Source:

@@ -36,11 +36,14 @@ __all__ = [
     "ExportItem",
     "ExportProfile",
     "HttpValidator",
+    "ItemComment",
     "Lease",
     "LoginAttempt",
+    "PasswordReset",
     "Post",
     "QueueItem",
     "RunRequest",
+    "SavedFilter",
     "SimhashBand",
     "Snapshot",
     "Source",
@@ -291,10 +294,15 @@ class QueueItem(Base):
 
 
 class Decision(Base):
-    """A person's decision on a queue item. Never updated: reversals and appeals are new rows."""
+    """A person's decision on a queue item. Never updated: reversals, appeals and undos are new rows.
+
+    ``status_before`` is the item's status when the decision was made (what an undo puts back);
+    ``cluster_of_id`` is the named item's decision when this one was made with "apply to the whole cluster".
+    """
 
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_item", "queue_item_id"), Index("ix_decisions_created", "created_at"))
+    __table_args__ = (Index("ix_decisions_item", "queue_item_id"), Index("ix_decisions_created", "created_at"),
+                      Index("ix_decisions_cluster_of", "cluster_of_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     queue_item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"))
@@ -307,16 +315,58 @@ class Decision(Base):
     justification: Mapped[str] = mapped_column(Text, default="")
     reference_url: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    status_before: Mapped[str | None] = mapped_column(String(16))
+    cluster_of_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship()
+
+
+class ItemComment(Base):
+    """A note people leave on a queued item, about the post (never exported; never edited)."""
+
+    __tablename__ = "item_comments"
+    __table_args__ = (Index("ix_item_comments_item", "queue_item_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue_item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SavedFilter(Base):
+    """A person's named set of queue filters (the query parameters of the queue page)."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filters_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordReset(Base):
+    """A one-time link an admin hands to a person to choose a new password; only its SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):
     """Append-only record of who did what and when (database triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"),)
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_action_id", "action", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 from store.audit import record
 from store.models import ROLES, User
 
-__all__ = ["ROLES", "UserError", "authenticate", "create_user", "get_user", "hash_password", "list_users"]
+__all__ = [
+    "ROLES",
+    "UserError",
+    "authenticate",
+    "checked_password",
+    "create_user",
+    "get_user",
+    "hash_password",
+    "list_users",
+]
 
 _hasher = PasswordHasher()
 _MIN_PASSWORD = 10
@@ -26,6 +35,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def checked_password(password: str) -> str:
+    """The password when it is long enough; UserError otherwise."""
+    if len(password) < _MIN_PASSWORD:
+        raise UserError(f"password must have at least {_MIN_PASSWORD} characters")
+    return password
+
+
 def create_user(*, session: Session, username: str, password: str, role: str, actor: str = "system",
                 pseudonym: str | None = None) -> User:
     """Create a user; refuses unknown roles, taken names and short passwords."""
@@ -33,8 +49,7 @@ def create_user(*, session: Session, username: str, password: str, role: str, ac
         raise UserError(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise UserError("username must be 1-64 letters, digits, '.', '-' or '_'")
-    if len(password) < _MIN_PASSWORD:
-        raise UserError(f"password must have at least {_MIN_PASSWORD} characters")
+    checked_password(password)
     if get_user(session=session, username=username) is not None:
         raise UserError(f"user {username!r} already exists")
     user = User(username=username, password_hash=hash_password(password), role=role,

@@ -6,6 +6,7 @@ one place (full-stack FastAPI template ``tests/utils/``).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +20,11 @@ from review.queue import enqueue
 from store import Database
 from store.models import AuditEntry, Source, User, Verdict
 from store.posts import upsert_post
-from store.users import create_user
+from store.users import hash_password
 from tests_support import crawled
 
 PASSWORD = "correct horse battery"
+RUMOUR = "Cảnh báo: uống nước muối ấm mỗi sáng chữa khỏi hoàn toàn bệnh, chia sẻ ngay cho người thân."
 
 
 def evidence_for(text: str, *terms: str) -> list[dict[str, Any]]:
@@ -64,17 +66,19 @@ def flag(db: Database, external_id: str, *, score: float = 0.9, text: str | None
 
 
 def people(db: Database, *specs: tuple[str, str], password: str | None = None) -> dict[str, int]:
-    """People by (name, role): their ids. Without ``password`` nobody can sign in (a placeholder hash: argon2
-    costs half a second per person); pass one for web tests that log in."""
+    """People by (name, role): their ids. Without ``password`` nobody can sign in (a placeholder hash); pass one
+    for web tests that log in (its argon2 hash is made once per test session: it costs a fifth of a second)."""
     with db.write() as s:
-        if password is not None:
-            return {name: create_user(session=s, username=name, password=password, role=role).id
-                    for name, role in specs}
-        users = [User(username=name, password_hash="-", role=role, pseudonym=f"{role}-{name}")
-                 for name, role in specs]
+        users = [User(username=name, password_hash=_hashed(password) if password else "-", role=role,
+                      pseudonym=f"{role}-{name}") for name, role in specs]
         s.add_all(users)
         s.flush()
         return {u.username: u.id for u in users}
+
+
+@functools.cache
+def _hashed(password: str) -> str:
+    return hash_password(password)
 
 
 def as_(name: str) -> Actor:
@@ -84,13 +88,23 @@ def as_(name: str) -> Actor:
 
 def decide(db: Database, name: str, item_id: int, action: str, *, at: datetime | None = None,
            **choice: Any) -> decisions.DecisionOutcome:
-    """``name`` decides through the action; confirm gets a category and justification unless given."""
+    """``name`` decides through the action; confirm, dismiss and escalate get what they need unless given."""
+    return decisions.decide(db, person(name), item_id, decisions.Choice(action=action, **complete(action, choice)),
+                            now=at)
+
+
+def complete(action: str, choice: dict[str, Any]) -> dict[str, Any]:
+    """The choice with what ``action`` needs filled in: a category and justification to confirm, a reason to
+    dismiss, a note to escalate."""
+    choice = dict(choice)
     if action == "confirm":
         choice.setdefault("category", "false_claim")
         choice.setdefault("justification", "Bộ Y tế đã bác bỏ thông tin này")
     if action == "dismiss":
         choice.setdefault("dismiss_reason", "accurate")
-    return decisions.decide(db, person(name), item_id, decisions.Choice(action=action, **choice), now=at)
+    if action == "escalate":
+        choice.setdefault("justification", "cần chuyên gia y tế xem lại")
+    return choice
 
 
 def appeal(db: Database, name: str, item_id: int, reason: str = "tác giả đã đính chính",
@@ -98,8 +112,16 @@ def appeal(db: Database, name: str, item_id: int, reason: str = "tác giả đã
     return decisions.appeal(db, person(name), item_id, reason, now=at)
 
 
-def claim(db: Database, name: str, *, minutes: float = 5, at: datetime | None = None) -> int | None:
-    return decisions.claim_next(db, person(name), lease=timedelta(minutes=minutes), now=at)
+def claim(db: Database, name: str, *, minutes: float = 5, at: datetime | None = None,
+          cases: bool = False) -> int | None:
+    return decisions.claim_next(db, person(name), lease=timedelta(minutes=minutes), now=at, cases=cases)
+
+
+def undo(db: Database, name: str, item_id: int, *, seconds: float = 120, minutes: float = 5,
+         at: datetime | None = None) -> decisions.DecisionOutcome:
+    """``name`` undoes their latest decision on the item (window ``seconds``); it is theirs for ``minutes``."""
+    return decisions.undo(db, person(name), item_id, window=timedelta(seconds=seconds),
+                          lease=timedelta(minutes=minutes), now=at)
 
 
 def audit_trail(db: Database) -> list[tuple[str, str, str | None]]:

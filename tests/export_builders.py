@@ -20,12 +20,12 @@ T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 
 
 def people(db: Database) -> dict[str, int]:
-    """ana, bao and cam (analysts), rita (reviewer, pseudonym), root (admin). Nobody signs in here, so the
+    """ana and bao (analysts), cam and rita (reviewers, pseudonyms), root (admin). Nobody signs in here, so the
     password hash is a placeholder (argon2 would cost half a second per person per test)."""
     with db.write() as s:
         users = [User(username=name, password_hash="-", role=role, pseudonym=pseudo)
                  for name, role, pseudo in (("ana", "analyst", "Người duyệt A"), ("bao", "analyst", "Người duyệt B"),
-                                            ("cam", "analyst", "Người duyệt C"), ("rita", "reviewer", "reviewer-r1"),
+                                            ("cam", "reviewer", "Người duyệt C"), ("rita", "reviewer", "reviewer-r1"),
                                             ("root", "admin", "admin-0"))]
         s.add_all(users)
         s.flush()

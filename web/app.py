@@ -21,7 +21,22 @@ from web.client_address import Network, forwarded_scheme, trusted_networks
 from web.deps import AuthError, Forbidden, auth_user, csrf_protect, deny
 from web.errors import TITLES, status_for
 from web.render import is_htmx, render
-from web.routes import api, api_ops, audit, auth, dashboard, exports, items, queue, sources, users
+from web.routes import (
+    api,
+    api_ops,
+    api_review,
+    api_users,
+    audit,
+    auth,
+    cases,
+    dashboard,
+    exports,
+    items,
+    password_reset,
+    queue,
+    sources,
+    users,
+)
 from web.security import RateLimit
 from web.templating import Templates
 
@@ -162,7 +177,8 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, dashboard, queue, items, audit, users, sources, exports, api, api_ops):
+    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
+                   api_review, api_users, api_ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)

@@ -22,6 +22,7 @@ from web.security import CSRF_FORM_FIELD, CSRF_HEADER, SESSION_COOKIE, AuthUser,
 __all__ = [
     "AuditViewer",
     "AuthError",
+    "CaseViewer",
     "CurrentUser",
     "DbSession",
     "Exporter",
@@ -117,6 +118,7 @@ def require(permission: str) -> Callable[..., AuthUser]:
 SignedIn = Annotated[AuthUser, Depends(require("dashboard.view"))]
 QueueViewer = Annotated[AuthUser, Depends(require("queue.view"))]
 ItemViewer = Annotated[AuthUser, Depends(require("item.view"))]
+CaseViewer = Annotated[AuthUser, Depends(require("case.view"))]
 AuditViewer = Annotated[AuthUser, Depends(require("audit.view"))]
 UserManager = Annotated[AuthUser, Depends(require("user.manage"))]
 SourceViewer = Annotated[AuthUser, Depends(require("source.view"))]
@@ -125,6 +127,7 @@ Exporter = Annotated[AuthUser, Depends(require("export.manage"))]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = frozenset({"/login"})  # checks its own double-submit token: there is no session yet
+CSRF_EXEMPT_PREFIXES = ("/reset/",)  # a one-time reset link: the secret token in the path is what counts
 
 
 async def csrf_protect(request: Request) -> None:
@@ -132,7 +135,8 @@ async def csrf_protect(request: Request) -> None:
 
     Requests without a session fall through to the route, which answers 401 or redirects to the login page.
     """
-    if request.method in SAFE_METHODS or request.url.path in CSRF_EXEMPT:
+    path = request.url.path
+    if request.method in SAFE_METHODS or path in CSRF_EXEMPT or path.startswith(CSRF_EXEMPT_PREFIXES):
         return
     user = await run_in_threadpool(auth_user, request)
     if user is None:

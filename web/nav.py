@@ -19,6 +19,7 @@ class NavLink:
 NAV: tuple[NavLink, ...] = (
     NavLink("Dashboard", "/", "dashboard.view"),
     NavLink("Queue", "/queue", "queue.view"),
+    NavLink("Escalations", "/cases", "case.view"),
     NavLink("Sources", "/sources", "source.view"),
     NavLink("Health", "/health", "health.view"),
     NavLink("Exports", "/exports", "export.manage"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -12,7 +13,7 @@ from web.nav import nav_for
 from web.security import AuthUser
 from web.templating import Templates
 
-__all__ = ["is_htmx", "render"]
+__all__ = ["Confirmation", "confirm_page", "is_htmx", "render"]
 
 
 def is_htmx(request: Request) -> bool:
@@ -36,3 +37,20 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     response = HTMLResponse(html, status_code=status_code, headers=headers)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A page that asks before a destructive change: what happens, and a button that posts ``confirm=yes``."""
+
+    id: str
+    title: str  # a whole question: "Deactivate lan?"
+    message: str  # what will happen, and what stays
+    action: str  # where the button posts
+    button: str
+    cancel: str  # where Cancel goes
+    fields: dict[str, str] = field(default_factory=dict)  # hidden fields the post needs besides confirm=yes
+
+
+def confirm_page(request: Request, confirmation: Confirmation, *, user: AuthUser) -> HTMLResponse:
+    return render(request, "confirm.html", {"confirm": confirmation}, user=user)

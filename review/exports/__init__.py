@@ -10,6 +10,7 @@ from review.exports.errors import (
     ExportNotFound,
     ExportPermissionError,
     ExportTooLarge,
+    NothingToExport,
 )
 from review.exports.filters import FORMATS, ExportFilters, parse_when
 from review.exports.query import COLUMNS
@@ -47,6 +48,7 @@ __all__ = [
     "ExportPermissionError",
     "ExportPreview",
     "ExportTooLarge",
+    "NothingToExport",
     "ProfileInfo",
     "delete_profile",
     "download_export",

@@ -6,6 +6,7 @@ also one of the ``review.errors`` kinds, so the adapters translate them like any
     ├── ExportNotFound          no such export or profile                                     NotFound
     ├── ExportFilterError       a filter, format or profile value that cannot be used        InvalidInput
     ├── ExportTooLarge          more rows than the format holds (xlsx: 1,048,575)            InvalidInput
+    ├── NothingToExport         no row to send: nothing new, nothing matching; not recorded  Refused
     └── ExportFileError         a kept file cannot be handed out again
         ├── ExportFileChanged   it no longer matches the SHA-256 in its manifest             Refused
         └── ExportFileMissing   it is gone                                                    Gone
@@ -24,6 +25,7 @@ __all__ = [
     "ExportNotFound",
     "ExportPermissionError",
     "ExportTooLarge",
+    "NothingToExport",
 ]
 
 
@@ -45,6 +47,10 @@ class ExportFilterError(ExportError, InvalidInput):
 
 class ExportTooLarge(ExportError, InvalidInput):
     """More rows than the chosen format can hold."""
+
+
+class NothingToExport(ExportError, Refused):
+    """The export would hold no row (nothing new for the profile, or nothing matching): it is not recorded."""
 
 
 class ExportFileError(ExportError):

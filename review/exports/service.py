@@ -31,6 +31,7 @@ from review.exports.errors import (
     ExportFilterError,
     ExportNotFound,
     ExportPermissionError,
+    NothingToExport,
 )
 from review.exports.filters import FORMATS, ExportFilters
 from review.exports.query import (
@@ -306,7 +307,8 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
 
     ``filters`` narrow or replace the profile's saved filters field by field. With ``since_last`` (needs a
     profile; the default when a profile is given) only posts this profile has not sent yet are written.
-    Retractions owed by the profile are written in both modes. Rows stream from the database to the file;
+    Retractions owed by the profile are written in both modes. An export that would hold no row is refused
+    with ``NothingToExport`` and nothing is recorded or kept. Rows stream from the database to the file;
     memory does not grow with the export (beyond 16 bytes per row for the export items). ``on_rows(n)`` hears
     how many rows are written, every 5,000 rows (for a progress display).
     """
@@ -351,6 +353,8 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
             for kind, (decisions, posts) in ids.items():
                 _insert_items(session, export.id, kind, decisions, posts)
             takedowns, retracted = len(ids["takedown"][0]), len(ids["retraction"][0])
+            if takedowns + retracted == 0:
+                raise NothingToExport(_nothing(prof.name if prof else None, since_last))
             files: list[dict[str, Any]] = [{"kind": "main", "name": main_path.name, "sha256": file_sha256(main_path),
                       "bytes": main_path.stat().st_size, "rows": takedowns + retracted,
                       "takedowns": takedowns, "retractions": retracted}]
@@ -379,6 +383,16 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
             path.unlink(missing_ok=True)
         raise
     return info
+
+
+def _nothing(profile: str | None, since_last: bool) -> str:
+    if profile is not None and since_last:
+        return (f"nothing new to export for {profile}: it has been sent every confirmed decision that matches its "
+                "filters, and it is owed no retraction; nothing was recorded")
+    if profile is not None:
+        return (f"nothing to export for {profile}: no confirmed decision matches these filters and no retraction "
+                "is owed; nothing was recorded")
+    return "nothing to export: no confirmed decision matches these filters; nothing was recorded"
 
 
 # --- list and download ------------------------------------------------------------------------------------

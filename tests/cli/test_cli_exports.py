@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -41,8 +42,9 @@ def test_reviewer_exports_lists_and_downloads_again(cli_env: Path, db: Database)
     assert manifest["files"][0]["name"] == kept.name and manifest["filters"] == {"platform": ["facebook"]}
     assert (cli_env / "sent" / "fb-retractions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
-    again = _ok(["export", "--profile", "fb", "--out", str(cli_env / "fb2.csv"), "--as", "rita"])
-    assert "0 takedown(s)" in again  # since the last export, by default with a profile
+    again = runner.invoke(app, ["export", "--profile", "fb", "--out", str(cli_env / "fb2.csv"), "--as", "rita"])
+    assert again.exit_code == 3 and "nothing new to export for fb" in again.output  # since the last export
+    assert not (cli_env / "fb2.csv").exists()
     everything = _ok(["export", "--profile", "fb", "--all", "--out", str(cli_env / "fb3.csv"), "--as", "rita"])
     assert "1 takedown(s)" in everything
 
@@ -57,22 +59,26 @@ def test_reviewer_exports_lists_and_downloads_again(cli_env: Path, db: Database)
     assert "0 takedown(s), 1 retraction(s)" in retracted and (cli_env / "all2-retractions.xlsx").exists()
 
     history = _ok(["export", "list", "--as", "rita"])
-    assert history.index("#6") < history.index("#1")
+    last = int(re.search(r"#(\d+)", history).group(1))  # the newest first (ids may skip a refused export's)
+    assert history.index(f"#{last}") < history.index("#1") and history.count("\n") == 5
     copy = cli_env / "again.csv"
     printed = _ok(["export", "download", "1", "--out", str(copy), "--as", "root"])
     assert "(verified)" in printed and copy.read_bytes() == kept.read_bytes()
-    _ok(["export", "download", "6", "--retractions", "--out", str(cli_env / "r.xlsx"), "--as", "root"])
+    _ok(["export", "download", str(last), "--retractions", "--out", str(cli_env / "r.xlsx"), "--as", "root"])
     assert (cli_env / "r.xlsx").read_bytes() == (cli_env / "all2-retractions.xlsx").read_bytes()
 
     kept.write_bytes(kept.read_bytes() + b"x")
     tampered = runner.invoke(app, ["export", "download", "1", "--out", str(cli_env / "t.csv"), "--as", "rita"])
     assert tampered.exit_code == 3 and "no longer matches its manifest" in tampered.output
 
-    _ok(["export", "profile", "remove", "fb", "--as", "rita"])
+    asked = runner.invoke(app, ["export", "profile", "remove", "fb", "--as", "rita"], input="n\n")
+    assert asked.exit_code == 1 and "delete the export profile 'fb'?" in asked.output  # it asks first
+    assert "fb " in _ok(["export", "profile", "list", "--as", "rita"])
+    _ok(["export", "profile", "remove", "fb", "--yes", "--as", "rita"])
     assert "fb " not in _ok(["export", "profile", "list", "--as", "rita"])
     with db.session() as s:
         actions = [a.action for a in s.query(AuditEntry).filter(AuditEntry.action.like("export%"))]
-    assert actions.count("export.create") == 6 and actions.count("export.download") == 2
+    assert actions.count("export.create") == 5 and actions.count("export.download") == 2
     assert "export.download_refused" in actions and "export_profile.delete" in actions
 
 

@@ -36,6 +36,8 @@ def test_cli_refuses_bad_schedules_and_changes_nothing(cli, db: Database) -> Non
         assert "error: source 'feed': schedule: " in result.output and message in result.output
     result = cli("sources", "add", "feed2", "--kind", "rss", "--url", "https://example.vn/2", "--schedule", "every 0m")
     assert result.exit_code == 2 and "too short" in result.output
+    internal = cli("sources", "add", "meta", "--kind", "rss", "--url", "http://169.254.169.254/latest/")
+    assert internal.exit_code == 2 and "refusing" in internal.output
     assert source_row(db, "feed") == before_row
     assert audit_trail(db) == before_audit
 

@@ -3,31 +3,23 @@ and the command line (each test runs once per adapter, on SQLite and on PostgreS
 
 These were walk-arounds before the rules moved into the action: an appellant deciding their own appeal, the
 original confirmer deciding again after someone escalated the appeal, and a cluster decision deciding copies
-that were claimed, appealed or escalated.
+that were claimed, appealed or escalated. Analysts decide pending items; escalated and appealed items are the
+reviewers' (admins decide both, so an admin can be a party of a case from its start).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 
 from builders import PASSWORD, appeal, claim, decide, flag, people
-from drivers import ADAPTERS, Driver
+from builders import RUMOUR as TEXT
+from drivers import Driver
 from review.errors import ActionError
 from service.runtime import Runtime
 from store.models import Decision, QueueItem
-
-TEXT = "Cảnh báo: uống nước muối ấm mỗi sáng chữa khỏi hoàn toàn bệnh, chia sẻ ngay cho người thân."
-
-
-@pytest.fixture(params=ADAPTERS)
-def driver(request: pytest.FixtureRequest, runtime: Runtime) -> Iterator[Driver]:
-    people(runtime.db, ("ana", "analyst"), ("bao", "analyst"), ("cam", "analyst"), ("dan", "analyst"),
-           ("rita", "reviewer"), password=PASSWORD)
-    yield Driver(request.param, runtime)
 
 
 def _status(runtime: Runtime, item_id: int) -> str:
@@ -44,38 +36,65 @@ def _decisions(runtime: Runtime, item_id: int) -> list[tuple[str, int]]:
 def test_the_appellant_does_not_decide_their_own_appeal(driver: Driver) -> None:
     db = driver.runtime.db
     item = flag(db, "a", text=TEXT)
-    decide(db, "ana", item, "confirm")
-    assert driver.appeal("bao", item).ok
+    decide(db, "ada", item, "confirm")
+    assert driver.appeal("cam", item).ok
     before = _decisions(driver.runtime, item)
 
-    own = driver.decide("bao", item, "dismiss")
+    own = driver.decide("cam", item, "dismiss")
     assert (own.ok, own.kind) == (False, "refused") and "you appealed" in own.message
-    again = driver.decide("ana", item, "dismiss")
+    again = driver.decide("ada", item, "dismiss")
     assert (again.ok, again.kind) == (False, "refused") and "you confirmed" in again.message
-    assert driver.decide("bao", item, "escalate").kind == "refused"
+    assert driver.decide("cam", item, "escalate").kind == "refused"
     assert _status(driver.runtime, item) == "appealed" and _decisions(driver.runtime, item) == before
-    assert driver.claim("bao") is None and driver.claim("ana") is None  # "Next item" never offers it to them
+    # "Next case" never offers it to them
+    assert driver.claim("cam", cases=True) is None and driver.claim("ada", cases=True) is None
 
-    assert driver.claim("cam") == item
-    assert driver.decide("cam", item, "dismiss").ok  # a person outside the case: a reversal
+    assert driver.claim("dan", cases=True) == item
+    assert driver.decide("dan", item, "dismiss").ok  # a person outside the case: a reversal
     assert _status(driver.runtime, item) == "dismissed"
 
 
 def test_after_an_escalated_appeal_nobody_from_the_case_decides(driver: Driver) -> None:
     db = driver.runtime.db
     item = flag(db, "a", text=TEXT)
-    decide(db, "ana", item, "confirm")
-    appeal(db, "bao", item)
-    decide(db, "cam", item, "escalate", justification="cần chuyên gia y tế")
+    decide(db, "ada", item, "confirm")
+    appeal(db, "cam", item)
+    decide(db, "dan", item, "escalate", justification="cần chuyên gia y tế")
 
-    for name, did in (("ana", "confirmed"), ("bao", "appealed"), ("cam", "escalated")):
+    for name, did in (("ada", "confirmed"), ("cam", "appealed"), ("dan", "escalated")):
         answer = driver.decide(name, item, "confirm")
         assert (answer.ok, answer.kind) == (False, "refused"), name
         assert f"you {did}" in answer.message, answer.message
-        assert driver.claim(name) is None
+        assert driver.claim(name, cases=True) is None
     assert _status(driver.runtime, item) == "escalated"
-    assert driver.decide("dan", item, "confirm").ok
+    assert driver.decide("rita", item, "confirm").ok
     assert _status(driver.runtime, item) == "confirmed"
+
+
+def test_analysts_decide_pending_items_and_reviewers_the_escalated_and_appealed(driver: Driver) -> None:
+    db = driver.runtime.db
+    escalated, pending = flag(db, "e", text=TEXT, score=0.9), flag(db, "p", text=TEXT + " khác", score=0.8)
+    decide(db, "ana", escalated, "escalate")
+
+    analyst = driver.decide("bao", escalated, "confirm")
+    assert (analyst.ok, analyst.kind) == (False, "forbidden"), analyst
+    assert "only a reviewer or an admin may decide escalated and appealed items" in analyst.message
+    reviewer = driver.decide("rita", pending, "dismiss")
+    assert (reviewer.ok, reviewer.kind) == (False, "forbidden")
+    assert "only an analyst or an admin may decide items" in reviewer.message
+    assert driver.claim("bao") == pending  # "Next item" offers analysts pending items only
+    assert driver.claim("rita", cases=True) == escalated  # "Next case" offers reviewers the escalations
+    assert driver.decide("rita", escalated, "dismiss").ok
+    assert (_status(driver.runtime, escalated), _status(driver.runtime, pending)) == ("dismissed", "pending")
+
+
+def test_an_escalation_needs_a_note(driver: Driver) -> None:
+    item = flag(driver.runtime.db, "a", text=TEXT)
+    answer = driver.decide("ana", item, "escalate", justification="")
+    assert (answer.ok, answer.kind) == (False, "invalid") and "an escalation needs a note" in answer.message
+    assert _decisions(driver.runtime, item) == []
+    assert driver.decide("ana", item, "escalate", justification="ảnh có vẻ bị cắt ghép").ok
+    assert _status(driver.runtime, item) == "escalated"
 
 
 def test_only_the_lease_holder_decides_or_skips(driver: Driver) -> None:
@@ -98,9 +117,9 @@ def test_a_cluster_decision_applies_every_rule_to_every_copy(driver: Driver) -> 
     escalated = flag(db, "escalated", text=TEXT, score=0.8)
     free = flag(db, "free", text=TEXT, score=0.7)
     assert claim(db, "bao") == leased
-    decide(db, "cam", appealed, "confirm")
+    decide(db, "ada", appealed, "confirm")
     appeal(db, "dan", appealed)
-    decide(db, "dan", escalated, "escalate")
+    decide(db, "bao", escalated, "escalate")
 
     answer = driver.decide("ana", named, "confirm", apply_to_cluster=True)
     assert answer.ok, answer
@@ -112,12 +131,14 @@ def test_a_cluster_decision_applies_every_rule_to_every_copy(driver: Driver) -> 
 
 
 def test_the_item_page_hides_the_form_and_says_why(runtime: Runtime) -> None:
-    people(runtime.db, ("ana", "analyst"), ("bao", "analyst"), ("cam", "analyst"), password=PASSWORD)
+    people(runtime.db, ("ada", "admin"), ("bao", "reviewer"), ("cam", "reviewer"), ("ana", "analyst"),
+           password=PASSWORD)
     driver = Driver("web", runtime)
     item = flag(runtime.db, "a", text=TEXT)
-    decide(runtime.db, "ana", item, "confirm")
+    decide(runtime.db, "ada", item, "confirm")
     appeal(runtime.db, "bao", item)
-    for name, shown in (("bao", "you appealed"), ("ana", "you confirmed")):
+    for name, shown in (("bao", "you appealed"), ("ada", "you confirmed"),
+                        ("ana", "only a reviewer or an admin may decide escalated and appealed items")):
         page = driver.client(name).get(f"/items/{item}").text
         assert 'id="confirm-form"' not in page and shown in page
     assert 'id="confirm-form"' in driver.client("cam").get(f"/items/{item}").text

@@ -75,7 +75,7 @@ def test_an_upheld_appeal_reversal_supersedes_the_confirmation(db: Database, tea
     item_id = flag(db, "a", score=0.9)
     confirmed = decide(db, "ana", item_id, "confirm", category="scam_fraud", justification="lừa đảo")
     appeal(db, "bao", item_id)
-    people(db, ("cam", "analyst"))
+    people(db, ("cam", "reviewer"))
     reversed_ = decide(db, "cam", item_id, "dismiss")
     with db.session() as s:
         assert s.get(Decision, reversed_.decision_ids[0]).supersedes_id == confirmed.decision_ids[0]

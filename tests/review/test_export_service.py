@@ -30,6 +30,7 @@ from review.exports import (
     ExportFilterError,
     ExportNotFound,
     ExportPermissionError,
+    NothingToExport,
     delete_profile,
     download_export,
     export_file_bytes,
@@ -203,8 +204,11 @@ def test_since_last_exports_each_confirmed_item_once_per_profile(db: Database, t
     save_profile(db, actor="root", name="tt", recipient="TikTok", format="csv")
     one = run_export(db, settings, actor="rita", profile="fb")
     assert sorted(_external_ids(settings.exports_dir / one.file_name, "jsonl")) == ["a", "b"]
-    again = run_export(db, settings, actor="rita", profile="fb")
-    assert again.row_count == 0 and read_rows(settings.exports_dir / again.file_name, "jsonl") == []
+    kept = sorted(settings.exports_dir.iterdir())
+    with pytest.raises(NothingToExport, match="nothing new to export for fb.*nothing was recorded"):
+        run_export(db, settings, actor="rita", profile="fb")
+    assert sorted(settings.exports_dir.iterdir()) == kept  # no file kept, no export recorded
+    assert [a.target_id for a in _audits(db, "export.create")] == [str(one.id)]
     third = flag(db, "c")
     confirm(db, third, who["bao"])
     later = run_export(db, settings, actor="rita", profile="fb")
@@ -213,7 +217,7 @@ def test_since_last_exports_each_confirmed_item_once_per_profile(db: Database, t
     assert sorted(_external_ids(settings.exports_dir / other.file_name, "csv")) == ["a", "b", "c"]
     everything = run_export(db, settings, actor="rita", profile="fb", since_last=False)
     assert everything.row_count == 3 and everything.manifest["mode"] == "all"
-    assert [e.id for e in list_exports(db, actor="rita", profile="fb")] == [everything.id, later.id, again.id, one.id]
+    assert [e.id for e in list_exports(db, actor="rita", profile="fb")] == [everything.id, later.id, one.id]
     assert {p.name: p.last_export_id for p in list_profiles(db, actor="rita")} == {"fb": everything.id,
                                                                                   "tt": other.id}
 
@@ -243,7 +247,8 @@ def test_reversal_after_export_is_retracted_in_the_next_export(db: Database, tmp
     assert hashlib.sha256(retractions_path.read_bytes()).hexdigest() == files["retractions"]["sha256"]
     download_export(db, settings, actor="rita", export_id=nxt.id, out=tmp_path / "r", which="retractions")
     assert (tmp_path / "r").read_bytes() == retractions_path.read_bytes()
-    assert run_export(db, settings, actor="rita", profile="zalo").row_count == 0  # retracted once
+    with pytest.raises(NothingToExport):  # retracted once
+        run_export(db, settings, actor="rita", profile="zalo")
     save_profile(db, actor="rita", name="fresh", format=fmt)
     fresh = run_export(db, settings, actor="rita", profile="fresh")  # never sent it: nothing to retract
     assert fresh.retraction_count == 0 and fresh.row_count == 1  # only "kept" is confirmed now

@@ -185,3 +185,30 @@ def test_seeding_does_not_resurrect_removed_sources(database_url: str) -> None:
         assert seed_from_config(runtime, config.sources) == []
     finally:
         runtime.close()
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/", "http://localhost/feed.xml",
+                                 "http://0x7f.1/feed", "http://[::ffff:127.0.0.1]/feed", "http://2130706433/feed"])
+def test_a_source_naming_an_internal_address_is_refused_when_added(database_url: str, url: str) -> None:
+    """Refused by the add and edit actions (so by the CLI, the pages and the API alike), before any connection."""
+    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url)))  # public addresses only
+    try:
+        with pytest.raises(SourceError, match="url: refusing"):
+            add_source(runtime, CLI, {**FEED, "url": url})
+        add_source(runtime, CLI, FEED)
+        with pytest.raises(SourceError, match="url: refusing"):
+            edit_source(runtime, CLI, FEED["name"], {"url": url})
+        assert source_row(runtime.db, FEED["name"])["url"] == FEED["url"]
+    finally:
+        runtime.close()
+
+
+def test_the_allow_list_admits_its_networks_but_never_metadata(database_url: str) -> None:
+    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+                                                       allow_networks=["127.0.0.0/8", "169.254.0.0/16"])))
+    try:
+        add_source(runtime, CLI, {**FEED, "url": "http://127.0.0.1:8080/feed.xml"})
+        with pytest.raises(SourceError, match="url: refusing"):
+            add_source(runtime, CLI, {**FEED, "name": "meta", "url": "http://169.254.169.254/latest/"})
+    finally:
+        runtime.close()

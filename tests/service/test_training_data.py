@@ -11,7 +11,7 @@ from store import Database
 def test_confirmed_and_dismissed_items_become_labelled_examples(db: Database) -> None:
     ids = {name: flag(db, name, text=f"Bài đăng số {name} về tin đồn vắc-xin gây vô sinh ở Hà Nội")
            for name in ("confirmed", "accurate", "not_vi", "pending", "reversed")}
-    people(db, ("ana", "analyst"), ("bao", "analyst"), ("cam", "analyst"))
+    people(db, ("ana", "analyst"), ("bao", "analyst"), ("cam", "reviewer"))
     decide(db, "ana", ids["confirmed"], "confirm", category="health_misinformation", justification="Bộ Y tế bác bỏ")
     decide(db, "ana", ids["accurate"], "dismiss", dismiss_reason="accurate")
     decide(db, "ana", ids["not_vi"], "dismiss", dismiss_reason="not_vietnamese")

@@ -105,19 +105,22 @@ def test_roles_are_checked_and_refusals_logged(runtime: Runtime) -> None:
         assert analyst.get(path).status_code == 403
     page = analyst.get("/")
     assert 'href="/queue"' in page.text and "/admin/audit" not in page.text and "/admin/users" not in page.text
+    assert analyst.get("/cases").status_code == 403 and 'href="/cases"' not in page.text
     reviewer = signed_in(runtime, "rev", "reviewer")
-    assert reviewer.get("/queue").status_code == 403
-    assert 'href="/queue"' not in reviewer.get("/").text
+    assert reviewer.get("/queue").status_code == 200  # reviewers browse the queue and work the escalations
+    home = reviewer.get("/").text
+    assert 'href="/queue"' in home and 'href="/cases"' in home
+    assert 'id="next-form"' not in reviewer.get("/queue").text  # "Next item" hands out analysts' items only
     operator = signed_in(runtime, "op", "operator")
     assert operator.get("/api/queue").status_code == 403
     denied = _audit(runtime, "access.denied")
     assert [(e.actor, e.target_id) for e in denied] == [
-        ("ana", "/admin/audit"), ("ana", "/admin/users"), ("ana", "/api/audit"), ("rev", "/queue"),
+        ("ana", "/admin/audit"), ("ana", "/admin/users"), ("ana", "/api/audit"), ("ana", "/cases"),
         ("op", "/api/queue")]
     assert denied[0].details["role"] == "analyst"
     admin = signed_in(runtime, "boss", "admin")
     audit = admin.get("/admin/audit")
-    assert audit.status_code == 200 and "access.denied" in audit.text
+    assert audit.status_code == 200 and "ana was refused /cases." in audit.text
     assert admin.get("/queue").status_code == 200  # admin may do everything
 
 
@@ -149,9 +152,11 @@ def test_claim_decide_and_leave_the_queue(runtime: Runtime) -> None:
     done = ana.post(f"/items/{high}/decide", follow_redirects=False, data={
         "csrf_token": token, "action": "confirm", "category": "health_misinformation",
         "justification": "Bộ Y tế đã bác bỏ", "reference_url": "https://moh.gov.vn/x"})
-    assert done.status_code == 303 and done.headers["location"] == f"/queue?done={high}&action=confirm"
+    # nothing left that ana may claim (bao holds the other one): the queue, with Undo for what she just did
+    assert done.status_code == 303 and done.headers["location"] == f"/queue?empty=1&decided={high}&did=confirm"
     queue = ana.get(done.headers["location"])
-    assert f"Item #{high} confirmed" in queue.text and f'data-item="{high}"' not in queue.text
+    assert f'You confirmed item <a href="/items/{high}">#{high}</a>.' in queue.text
+    assert f'action="/items/{high}/undo"' in queue.text and f'data-item="{high}"' not in queue.text
     with runtime.db.session() as s:
         assert s.get(QueueItem, high).status == "confirmed"
         assert [r.item.id for r in list_queue(session=s)] == [low]
@@ -165,19 +170,29 @@ def test_skip_moves_on_and_escalate_needs_another_person(runtime: Runtime) -> No
     ana.post("/queue/next", data={"csrf_token": token})
     skipped = ana.post(f"/items/{a}/decide", data={"csrf_token": token, "action": "skip"}, follow_redirects=False)
     assert skipped.headers["location"] == f"/items/{b}"
-    escalated = ana.post(f"/items/{b}/decide", data={"csrf_token": token, "action": "escalate"},
+    unexplained = ana.post(f"/items/{b}/decide", data={"csrf_token": token, "action": "escalate"})
+    assert unexplained.status_code == 422 and "an escalation needs a note" in unexplained.text
+    escalated = ana.post(f"/items/{b}/decide", data={"csrf_token": token, "action": "escalate",
+                                                     "justification": "ảnh có thể bị cắt ghép"},
                          follow_redirects=False)
     assert escalated.status_code == 303
     again = ana.post(f"/items/{b}/decide", data={"csrf_token": token, "action": "dismiss",
                                                  "dismiss_reason": "satire"})
-    assert again.status_code == 409 and "you escalated" in again.text and "different person" in again.text
+    assert again.status_code == 403 and "only a reviewer or an admin may decide escalated" in again.text
+    boss = signed_in(runtime, "boss", "admin")
+    own = boss.post(f"/items/{b}/decide", data={"csrf_token": csrf_of(boss), "action": "escalate",
+                                                "justification": "cần thêm ý kiến"}, follow_redirects=False)
+    assert own.status_code == 303
+    twice = boss.post(f"/items/{b}/decide", data={"csrf_token": csrf_of(boss), "action": "dismiss",
+                                                  "dismiss_reason": "satire"})
+    assert twice.status_code == 409 and "you escalated" in twice.text and "different person" in twice.text
 
 
 def test_confirmed_item_can_be_appealed_and_redecided_by_someone_else(runtime: Runtime) -> None:
     item = flag(runtime.db, "a", 0.9)
-    ana = signed_in(runtime, "ana")
+    ana = signed_in(runtime, "ana", "admin")
     rev = signed_in(runtime, "rev", "reviewer")
-    bao = signed_in(runtime, "bao")
+    bao = signed_in(runtime, "bao", "reviewer")
     ana.post(f"/items/{item}/decide", data={"csrf_token": csrf_of(ana), "action": "confirm",
                                             "category": "false_claim", "justification": "sai"})
     page = rev.get(f"/items/{item}")
@@ -189,7 +204,7 @@ def test_confirmed_item_can_be_appealed_and_redecided_by_someone_else(runtime: R
     same = ana.post(f"/items/{item}/decide", data={"csrf_token": csrf_of(ana), "action": "dismiss",
                                                    "dismiss_reason": "accurate"})
     assert same.status_code == 409 and "you confirmed" in same.text and "different person" in same.text
-    assert bao.post("/queue/next", data={"csrf_token": csrf_of(bao)},
+    assert bao.post("/cases/next", data={"csrf_token": csrf_of(bao)},
                     follow_redirects=False).headers["location"] == f"/items/{item}"
     reversed_ = bao.post(f"/items/{item}/decide", data={"csrf_token": csrf_of(bao), "action": "dismiss",
                                                         "dismiss_reason": "accurate"}, follow_redirects=False)
@@ -323,7 +338,13 @@ def test_admin_creates_and_deactivates_users(runtime: Runtime) -> None:
     assert login(linh, "linh").status_code == 303 and linh.get("/queue").status_code == 200
     users = admin.get("/admin/users").text
     user_id = re.search(r'/admin/users/(\d+)/deactivate', users).group(1)
-    admin.post(f"/admin/users/{user_id}/deactivate", data={"csrf_token": token})
+    unconfirmed = admin.post(f"/admin/users/{user_id}/deactivate", data={"csrf_token": token},
+                             follow_redirects=False)  # the button opens a page that asks first
+    assert unconfirmed.headers["location"] == f"/admin/users/{user_id}/deactivate"
+    asking = admin.get(unconfirmed.headers["location"]).text
+    assert "Deactivate linh?" in asking and 'name="confirm" value="yes"' in asking
+    assert linh.get("/queue").status_code == 200  # nothing happened yet
+    admin.post(f"/admin/users/{user_id}/deactivate", data={"csrf_token": token, "confirm": "yes"})
     assert linh.get("/queue", follow_redirects=False).status_code == 303  # the session stopped working
     assert login(linh, "linh").status_code == 401
     assert [e.details["username"] for e in _audit(runtime, "user.deactivate")] == ["linh"]

@@ -3,6 +3,7 @@ thread on 127.0.0.1 against a SQLite file. Screenshots go to test-artifacts/scre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,7 @@ def test_analyst_claims_sees_evidence_confirms_and_the_item_leaves_the_queue(bro
     context, page, watch = _login(browser, url, "ana")
     page.goto(f"{url}/queue")
     assert page.locator(f"tr[data-item='{top}']").count() == 1
+    expect(page.locator("p.result-count")).to_have_text("4 items match.")  # counted after the rows show
     _shot(page, "queue")
     page.keyboard.press("n")  # next item
     page.wait_for_url(f"{url}/items/{top}")
@@ -91,8 +93,9 @@ def test_analyst_claims_sees_evidence_confirms_and_the_item_leaves_the_queue(bro
     page.fill("#confirm-form input[name=reference_url]", "https://moh.gov.vn/tin-tuc")
     page.check("#confirm-form input[name=apply_to_cluster]")
     page.click("#confirm-form button[type=submit]")
-    page.wait_for_url(f"{url}/queue?done={top}&action=confirm")
-    assert "confirmed" in page.locator("#done-flash").inner_text()
+    page.wait_for_url(re.compile(rf"/items/\d+\?decided={top}&did=confirm$"))  # the next item opens
+    assert f"You confirmed item #{top}." in page.locator("#done-flash").inner_text()
+    page.goto(f"{url}/queue")
     assert page.locator(f"tr[data-item='{top}']").count() == 0
     assert page.locator("tr.queue-row").count() == 2  # its near-duplicate went with it
     page.fill("#f-q", "đổi tiền")  # htmx filter as you type
@@ -103,9 +106,30 @@ def test_analyst_claims_sees_evidence_confirms_and_the_item_leaves_the_queue(bro
     _shot(page, "dashboard")
     assert page.locator("svg.chart rect").count() == 30
     page.goto(f"{url}/admin/audit")
-    assert page.locator("text=decision.confirm").count() >= 1
+    assert page.locator(f"td.sentence:has-text('ana confirmed #{top} as Health misinformation')").count() == 1
     _shot(page, "audit")
     assert watch.errors == []
+    context.close()
+
+
+def test_escalate_by_keyboard_with_a_note_then_undo(browser: Any, app: Any) -> None:
+    url, runtime = app
+    top, following, *_ = _seed(runtime)
+    add_user(runtime.db, "ana")
+    context, page, watch = _login(browser, url, "ana")
+    page.goto(f"{url}/queue")
+    page.keyboard.press("n")
+    page.wait_for_url(f"{url}/items/{top}")
+    page.keyboard.press("e")  # the note an escalation needs, not a submit
+    assert page.evaluate("document.activeElement.id") == "escalate-note"
+    page.keyboard.type("Ảnh có thể bị cắt ghép, cần người rà lại")
+    page.click("#escalate-form button[type=submit]")
+    page.wait_for_url(f"{url}/items/{following}?decided={top}&did=escalate")
+    page.click("#undo-button")
+    page.wait_for_url(f"{url}/items/{top}?undone=1")
+    expect(page.locator("#undone-flash")).to_be_visible()
+    assert page.locator("#confirm-form").count() == 1 and "Claimed by you" in page.content()
+    assert watch.dialogs == [] and watch.errors == []
     context.close()
 
 

@@ -62,9 +62,12 @@ def test_reviewer_previews_runs_and_downloads_an_export(rt: Runtime) -> None:
     api_bytes = rev.get(f"/api/exports/{export_id}/files/main").content
     assert api_bytes == download.content
     again = rev.post("/exports/run", data={"csrf_token": token, "profile": "Bộ TTTT"}, follow_redirects=False)
-    second = int(re.search(r"created=(\d+)", again.headers["location"]).group(1))
-    assert rev.get(f"/api/exports/{second}").json()["row_count"] == 0  # since the last export
-    assert [e.actor for e in _actions(rt, "export.create")] == ["rita", "rita"]
+    assert again.status_code == 409 and "nothing new to export for Bộ TTTT" in again.text  # since the last export
+    assert re.search(r'id="run-error"[^>]*>nothing new', again.text)
+    empty = rev.post("/api/exports", headers={"X-CSRF-Token": token}, json={"profile": "Bộ TTTT"})
+    assert empty.status_code == 409 and "nothing was recorded" in empty.json()["detail"]
+    assert [e["id"] for e in rev.get("/api/exports").json()] == [export_id]
+    assert [e.actor for e in _actions(rt, "export.create")] == ["rita"]
     assert [e.actor for e in _actions(rt, "export.preview")] == ["rita"]
     assert len(_actions(rt, "export.download")) == 2
 

@@ -66,7 +66,7 @@ def test_free_text_through_the_api_has_limits(runtime: Runtime) -> None:
     source = {"name": "feed", "kind": "rss", "url": "https://example.vn/feed.xml"}
     too_long = [{"url": "https://example.vn/" + "a" * 3000}, {"user_agent": "kiemtin " + "x" * 400},
                 {"name": "n" * 200}, {"schedule": "every " + "1" * 200}, {"url": "https://example.vn/a b"},
-                {"user_agent": "kiemtin/1\r\nX-Evil: 1"}]
+                {"user_agent": "kiemtin/1\r\nX-Evil: 1"}, {"url": "http://169.254.169.254/latest/meta-data/"}]
     for change in too_long:
         response = op.post("/api/sources", headers=headers, json={**source, **change})
         assert response.status_code == 422, change

@@ -193,3 +193,36 @@ def test_api_sources_are_in_the_openapi_schema(runtime: Runtime) -> None:
     assert created.status_code == 201 and created.json()["schedule"] == "cron 0 */2 * * *"
     assert op.post("/api/sources", json={"name": "x", "kind": "rss", "url": "https://x.vn"}).status_code == 403
     assert [s["name"] for s in op.get("/api/sources").json()] == ["tuoitre"]
+
+
+def test_a_paused_source_shows_no_next_run(runtime: Runtime) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import Column, Float, MetaData, String, Table
+    from typer.testing import CliRunner
+
+    from pipeline import app
+    from service.sources import pause_source
+
+    live, paused = _seed(runtime, "live"), _seed(runtime, "paused", "https://example.vn/other.xml")
+    jobs = Table("apscheduler_jobs", MetaData(), Column("id", String(191), primary_key=True),
+                 Column("next_run_time", Float(25)))
+    soon = (datetime.now(UTC) + timedelta(minutes=10)).timestamp()
+    with runtime.db.write() as s:  # the leader's jobs, as a scheduler that stopped before the pause left them
+        jobs.create(s.connection())
+        s.execute(jobs.insert(), [{"id": f"source:{live}", "next_run_time": soon},
+                                  {"id": f"source:{paused}", "next_run_time": soon}])
+    pause_source(runtime, CONSOLE_ACTOR, "paused")
+    op = signed_in(runtime, "olga", "operator")
+    rows = {name: row for name, row in re.findall(r'<tr data-source="(\w+)"(.*?)</tr>', op.get("/sources").text,
+                                                  re.S)}
+    assert rows["live"].count("<time") == 1 and "<time" not in rows["paused"]  # no last run; next run only if live
+    health = op.get("/health").text
+    assert re.search(r'<tr data-source="live">', health) and not re.search(r'<tr data-source="paused">', health)
+    api = {s["name"]: s["next_run_at"] for s in op.get("/api/sources").json()}
+    assert api["live"] is not None and api["paused"] is None
+    env = {"KIEMTIN_DATABASE_URL": runtime.config.settings.database_url, "KIEMTIN_CONFIG": "/nonexistent.toml"}
+    status = json.loads(CliRunner().invoke(app, ["status", "--json"], env=env).output)
+    assert {s["name"]: s["next_run_at"] for s in status["sources"]} == {"live": api["live"].replace(
+        "T", " ").replace("Z", "+00:00"), "paused": None}

@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from review import decisions
-from review.browse import QueueRow, audit_page, item_detail, queue_page
+from review.browse import QueueRow, audit_page, count_matching, item_detail, queue_page
+from review.comments import comments_on
 from review.errors import NotFound
 from web.deps import AuditViewer, CurrentUser, DbSession, ItemViewer, QueueViewer, RuntimeDep, SignedIn
 from web.params import OptionalRowIdQuery, RowId
-from web.routes.queue import parse_filters
+from web.routes.items import claim_lease, undo_window
+from web.routes.queue import COUNT_CAP, parse_filters
 from web.security import AuthUser
 from web.templating import merge_spans, safe_href
 
@@ -71,6 +73,18 @@ class DecisionOut(BaseModel):
     created_at: datetime
 
 
+class QueueCount(BaseModel):
+    count: int = Field(description=f"items matching the filters, counted up to {COUNT_CAP + 1:,}")
+    more: bool = Field(description=f"true when more than {COUNT_CAP:,} match (count is then {COUNT_CAP + 1:,})")
+
+
+class CommentOut(BaseModel):
+    id: int
+    user: str
+    text: str
+    created_at: datetime
+
+
 class ItemOut(BaseModel):
     id: int
     status: str
@@ -99,8 +113,10 @@ class ItemOut(BaseModel):
     cluster: list[ClusterPost]
     cluster_total: int
     decisions: list[DecisionOut]
+    comments: list[CommentOut]
     can_decide: bool = Field(description="whether the decide action would accept a decision from me now")
     decide_block: str | None = Field(description="why not, when it would not")
+    undo_until: datetime | None = Field(None, description="until when I may undo the item's latest decision")
 
 
 class DecideIn(BaseModel):
@@ -172,7 +188,8 @@ def _entry(row: QueueRow) -> QueueEntry:
     )
 
 
-def _item(session: Any, item_id: int, user: AuthUser) -> ItemOut:
+def item_out(session: Any, item_id: int, user: AuthUser, undo: timedelta) -> ItemOut:
+    """One item as the API shows it to ``user`` (``undo``: the undo window)."""
     d = item_detail(session=session, item_id=item_id)
     if d is None:
         raise NotFound(f"no queue item #{item_id}")
@@ -203,7 +220,10 @@ def _item(session: Any, item_id: int, user: AuthUser) -> ItemOut:
                                justification=r.decision.justification, reference_url=r.decision.reference_url,
                                supersedes_id=r.decision.supersedes_id, created_at=r.decision.created_at)
                    for r in d.decisions],
+        comments=[CommentOut(id=c.id, user=c.username, text=c.text, created_at=c.created_at)
+                  for c in comments_on(session, d.item.id)],
         can_decide=block is None, decide_block=block,
+        undo_until=decisions.undo_deadline(session, user.actor, d.item, undo),
     )
 
 
@@ -229,19 +249,32 @@ def api_queue(
     return QueueList(items=[_entry(r) for r in page.rows], next_cursor=page.next_cursor)
 
 
-@router.post("/queue/next", response_model=ClaimOut, summary="Lease the next item to me for claim_minutes")
-def api_next(user: CurrentUser, runtime: RuntimeDep) -> ClaimOut:
-    lease = timedelta(minutes=runtime.config.settings.claim_minutes)
-    item_id = decisions.claim_next(runtime.db, user.actor, lease=lease)
+@router.get("/queue/count", response_model=QueueCount, summary=f"How many items match, up to {COUNT_CAP:,}",
+            responses={422: {"description": "a filter that cannot be used (the message names it)"}})
+def api_queue_count(request: Request, user: QueueViewer, session: DbSession) -> QueueCount:
+    """The same filters as GET /api/queue. A selective filter walks every candidate item: a separate call, so
+    a page of the queue never waits for it."""
+    count = count_matching(session=session, filters=parse_filters(request.query_params, strict=True), cap=COUNT_CAP)
+    return QueueCount(count=count, more=count > COUNT_CAP)
+
+
+def claimed(runtime: RuntimeDep, user: AuthUser, *, cases: bool) -> ClaimOut:
+    """Lease the next item (or case) to ``user`` and show it."""
+    item_id = decisions.claim_next(runtime.db, user.actor, lease=claim_lease(runtime), cases=cases)
     if item_id is None:
         return ClaimOut(item=None)
     with runtime.db.session() as session:
-        return ClaimOut(item=_item(session, item_id, user))
+        return ClaimOut(item=item_out(session, item_id, user, undo_window(runtime)))
 
 
-@router.get("/items/{item_id}", response_model=ItemOut, summary="One item with its snapshot and evidence")
-def api_item(item_id: RowId, user: ItemViewer, session: DbSession) -> ItemOut:
-    return _item(session, item_id, user)
+@router.post("/queue/next", response_model=ClaimOut, summary="Lease the next item to me for claim_minutes")
+def api_next(user: CurrentUser, runtime: RuntimeDep) -> ClaimOut:
+    return claimed(runtime, user, cases=False)
+
+
+@router.get("/items/{item_id}", response_model=ItemOut, summary="One item with its snapshot, evidence and comments")
+def api_item(item_id: RowId, user: ItemViewer, session: DbSession, runtime: RuntimeDep) -> ItemOut:
+    return item_out(session, item_id, user, undo_window(runtime))
 
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
@@ -256,6 +289,10 @@ def api_decide(item_id: RowId, body: DecideIn, user: CurrentUser, runtime: Runti
     outcome = decisions.decide(runtime.db, user.actor, item_id, decisions.Choice(
         action=body.action, category=body.category, dismiss_reason=body.dismiss_reason,
         justification=body.justification, reference_url=body.reference_url, apply_to_cluster=body.apply_to_cluster))
+    return decide_out(outcome)
+
+
+def decide_out(outcome: decisions.DecisionOutcome) -> DecideOut:
     return DecideOut(item_id=outcome.item_id, status=outcome.status, decision_ids=outcome.decision_ids,
                      decided=outcome.decided, left=[LeftOut(item_id=x.item_id, reason=x.reason) for x in outcome.left],
                      summary=outcome.summary())

@@ -40,12 +40,12 @@ def _safe_next(value: str | None) -> str:
 
 
 def _login_page(request: Request, *, error: str | None = None, status_code: int = 200, username: str = "",
-                next_path: str = "/") -> Response:
+                next_path: str = "/", flash: str | None = None) -> Response:
     token = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not token or len(token) > 100:
         token = new_token()
     response = render(request, "login.html", {"login_csrf": token, "error": error, "username": username,
-                                              "next": next_path}, user=None, status_code=status_code)
+                                              "next": next_path, "flash": flash}, user=None, status_code=status_code)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request),
                         path="/login", max_age=3600)
     return response
@@ -55,7 +55,8 @@ def _login_page(request: Request, *, error: str | None = None, status_code: int 
 def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:  # noqa: A002
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return _login_page(request, next_path=_safe_next(next))
+    flash = "Your new password is set: sign in with it." if request.query_params.get("reset") == "1" else None
+    return _login_page(request, next_path=_safe_next(next), flash=flash)
 
 
 @router.post("/login")

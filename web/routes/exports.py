@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from review.exports import (
     ExportNotFound,
     ExportPreview,
     delete_profile,
+    get_profile,
     list_exports,
     list_profiles,
     open_export_file,
@@ -34,7 +36,7 @@ from web.deps import Exporter, RuntimeDep
 from web.errors import status_for
 from web.localtime import describe_bound, page_day_bound, shown_day
 from web.params import RowId
-from web.render import render
+from web.render import Confirmation, confirm_page, render
 from web.routes.queue import cached_filter_options
 from web.security import AuthUser
 
@@ -180,9 +182,23 @@ async def save(request: Request, user: Exporter, runtime: RuntimeDep) -> Respons
     return RedirectResponse(f"/exports?done=saved&name={saved.name}", status_code=303)
 
 
+@router.get("/exports/profiles/delete")
+def delete_confirm(request: Request, user: Exporter, runtime: RuntimeDep, name: str = "") -> Response:
+    """Deleting a profile is confirmed on a page of its own first."""
+    profile = get_profile(runtime.db, actor=user.actor, name=name[:100])
+    return confirm_page(request, Confirmation(
+        "confirm-delete-profile", f"Delete the profile {profile.name}?",
+        "Its past exports stay, and can still be downloaded. A new profile of the same name starts afresh: it sends "
+        "everything that matches again, and owes no retraction for what this one sent.",
+        "/exports/profiles/delete", f"Delete {profile.name}", "/exports", {"name": profile.name}), user=user)
+
+
 @router.post("/exports/profiles/delete")
 async def delete(request: Request, user: Exporter, runtime: RuntimeDep) -> Response:
     form = await read_form(request)
+    raw = await request.form()
+    if raw.get("confirm") != "yes":
+        return RedirectResponse(f"/exports/profiles/delete?{urlencode({'name': form['name']})}", status_code=303)
     try:
         delete_profile(runtime.db, actor=user.actor, name=form["name"])
     except ExportError as exc:

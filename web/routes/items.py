@@ -1,12 +1,14 @@
-"""One queued item: the snapshot with highlighted evidence, its cluster and history; decide, appeal, release.
+"""One queued item: the snapshot with highlighted evidence, its cluster, history and comments; decide, undo,
+appeal, release, comment.
 
 Every decision goes through ``review.decisions``, which checks the role, the lease, who took part in the case
-and the item's state; these routes only translate the form and show the outcome or the refusal.
+and the item's state; these routes only translate the form and show the outcome or the refusal. After a
+confirmation, dismissal or escalation the next item opens (from the queue the item came from), with Undo.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,9 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from review import decisions
 from review.browse import ItemDetail, item_detail
+from review.comments import Comment, add_comment, comments_on
 from review.errors import ActionError, NotFound
 from review.permissions import allowed
-from review.policy import OPEN_STATUSES
+from review.policy import OPEN_STATUSES, REDECIDED_STATUSES, UNDOABLE_ACTIONS
+from service.runtime import Runtime
 from store.types import utcnow
 from web.deps import CurrentUser, ItemViewer, RuntimeDep
 from web.errors import status_for
@@ -27,14 +31,26 @@ from web.security import AuthUser
 router = APIRouter(include_in_schema=False)
 
 
-def load_detail(runtime: Any, user: AuthUser, item_id: int) -> tuple[ItemDetail, str | None]:
-    """The item and, when the form is not for this person, why (the decide action's own rules)."""
+def undo_window(runtime: Runtime) -> timedelta:
+    return timedelta(seconds=runtime.config.settings.undo_seconds)
+
+
+def claim_lease(runtime: Runtime) -> timedelta:
+    return timedelta(minutes=runtime.config.settings.claim_minutes)
+
+
+def load_detail(runtime: Runtime, user: AuthUser, item_id: int
+                ) -> tuple[ItemDetail, str | None, datetime | None, list[Comment]]:
+    """The item; when the form is not for this person, why (the decide action's own rules); until when they may
+    undo its latest decision; its comments."""
     with runtime.db.session() as session:
         detail = item_detail(session=session, item_id=item_id)
         if detail is None:
             raise NotFound(f"There is no queue item #{item_id}.")
         block = decisions.decide_block(session, user.actor, detail.item)
-    return detail, block
+        undo_until = decisions.undo_deadline(session, user.actor, detail.item, undo_window(runtime))
+        comments = comments_on(session, detail.item.id)
+    return detail, block, undo_until, comments
 
 
 def item_context(detail: ItemDetail, block: str | None, user: AuthUser, **extra: Any) -> dict[str, Any]:
@@ -46,31 +62,80 @@ def item_context(detail: ItemDetail, block: str | None, user: AuthUser, **extra:
         "evidence": detail.verdict.features or [],
         "can_decide": block is None and item.status in OPEN_STATUSES, "decide_block": block,
         "can_appeal": allowed(user.role, "item.appeal") and item.status == "confirmed",
+        "can_comment": allowed(user.role, "item.comment"),
+        "can_cases": allowed(user.role, "case.decide"),
+        "is_case": item.status in REDECIDED_STATUSES,
         "leased_to_other": live and item.assignee_id not in (None, user.id),
         "mine": live and item.assignee_id == user.id,
-        "form": {}, "decision_error": None, "appeal_error": None, "appealed": False, "outcome": None,
+        "form": {}, "decision_error": None, "appeal_error": None, "comment_error": None, "appealed": False,
+        "outcome": None, "undo_until": None, "comments": [], "just_decided": None, "undone": False,
+        "comment_text": "", "case_note": case_note(detail),
     }
     context.update(extra)
     return context
 
 
-def _item_page(request: Request, runtime: Any, user: AuthUser, item_id: int, *, status_code: int = 200,
+def case_note(detail: ItemDetail) -> Any:
+    """The appeal or escalation that put an open item in the reviewers' queue (an undone one does not count)."""
+    if detail.item.status not in REDECIDED_STATUSES:
+        return None
+    undone = {row.decision.supersedes_id for row in detail.decisions if row.decision.action == "undo"}
+    return next((row for row in reversed(detail.decisions)
+                 if row.decision.action in ("appeal", "escalate") and row.decision.id not in undone), None)
+
+
+def _item_page(request: Request, runtime: Runtime, user: AuthUser, item_id: int, *, status_code: int = 200,
                block_only: bool = False, **extra: Any) -> Response:
-    detail, block = load_detail(runtime, user, item_id)
-    context = item_context(detail, block, user, **extra)
+    detail, block, undo_until, comments = load_detail(runtime, user, item_id)
+    context = item_context(detail, block, user, undo_until=undo_until, comments=comments, **extra)
     return render(request, "item.html", context, user=user, status_code=status_code,
                   block="decision" if block_only else None)
 
 
+def _shown_again(request: Request, runtime: Runtime, user: AuthUser, item_id: int, exc: ActionError,
+                 **extra: Any) -> Response:
+    """A form's refusal: the item page again with the reason beside the form (403 and 404 as error pages)."""
+    if status_for(exc) in (403, 404):
+        raise exc
+    return _item_page(request, runtime, user, item_id, status_code=status_for(exc), **extra)
+
+
+def just_decided(params: Any) -> dict[str, Any] | None:
+    """The decision the person made just before this page ("decided=41&did=confirm"), for its Undo banner."""
+    raw, did = params.get("decided", ""), params.get("did", "")
+    if raw.isdigit() and len(raw) < 19 and did in UNDOABLE_ACTIONS:
+        return {"item_id": int(raw), "action": did}
+    return None
+
+
 @router.get("/items/{item_id}")
 def item_page(request: Request, item_id: RowId, user: ItemViewer, runtime: RuntimeDep) -> Response:
-    return _item_page(request, runtime, user, item_id, appealed=request.query_params.get("appealed") == "1")
+    params = request.query_params
+    return _item_page(request, runtime, user, item_id, appealed=params.get("appealed") == "1",
+                      just_decided=just_decided(params), undone=params.get("undone") == "1")
 
 
-def _go(request: Request, url: str) -> Response:
+def go(request: Request, url: str) -> Response:
+    """Open ``url`` next: a redirect, or for htmx a full-page navigation."""
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": url})
     return RedirectResponse(url, status_code=303)
+
+
+def _after(request: Request, runtime: Runtime, user: AuthUser, outcome: decisions.DecisionOutcome) -> Response:
+    """After a decision, the next item from the queue the item came from (with Undo for what was just done)."""
+    cases = outcome.status_before in REDECIDED_STATUSES
+    if outcome.action == "skip":
+        following = decisions.claim_next(runtime.db, user.actor, lease=claim_lease(runtime), cases=cases)
+        return go(request, f"/items/{following}" if following else ("/cases?empty=1" if cases else "/queue?empty=1"))
+    try:
+        following = decisions.claim_next(runtime.db, user.actor, lease=claim_lease(runtime), cases=cases)
+    except ActionError:  # the decision is made; if no next item can be claimed now (a role changed), the list opens
+        following = None
+    done = f"decided={outcome.item_id}&did={outcome.action}"
+    if following:
+        return go(request, f"/items/{following}?{done}")
+    return go(request, f"/cases?empty=1&{done}" if cases else f"/queue?empty=1&{done}")
 
 
 @router.post("/items/{item_id}/decide")
@@ -88,24 +153,24 @@ def decide_item(
                               apply_to_cluster=apply_to_cluster in ("1", "on"))
     try:
         outcome = decisions.decide(runtime.db, user.actor, item_id, choice)
-        following = None
-        if action == "skip":  # skipping moves straight on to the next item
-            lease = timedelta(minutes=runtime.config.settings.claim_minutes)
-            following = decisions.claim_next(runtime.db, user.actor, lease=lease)
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
         form = {"action": action, "category": category, "dismiss_reason": dismiss_reason,
                 "justification": justification, "reference_url": reference_url}
-        return _item_page(request, runtime, user, item_id, status_code=status_for(exc), block_only=is_htmx(request),
-                          decision_error=str(exc), form=form)
-    if action == "skip":
-        return _go(request, f"/items/{following}" if following else "/queue?empty=1")
+        return _shown_again(request, runtime, user, item_id, exc, block_only=is_htmx(request),
+                            decision_error=str(exc), form=form)
     if outcome.left:  # some of the cluster was left: say which and why before moving on
-        if is_htmx(request):
-            return _item_page(request, runtime, user, item_id, block_only=True, outcome=outcome)
-        return _item_page(request, runtime, user, item_id, outcome=outcome)
-    return _go(request, f"/queue?done={item_id}&action={action}")
+        return _item_page(request, runtime, user, item_id, block_only=is_htmx(request), outcome=outcome)
+    return _after(request, runtime, user, outcome)
+
+
+@router.post("/items/{item_id}/undo")
+def undo_item(request: Request, item_id: RowId, user: CurrentUser, runtime: RuntimeDep) -> Response:
+    """Undo my latest decision on the item (within ``undo_seconds``); the item is then mine to decide again."""
+    outcome = decisions.undo(runtime.db, user.actor, item_id, window=undo_window(runtime),
+                             lease=claim_lease(runtime))
+    if outcome.left:
+        return _item_page(request, runtime, user, item_id, undone=True, outcome=outcome)
+    return go(request, f"/items/{item_id}?undone=1")
 
 
 @router.post("/items/{item_id}/appeal")
@@ -116,14 +181,24 @@ def appeal_item(
     try:
         decisions.appeal(runtime.db, user.actor, item_id, reason)
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
-        return _item_page(request, runtime, user, item_id, status_code=status_for(exc), appeal_error=str(exc))
-    return _go(request, f"/items/{item_id}?appealed=1")
+        return _shown_again(request, runtime, user, item_id, exc, appeal_error=str(exc))
+    return go(request, f"/items/{item_id}?appealed=1")
+
+
+@router.post("/items/{item_id}/comments")
+def comment_item(
+    request: Request, item_id: RowId, user: CurrentUser, runtime: RuntimeDep,
+    text: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        comment = add_comment(runtime.db, user.actor, item_id, text)
+    except ActionError as exc:
+        return _shown_again(request, runtime, user, item_id, exc, comment_error=str(exc), comment_text=text)
+    return go(request, f"/items/{item_id}#comment-{comment.id}")
 
 
 @router.post("/items/{item_id}/release")
 def release_item(request: Request, item_id: RowId, user: CurrentUser, runtime: RuntimeDep) -> Response:
     """Give a claimed item back to the queue without deciding."""
     decisions.release(runtime.db, user.actor, item_id)
-    return _go(request, "/queue")
+    return go(request, "/queue")

@@ -1,21 +1,30 @@
-"""The queue page (filters, keyset paging) and "next item", which leases the most urgent item to the analyst."""
+"""The queue page (filters, keyset paging, a count of results, saved filters), "next item", which leases the
+most urgent item to the analyst, and bulk decisions on a filtered selection (reviewed on a page of their own
+before anything is decided)."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, date, timedelta, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from review.browse import SORTS, STATUS_CHOICES, QueueFilters, filter_options, queue_page
-from review.decisions import claim_next
-from review.errors import InvalidInput
+from review.browse import SORTS, STATUS_CHOICES, QueueFilters, count_matching, filter_options, queue_page
+from review.bulk import MAX_BULK, decide_many, preview_bulk
+from review.decisions import Choice, claim_next
+from review.errors import ActionError, InvalidInput
+from review.permissions import allowed
 from review.policy import CATEGORIES
+from review.saved_filters import delete_filter, my_filters, save_filter
 from store.types import FIRST_DAY, LAST_DAY, usable_day, valid_id
 from web.deps import CurrentUser, DbSession, QueueViewer, RuntimeDep
+from web.errors import status_for
 from web.render import is_htmx, render
+from web.routes.items import just_decided
+from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +45,8 @@ def _int(value: str | None) -> int | None:
     return number if number is None or valid_id(number) else None
 
 
-def _date(value: str | None) -> date | None:
+def parse_day(value: str | None) -> date | None:
+    """A YYYY-MM-DD day a filter may use, or None (pages ignore what they cannot read)."""
     try:
         day = date.fromisoformat(value) if value else None
     except ValueError:
@@ -60,7 +70,7 @@ def parse_filters(params: Any, zone: tzinfo = UTC, *, strict: bool = False) -> Q
         source_id=_int(params.get("source")),
         platform=_text(params.get("platform"), 32),
         score_min=_float(params.get("score_min")), score_max=_float(params.get("score_max")),
-        date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
+        date_from=parse_day(params.get("date_from")), date_to=parse_day(params.get("date_to")),
         category=category if category in CATEGORIES else None, q=_text(params.get("q"), 200),
         sort=sort if sort in SORTS else "priority",  # type: ignore[arg-type]
         zone=zone,
@@ -108,23 +118,39 @@ def cached_filter_options(request: Request, session: Any) -> dict[str, list[Any]
     return cached[1]  # type: ignore[no-any-return]
 
 
+COUNT_CAP = 10_000  # the queue counts its results up to here ("10,000+" beyond): a bounded walk at any size
+
+
 @router.get("/queue")
-def queue(request: Request, user: QueueViewer, session: DbSession, after: str | None = None) -> Response:
+def queue(request: Request, user: QueueViewer, session: DbSession, runtime: RuntimeDep,
+          after: str | None = None) -> Response:
     filters = parse_filters(request.query_params, request.app.state.display_zone)
     page = queue_page(session=session, filters=filters, after=after[:200] if after else None)
+    target = request.headers.get("hx-target", "") if is_htmx(request) else ""
+    if after and target.startswith("more-"):
+        return render(request, "queue.html", {"page": page, "params": filter_params(filters)}, user=user,
+                      block="rows")
     context = {
         "page": page, "filters": filters, "params": filter_params(filters), "after": after,
         "options": cached_filter_options(request, session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
-        "done": _int(request.query_params.get("done")), "done_action": request.query_params.get("action", ""),
-        "empty": request.query_params.get("empty") == "1",
+        "just_decided": just_decided(request.query_params), "empty": request.query_params.get("empty") == "1",
+        "saved": my_filters(runtime.db, user.actor), "saved_name": request.query_params.get("saved", "")[:100],
+        "can_claim": allowed(user.role, "item.claim"),
     }
-    if is_htmx(request):
-        target = request.headers.get("hx-target", "")
-        if target == "queue-results":
-            return render(request, "queue.html", context, user=user, block="results")
-        if after and target.startswith("more-"):
-            return render(request, "queue.html", context, user=user, block="rows")
+    if target == "queue-results":
+        return render(request, "queue.html", context, user=user, block="results")
     return render(request, "queue.html", context, user=user)
+
+
+@router.get("/queue/count")
+def queue_count(request: Request, user: QueueViewer, session: DbSession) -> Response:
+    """How many items match the filters (up to COUNT_CAP), and the bulk form when they are few enough. Loaded by
+    the queue page after it shows its first rows: with a selective filter, counting walks every candidate."""
+    filters = parse_filters(request.query_params, request.app.state.display_zone)
+    context = {"filters": filters, "params": filter_params(filters), "count_cap": COUNT_CAP,
+               "count": count_matching(session=session, filters=filters, cap=COUNT_CAP),
+               "can_bulk": allowed(user.role, "item.decide"), "max_bulk": MAX_BULK}
+    return render(request, "queue.html", context, user=user, block="count")
 
 
 @router.post("/queue/next")
@@ -135,3 +161,68 @@ def next_item(user: CurrentUser, runtime: RuntimeDep) -> Response:
     if item_id is None:
         return RedirectResponse("/queue?empty=1", status_code=303)
     return RedirectResponse(f"/items/{item_id}", status_code=303)
+
+
+@router.post("/queue/filters")
+async def save_queue_filter(request: Request, user: CurrentUser, runtime: RuntimeDep) -> Response:
+    """Save the queue's current filters under a name (the same name replaces them)."""
+    form = await request.form()
+    filters = parse_filters(form, request.app.state.display_zone)
+    name = str(form.get("name", ""))[:200]
+    saved = save_filter(runtime.db, user.actor, name, filter_params(filters))
+    return RedirectResponse("/queue" + _query_string({**saved.params, "saved": saved.name}), status_code=303)
+
+
+@router.post("/queue/filters/delete")
+async def delete_queue_filter(request: Request, user: CurrentUser, runtime: RuntimeDep) -> Response:
+    form = await request.form()
+    delete_filter(runtime.db, user.actor, str(form.get("name", ""))[:200])
+    return RedirectResponse("/queue", status_code=303)
+
+
+def _query_string(params: dict[str, str]) -> str:
+    return "?" + urlencode(params) if params else ""
+
+
+def _choice(form: Any) -> Choice:
+    return Choice(action=str(form.get("action", ""))[:16], category=str(form.get("category", ""))[:40] or None,
+                  dismiss_reason=str(form.get("dismiss_reason", ""))[:40] or None,
+                  justification=str(form.get("justification", ""))[:5000],
+                  reference_url=str(form.get("reference_url", ""))[:2000] or None)
+
+
+def _bulk_page(request: Request, user: AuthUser, context: dict[str, Any], exc: ActionError | None = None) -> Response:
+    """The bulk page: the items to check, or the outcome; a refusal with its reason (403 and 404 as error pages)."""
+    if exc is None:
+        return render(request, "bulk.html", context, user=user)
+    if status_for(exc) in (403, 404):
+        raise exc
+    return render(request, "bulk.html", {**context, "error": str(exc)}, user=user, status_code=status_for(exc))
+
+
+@router.post("/queue/bulk/review")
+async def review_bulk(request: Request, user: CurrentUser, runtime: RuntimeDep) -> Response:
+    """The items a bulk decision would take, for the person to check (and untick) before anything is decided."""
+    form = await request.form()
+    filters = parse_filters(form, request.app.state.display_zone)
+    context: dict[str, Any] = {"choice": _choice(form), "params": filter_params(filters), "rows": [],
+                               "outcome": None, "max_bulk": MAX_BULK}
+    try:
+        context["rows"] = preview_bulk(runtime.db, user.actor, filters, context["choice"])
+    except ActionError as exc:
+        return _bulk_page(request, user, context, exc)
+    return _bulk_page(request, user, context)
+
+
+@router.post("/queue/bulk")
+async def run_bulk(request: Request, user: CurrentUser, runtime: RuntimeDep) -> Response:
+    """Decide the ticked items, each through the decide action; the page lists what was decided and what not."""
+    form = await request.form()
+    ids = [int(v) for v in form.getlist("item_id") if isinstance(v, str) and v.isdigit() and len(v) < 19]
+    context: dict[str, Any] = {"choice": _choice(form), "rows": [], "outcome": None, "max_bulk": MAX_BULK,
+                               "params": filter_params(parse_filters(form, request.app.state.display_zone))}
+    try:
+        context["outcome"] = decide_many(runtime.db, user.actor, ids, context["choice"])
+    except ActionError as exc:
+        return _bulk_page(request, user, context, exc)
+    return _bulk_page(request, user, context)

@@ -28,7 +28,7 @@ from store.models import Source
 from web.chart import grouped_bar_chart
 from web.deps import CurrentUser, DbSession, HealthViewer, RuntimeDep, SourceViewer
 from web.params import RowId
-from web.render import render
+from web.render import Confirmation, confirm_page, render
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -210,7 +210,11 @@ async def run_now(request: Request, source_id: RowId, user: CurrentUser, runtime
 @router.get("/sources/{source_id}/remove")
 def remove_confirm(request: Request, source_id: RowId, user: SourceViewer, session: DbSession) -> Response:
     source = load_source(session, source_id)
-    return render(request, "source_remove.html", {"source": source}, user=user)
+    return confirm_page(request, Confirmation(
+        "confirm-remove", f"Remove {source.name}?",
+        "Its schedule and run history are deleted; the posts already crawled stay, without a source. The "
+        "configuration file will not bring it back. The audit log keeps its full configuration.",
+        f"/sources/{source.id}/remove", f"Remove {source.name}", f"/sources/{source.id}"), user=user)
 
 
 @router.post("/sources/{source_id}/remove")

@@ -56,7 +56,7 @@
     n: function () { return submitForm("next-form"); },
     c: function () { return focusField("confirm-category"); },
     d: function () { return focusField("dismiss-reason"); },
-    e: function () { return submitForm("escalate-form"); },
+    e: function () { return focusField("escalate-note"); },
     s: function () { return submitForm("skip-form"); }
   };
 

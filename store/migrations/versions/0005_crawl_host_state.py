@@ -1,13 +1,13 @@
 """crawl_host_state: robots.txt, next request start, pauses and AutoThrottle delay per host, shared by crawl runs
 
-Revision ID: 0005_crawl_host_state
+Revision ID: 0005
 Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_crawl_host_state"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
