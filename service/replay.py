@@ -53,11 +53,13 @@ def _count(value: str) -> str:
 
 
 class ReplayServer:
-    """Publishes ``initial`` posts at once, then ``per_step`` more every ``step_s`` seconds."""
+    """Publishes ``initial`` posts at once, then ``per_step`` more every ``step_s`` seconds. With
+    ``metadata=False`` the items carry only text (no publication date, no comment count), as many news feeds."""
 
     def __init__(self, posts: Sequence[ReplayPost], *, initial: int = 12, per_step: int = 3,
-                 step_s: float = 20.0, host: str = "127.0.0.1", port: int = 0) -> None:
+                 step_s: float = 20.0, host: str = "127.0.0.1", port: int = 0, metadata: bool = True) -> None:
         self.posts = list(posts)
+        self.metadata = metadata
         self.initial, self.per_step, self.step_s = initial, per_step, step_s
         self.started = time.monotonic()
         self.epoch = datetime.now(UTC)
@@ -83,11 +85,12 @@ class ReplayServer:
         for post in reversed(self.published()):
             title = post.text.splitlines()[0][:90]
             moment = format_datetime(self.epoch.replace(microsecond=0), usegmt=True)
+            extra = (f"<pubDate>{moment}</pubDate><slash:comments>{_count(post.comments)}</slash:comments>"
+                     if self.metadata else "")
             items.append(
                 f"<item><title>{escape(title)}</title><link>{self.base_url}/posts/{post.id}</link>"
-                f"<guid isPermaLink=\"false\">reintel-{post.id}</guid><pubDate>{moment}</pubDate>"
-                f"<description>{escape(post.text)}</description>"
-                f"<slash:comments>{_count(post.comments)}</slash:comments></item>"
+                f"<guid isPermaLink=\"false\">reintel-{post.id}</guid>"
+                f"<description>{escape(post.text)}</description>{extra}</item>"
             )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
