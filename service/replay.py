@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -45,6 +46,16 @@ def load_replay_posts(files: Sequence[Path], *, limit: int | None = None) -> lis
                 if limit and len(posts) >= limit:
                     return posts
     return posts
+
+
+#: Characters XML 1.0 does not allow (a few ReINTEL posts hold control characters); dropped from the feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """A post's text as an RSS title or description, which readers take as HTML: escaped twice, so that the
+    text's own "<URL>" placeholders and "&" stay text."""
+    return escape(html.escape(_NOT_XML.sub("", value), quote=False))
 
 
 def _count(value: str) -> str:
@@ -88,9 +99,9 @@ class ReplayServer:
             extra = (f"<pubDate>{moment}</pubDate><slash:comments>{_count(post.comments)}</slash:comments>"
                      if self.metadata else "")
             items.append(
-                f"<item><title>{escape(title)}</title><link>{self.base_url}/posts/{post.id}</link>"
+                f"<item><title>{_xml_text(title)}</title><link>{self.base_url}/posts/{post.id}</link>"
                 f"<guid isPermaLink=\"false\">reintel-{post.id}</guid>"
-                f"<description>{escape(post.text)}</description>{extra}</item>"
+                f"<description>{_xml_text(post.text)}</description>{extra}</item>"
             )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -8,7 +8,16 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from classifier import EVIDENCE_KINDS, INPUT_CASES, LabelledExample, PostInput, evaluate, input_case, load_model
+from classifier import (
+    EVIDENCE_KINDS,
+    INPUT_CASES,
+    ClassifierError,
+    LabelledExample,
+    PostInput,
+    evaluate,
+    input_case,
+    load_model,
+)
 from classifier.case_explain import SIMILAR_MIN, _similar, signal_note
 from classifier.features import METADATA_FEATURE_NAMES, MetadataFeatures
 from classifier.model import MisinfoModel
@@ -60,7 +69,7 @@ def test_explain_flagged_explains_only_posts_at_or_above_their_threshold(model, 
     assert any(v.label for v in verdicts) and not all(v.label for v in verdicts)
     assert all(bool(v.features) or not v.label for v in verdicts)
     assert all(not v.features for v in verdicts if not v.label)
-    with pytest.raises(ValueError, match="flagged"):
+    with pytest.raises(ClassifierError, match="flagged"):
         model.score([TEXT], explain="all")
 
 
