@@ -118,7 +118,7 @@ def explain_rows(
     inputs: CaseInputs,
     text_rows: sparse.csr_matrix,
     coef: np.ndarray,
-    terms: Sequence[str],
+    terms: Sequence[str] | np.ndarray,
     texts: Sequence[str],
     rows: Sequence[int],
     head_proba: Callable[[str, np.ndarray], np.ndarray],
@@ -168,7 +168,7 @@ def _shows(group: str, cols: list[int], z: np.ndarray, reference: np.ndarray) ->
     return group not in surface or bool(np.all(z[cols] > reference[cols]))
 
 
-def _phrases(text_rows: sparse.csr_matrix, i: int, coef: np.ndarray, terms: Sequence[str], text: str,
+def _phrases(text_rows: sparse.csr_matrix, i: int, coef: np.ndarray, terms: Sequence[str] | np.ndarray, text: str,
              weight: float, top_k: int) -> list[FeatureEvidence]:
     start, end = text_rows.indptr[i], text_rows.indptr[i + 1]
     cols = text_rows.indices[start:end]
@@ -176,5 +176,5 @@ def _phrases(text_rows: sparse.csr_matrix, i: int, coef: np.ndarray, terms: Sequ
     total = float(contrib[contrib > 0].sum())
     if total <= 0:
         return []
-    pairs = [(terms[c], float(v)) for c, v in zip(cols.tolist(), contrib.tolist(), strict=True)]
+    pairs = [(str(terms[c]), float(v)) for c, v in zip(cols.tolist(), contrib.tolist(), strict=True)]
     return phrase_evidence(text, pairs, top_k=top_k, scale=weight / total)

@@ -20,6 +20,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from classifier.records import FeatureEvidence
 from classifier.segmentation import Word, sentence_spans, words
 from classifier.tokens import PLACEHOLDERS, token_spans
@@ -48,9 +50,9 @@ FUNCTION_WORDS = frozenset(_FUNCTION_WORDS_TEXT.split()) | frozenset({
 #: Adverbs that are no reason on their own but may end a phrase ("chia sẻ ngay").
 PHRASE_ENDINGS = frozenset({"ngay", "luôn", "liền", "gấp", "lập tức"})
 #: Segment at most this many characters around the strongest n-grams (keeps the cost per post bounded).
-_WINDOW = 160
-_MAX_SEGMENTED = 1600
-_MAX_OCCURRENCES = 24
+_WINDOW = 120
+_MAX_SEGMENTED = 900
+_MAX_OCCURRENCES = 16
 _MAX_PHRASE_WORDS = 4
 #: A phrase is a reason only when it weighs this much more than its strongest word.
 _PHRASE_GAIN = 1.25
@@ -89,20 +91,17 @@ def _occurrences(text: str, contributions: Sequence[tuple[str, float]]) -> list[
     tokens: list[tuple[str, int, int]] = []
     for tok, start, end in token_spans(text):
         tokens.extend((part, start, end) for part in tok.split(" "))
-    where: dict[str, list[int]] = {}
-    for pos, (tok, _, _) in enumerate(tokens):
-        where.setdefault(tok, []).append(pos)
-    out = []
+    longest = max((term.count(" ") + 1 for term, _ in contributions), default=0)
+    spans: dict[str, set[tuple[int, int]]] = {}  # every n-gram of the text, n <= longest, and where it is
+    words = [tok for tok, _, _ in tokens]
+    for n in range(1, longest + 1):
+        for i in range(len(tokens) - n + 1):
+            spans.setdefault(" ".join(words[i : i + n]), set()).add((tokens[i][1], tokens[i + n - 1][2]))
+    out: list[tuple[int, int, float]] = []
     for term, weight in contributions:
-        parts = term.split(" ")
-        if any(p in PLACEHOLDERS for p in parts):
+        found = spans.get(term)
+        if not found or any(p in PLACEHOLDERS for p in term.split(" ")):
             continue
-        n = len(parts)
-        found = {
-            (tokens[i][1], tokens[i + n - 1][2])
-            for i in where.get(parts[0], ())
-            if i + n <= len(tokens) and all(tokens[i + k][0] == parts[k] for k in range(1, n))
-        }
         out.extend((start, end, weight / len(found)) for start, end in found)
     return out
 
@@ -133,8 +132,15 @@ def _windows(text: str, strongest: list[tuple[int, int, float]]) -> list[tuple[i
     return merged
 
 
-def _inside(occurrences: list[tuple[int, int, float]], start: int, end: int) -> float:
-    return sum(w for a, b, w in occurrences if start <= a and b <= end)
+class _Shares:
+    """The occurrences as arrays, to sum the shares inside a span quickly."""
+
+    def __init__(self, occurrences: list[tuple[int, int, float]]):
+        table = np.asarray(occurrences, dtype=np.float64).reshape(-1, 3)
+        self.starts, self.ends, self.weights = table[:, 0], table[:, 1], table[:, 2]
+
+    def inside(self, start: int, end: int) -> float:
+        return float(self.weights[(self.starts >= start) & (self.ends <= end)].sum())
 
 
 def _is_function(text: str, word: Word) -> bool:
@@ -150,6 +156,7 @@ def phrase_evidence(
     ``contributions``: (n-gram, contribution to the text model's decision value) for the post's n-grams, both
     signs; ``scale`` multiplies the weights (to express them in the final score's log-odds)."""
     occurrences = _occurrences(text, contributions)
+    shares = _Shares(occurrences)
     positive = sorted((o for o in occurrences if o[2] > 0), key=lambda o: -o[2])[:_MAX_OCCURRENCES]
     if not positive:
         return []
@@ -159,8 +166,8 @@ def phrase_evidence(
     units: dict[tuple[str, ...], _Unit] = {}
 
     def add(run: Sequence[Word]) -> None:
-        weight = _inside(occurrences, run[0].start, run[-1].end)
-        if len(run) > 1 and weight < _PHRASE_GAIN * max(_inside(occurrences, w.start, w.end) for w in run):
+        weight = shares.inside(run[0].start, run[-1].end)
+        if len(run) > 1 and weight < _PHRASE_GAIN * max(shares.inside(w.start, w.end) for w in run):
             return  # the phrase says little more than its strongest word
         key = tuple(_form(text, w.start, w.end) for w in run)
         unit = units.setdefault(key, _Unit(key))
