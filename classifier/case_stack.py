@@ -8,14 +8,14 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifier.boost import CompactBoost
 from classifier.features import CASE_COLUMNS, case_codes
 from classifier.records import INPUT_CASES
-from classifier.stacking import _reference, _similarity_columns
+from classifier.stacking import TextStackBase, _reference, _similarity_columns
 
 __all__ = ["CaseStack", "N_SIMILARITY"]
 
@@ -23,7 +23,7 @@ __all__ = ["CaseStack", "N_SIMILARITY"]
 N_SIMILARITY = 4
 
 
-class CaseStack(ClassifierMixin, BaseEstimator):
+class CaseStack(TextStackBase):
     """Logistic regression on the text columns; its out-of-fold decision value, four similarity columns and the
     metadata columns a case has feed one HistGradientBoostingClassifier per input case.
 
@@ -39,34 +39,12 @@ class CaseStack(ClassifierMixin, BaseEstimator):
     ``unreliable_refs_`` names, per stored unreliable post, where it came from ("" when unknown).
     """
 
-    def __init__(
-        self,
-        linear: LogisticRegression | None = None,
-        n_meta: int = 0,
-        boost_params: dict[str, Any] | None = None,
-        cv: int = 5,
-        random_state: int = 13,
-        neighbours: int = 5,
-        neighbour_max_df: float = 0.05,
-    ):
-        self.linear = linear
-        self.n_meta = n_meta
-        self.boost_params = boost_params
-        self.cv = cv
-        self.random_state = random_state
-        self.neighbours = neighbours
-        self.neighbour_max_df = neighbour_max_df
-
     # -- pieces shared with the fast path -----------------------------------------------------------------
     def split(self, X: Any) -> tuple[sparse.csr_matrix, np.ndarray]:
         """The text columns (sparse) and the metadata columns (dense, NaN where unknown) of ``X``."""
         X = sparse.csr_matrix(X)
         width = X.shape[1] - self.n_meta
         return X[:, :width], X[:, width:].toarray()
-
-    def neighbour_columns(self, text: Any) -> np.ndarray:
-        """The similarity columns of ``text`` rows (TF-IDF columns only) against the stored labelled posts."""
-        return _similarity_columns(text, (self.unreliable_posts_, self.reliable_posts_), self.neighbours)
 
     @staticmethod
     def head_input(case: str, decision: np.ndarray, near: np.ndarray, meta: np.ndarray) -> np.ndarray:
@@ -80,6 +58,8 @@ class CaseStack(ClassifierMixin, BaseEstimator):
 
     # -- sklearn API --------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, refs: Sequence[str | None] | None = None) -> CaseStack:
+        if self.neighbours < 1:
+            raise ValueError("CaseStack needs neighbours >= 1 (its heads read the similarity columns)")
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         text, meta = self.split(X)

@@ -28,14 +28,6 @@ TEXT = ("KHẨN CẤP!!! Chia sẻ ngay: thuốc đặc trị virus corona đã 
 WHEN = datetime(2020, 3, 1, 20, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def model(trained):
-    models_dir, _ = trained
-    m = load_model(models_dir)
-    yield m
-    m.close()
-
-
 def test_input_case_is_what_the_post_has():
     assert input_case(PostInput(text="a")) == "text"
     assert input_case(PostInput(text="a", like_count=1, comment_count=2, share_count=3)) == "text"  # no time

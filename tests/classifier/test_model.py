@@ -2,16 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from classifier import ClassifierError, PostInput, Verdict, load_model
+from classifier import ClassifierError, PostInput, Verdict
 from classifier.model import PARALLEL_MIN_BATCH
-
-
-@pytest.fixture(scope="module")
-def model(trained):
-    models_dir, _ = trained
-    m = load_model(models_dir)
-    yield m
-    m.close()
 
 
 def test_empty_text_gets_a_verdict_in_undetermined_language(model):

@@ -1,24 +1,12 @@
 """The round-3 experiment script runs end to end on a small CSV, text only, with paired comparisons."""
 
-import csv
 import re
-from pathlib import Path
 
 from research import case_experiments
 
-TRAIN_CSV = Path(__file__).resolve().parents[2] / "data" / "reintel" / "public_train.csv"
 
-
-def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path, capsys):
-    with TRAIN_CSV.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        fields = reader.fieldnames
-    small = tmp_path / "small.csv"
-    with small.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows([r for r in rows if r["label"] == "1"][:60] + [r for r in rows if r["label"] == "0"][:180])
+def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path, small_csv, capsys):
+    small = small_csv
     unlabelled = tmp_path / "unlabelled"
     unlabelled.mkdir()
     for name in ("public_test.csv", "private_test.csv"):
