@@ -1,4 +1,6 @@
-"""Per-post explanations: which features pushed the score up, and where they are in the original text.
+"""Per-post explanations of models trained before the case heads (``LinearThenBoost`` or a plain logistic
+regression): which syllable n-grams and metadata pushed the score up, and where they are in the original text.
+Models with case heads are explained by ``classifier.case_explain``.
 
 The explanation uses the linear part of the pipeline (the logistic regression inside the calibrator; the
 calibration is a monotone map, so a positive contribution always pushes the calibrated score up).
@@ -173,4 +175,6 @@ def evidence_for_row(
         weight, old_spans = merged.get(term, (0.0, ()))
         merged[term] = (weight + float(contrib[j]), old_spans or spans)
     ranked = sorted(merged.items(), key=lambda kv: -kv[1][0])[:top_k]
-    return tuple(FeatureEvidence(term=t, weight=w, spans=s) for t, (w, s) in ranked)
+    signals = set(METADATA_LABELS.values())
+    return tuple(FeatureEvidence(term=t, weight=w, spans=s, kind="signal" if t in signals else "phrase",
+                                 note=t if t in signals else "") for t, (w, s) in ranked)

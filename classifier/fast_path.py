@@ -24,7 +24,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from classifier.case_explain import CaseInputs
+from classifier.case_stack import CaseStack
 from classifier.features import MetadataFeatures, TokenString
+from classifier.records import INPUT_CASES
 from classifier.stacking import LinearThenBoost
 
 __all__ = ["Block", "FastScorer"]
@@ -179,7 +182,19 @@ class _MetaPart:
         return (raw - self.mean) / self.scale, unknown
 
 
-def _part(name: str, part: Any) -> _TextPart | _MetaPart | None:
+class _RawMetaPart:
+    """MetadataFeatures alone (the case heads' input): NaN where a count or the time is unknown."""
+
+    def __init__(self, extract: MetadataFeatures):
+        self.extract = extract
+        self.width = len(extract.get_feature_names_out())
+
+    def transform(self, posts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        raw = self.extract.transform(posts)
+        return raw, np.isnan(raw)
+
+
+def _part(name: str, part: Any) -> _TextPart | _MetaPart | _RawMetaPart | None:
     if not isinstance(part, Pipeline):
         return None
     steps = [s for _, s in part.steps]
@@ -188,6 +203,8 @@ def _part(name: str, part: Any) -> _TextPart | _MetaPart | None:
         return _TextPart(steps[0], steps[1])
     if types == (MetadataFeatures, SimpleImputer, StandardScaler) and steps[1].strategy != "constant":
         return _MetaPart(*steps)
+    if types == (MetadataFeatures,):
+        return _RawMetaPart(steps[0])
     return None
 
 
@@ -257,10 +274,17 @@ class FastScorer:
         if isinstance(union, FeatureUnion) and not union.transformer_weights and len(pipeline.steps) == 2:
             found = [_part(name, part) for name, part in union.transformer_list if part != "drop"]
             parts = None if any(p is None for p in found) else found
-        self.parts: list[_TextPart | _MetaPart] | None = parts  # type: ignore[assignment]
+        self.parts: list[_TextPart | _MetaPart | _RawMetaPart] | None = parts  # type: ignore[assignment]
         self.linear = _linear(self.clf)
-        self.stack = _linear(self.clf.linear_) if isinstance(self.clf, LinearThenBoost) else None
-        self.boost = _BoostPredictor(self.clf.boost_) if self.stack is not None else None
+        self.stack = _linear(self.clf.linear_) if isinstance(self.clf, LinearThenBoost | CaseStack) else None
+        self.heads: dict[str, _BoostPredictor] | None = None
+        self.boost: _BoostPredictor | None = None
+        if isinstance(self.clf, CaseStack):
+            self.heads = {case: _BoostPredictor(head) for case, head in self.clf.heads_.items()}
+            if not all(h.ok for h in self.heads.values()) or self.parts is None or self.stack is None:
+                self.heads = None
+        elif self.stack is not None:
+            self.boost = _BoostPredictor(self.clf.boost_)
 
     def blocks(self, posts: Sequence[Any]) -> list[Block]:
         """Feature blocks for ``posts`` (one per FeatureUnion part, in column order)."""
@@ -269,7 +293,7 @@ class FastScorer:
             return [Block(0, features.tocsr() if sparse.issparse(features) else np.asarray(features))]
         out, offset = [], 0
         for part in self.parts:
-            if isinstance(part, _MetaPart):
+            if isinstance(part, _MetaPart | _RawMetaPart):
                 matrix, unknown = part.transform(posts)
                 out.append(Block(offset, matrix, imputed=unknown))
             else:
@@ -277,15 +301,54 @@ class FastScorer:
             offset += part.width
         return out
 
+    def case_inputs(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For a CaseStack model: the text model's decision value, the similarity columns, the raw metadata and
+        each row's case index (what the heads read)."""
+        assert self.stack is not None
+        coef, intercept, _ = self.stack
+        text = blocks[:-1]
+        decision = _decision(text, coef, intercept)
+        joined = text[0].matrix if len(text) == 1 else sparse.hstack([b.matrix for b in text], format="csr")
+        meta = np.asarray(blocks[-1].matrix, dtype=np.float64)
+        return decision, self.clf.neighbour_columns(joined), meta, self.clf.cases(meta)
+
+    def head_proba(self, case: str, inputs: np.ndarray) -> np.ndarray:
+        """The probability that the head of ``case`` gives rows of its input columns."""
+        if self.heads is None:
+            return np.asarray(self.clf.heads_[case].predict_proba(inputs))[:, 1]
+        return self.heads[case].proba(inputs)
+
+    def case_scores(self, blocks: list[Block]) -> CaseInputs:
+        """For a CaseStack model: each row scored by the head of its case, with what the heads read."""
+        if self.heads is None:  # a structure the fast path does not know: sklearn's own predict
+            mats = [b.matrix for b in blocks]
+            full = sparse.hstack(mats, format="csr") if len(mats) > 1 else mats[0]
+            text, meta = self.clf.split(full)
+            codes = self.clf.cases(meta)
+            used = np.asarray([INPUT_CASES.index(self.clf.head_for(int(c))) for c in codes], dtype=np.int64)
+            return CaseInputs(self.clf.linear_.decision_function(text), self.clf.neighbour_columns(text), meta,
+                              used, self._fallback(blocks))
+        decision, near, meta, codes = self.case_inputs(blocks)
+        out = np.zeros(len(codes))
+        used = codes.copy()
+        for code in np.unique(codes):
+            rows = codes == code
+            case = self.clf.head_for(int(code))
+            used[rows] = INPUT_CASES.index(case)
+            out[rows] = self.head_proba(case, CaseStack.head_input(case, decision[rows], near[rows], meta[rows]))
+        return CaseInputs(decision, near, meta, used, out)
+
     def proba(self, blocks: list[Block]) -> np.ndarray:
         """Calibrated probability of the positive class for each row."""
+        if isinstance(self.clf, CaseStack):
+            return self.case_scores(blocks).proba
         if self.linear is not None:
             coef, intercept, calibrator = self.linear
             decision = _decision(blocks, coef, intercept)
             if calibrator is None:
                 return expit(decision)
             return expit(-(calibrator.a_ * decision + calibrator.b_))
-        if self.stack is not None and self.parts is not None:
+        if isinstance(self.clf, LinearThenBoost) and self.stack is not None and self.parts is not None:
             coef, intercept, _ = self.stack
             decision = _decision(blocks, coef, intercept)
             n_meta = self.clf.n_meta

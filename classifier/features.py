@@ -17,10 +17,23 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from classifier.records import INPUT_CASES
 from classifier.tokens import token_string
 from vntext import NON_LETTERS, ZERO_WIDTH_CHARS
 
-__all__ = ["METADATA_FEATURE_NAMES", "MetadataFeatures", "TokenString", "record_text"]
+__all__ = [
+    "CASE_COLUMNS",
+    "COUNT_COLUMNS",
+    "METADATA_FEATURE_NAMES",
+    "SURFACE_COLUMNS",
+    "TIME_COLUMNS",
+    "MetadataFeatures",
+    "TokenString",
+    "case_codes",
+    "input_case",
+    "record_text",
+    "strip_to_case",
+]
 
 
 def record_text(record: Any) -> str:
@@ -100,6 +113,49 @@ METADATA_FEATURE_NAMES: tuple[str, ...] = (
     "digit_share",
     "empty_text",
 )
+#: Positions in METADATA_FEATURE_NAMES: engagement counts, posting time, and surface cues of the text.
+COUNT_COLUMNS: tuple[int, ...] = (0, 1, 2)
+TIME_COLUMNS: tuple[int, ...] = (3, 4, 5, 6)
+SURFACE_COLUMNS: tuple[int, ...] = tuple(range(7, len(METADATA_FEATURE_NAMES)))
+#: The metadata columns each input case's head reads (see ``classifier.records.INPUT_CASES``).
+CASE_COLUMNS: dict[str, tuple[int, ...]] = {
+    INPUT_CASES[0]: SURFACE_COLUMNS,
+    INPUT_CASES[1]: TIME_COLUMNS + SURFACE_COLUMNS,
+    INPUT_CASES[2]: COUNT_COLUMNS + TIME_COLUMNS + SURFACE_COLUMNS,
+}
+
+
+def case_codes(meta: np.ndarray) -> np.ndarray:
+    """Index into INPUT_CASES of each row of MetadataFeatures output: 2 when all three counts and the time are
+    known, 1 when the time is, else 0 (counts without a time are not used)."""
+    meta = np.asarray(meta, dtype=np.float64)
+    time_known = ~np.isnan(meta[:, TIME_COLUMNS[0]])
+    counts_known = ~np.isnan(meta[:, list(COUNT_COLUMNS)]).any(axis=1)
+    return np.where(time_known, np.where(counts_known, 2, 1), 0)
+
+
+def strip_to_case(record: Any, case: str) -> Any:
+    """``record`` as a source of ``case`` would deliver it: a PostInput with the counts (and the time) that
+    case lacks left out. Used to evaluate one post under every case it can stand for."""
+    from classifier.records import PostInput
+
+    text = record_text(record)
+    if case == INPUT_CASES[0]:
+        return PostInput(text=text)
+    if case == INPUT_CASES[1]:
+        return PostInput(text=text, published_at=getattr(record, "published_at", None))
+    return PostInput(text=text, like_count=getattr(record, "like_count", None),
+                     comment_count=getattr(record, "comment_count", None),
+                     share_count=getattr(record, "share_count", None),
+                     published_at=getattr(record, "published_at", None))
+
+
+def input_case(record: Any) -> str:
+    """Which inputs a post has (one of INPUT_CASES), as ``case_codes`` decides for its metadata row."""
+    if _published(record) is None:
+        return INPUT_CASES[0]
+    known = all(_count(record, n) is not None for n in ("like_count", "comment_count", "share_count"))
+    return INPUT_CASES[2] if known else INPUT_CASES[1]
 
 
 class MetadataFeatures(TransformerMixin, BaseEstimator):

@@ -22,8 +22,9 @@ def choose_threshold(y: np.ndarray, scores: np.ndarray, target_recall: float = T
     return float(positives[max(needed, 1) - 1])
 
 
-def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
-    """ROC-AUC, average precision, and precision/recall/F1/confusion at ``threshold`` (JSON-able)."""
+def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float | np.ndarray) -> dict:
+    """ROC-AUC, average precision, and precision/recall/F1/confusion at ``threshold`` (JSON-able). ``threshold``
+    may be one per row (each post's own case); "threshold" is then None."""
     y = np.asarray(y, dtype=int)
     scores = np.asarray(scores, dtype=np.float64)
     pred = scores >= threshold
@@ -40,7 +41,7 @@ def binary_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
         "positives": int(y.sum()),
         "roc_auc": float(roc_auc_score(y, scores)) if both else None,
         "average_precision": float(average_precision_score(y, scores)) if y.sum() else None,
-        "threshold": float(threshold),
+        "threshold": float(threshold) if np.ndim(threshold) == 0 else None,
         "precision": precision,
         "recall": recall,
         "f1": f1,

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["render_model_card"]
+from classifier.records import INPUT_CASES
+
+__all__ = ["CASE_MEANINGS", "render_model_card"]
+
+#: What each input case means, for the card and the README.
+CASE_MEANINGS = {
+    "text": "text only: no engagement counts, no posting time",
+    "text_time": "text and posting time, counts unknown",
+    "text_counts_time": "text, like/comment/share counts and posting time",
+}
+assert set(CASE_MEANINGS) == set(INPUT_CASES)
 
 
 def _fmt(value: object) -> str:
@@ -32,7 +42,14 @@ def render_model_card(card: dict) -> str:
         + (f" + character n-grams {tuple(cfg['char_ngrams'])}" if cfg.get("char_ngrams") else "")
         + (" + engagement/time/surface metadata" if cfg.get("metadata") else "")
         + (
-            f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score"
+            f" -> logistic regression on the text (C={cfg.get('C')}); its out-of-fold score, the text's similarity "
+            f"to the {cfg.get('neighbours')} closest unreliable and reliable training posts and the metadata the "
+            "post has feed one gradient-boosted head per input case (HistGradientBoosting, log-loss, "
+            f"{cfg.get('boost_iterations')} trees of {cfg.get('boost_leaves')} leaves); nothing is imputed. "
+            "Explanations: words and phrases of the text (underthesea word segmentation), closeness to known "
+            "unreliable posts and metadata signals, each weighed by how much it raised the head's log-odds."
+            if cfg.get("stack") and cfg.get("heads")
+            else f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score"
             + (
                 f", the text's similarity to the {cfg['neighbours']} closest unreliable and reliable training "
                 "posts"
@@ -60,10 +77,12 @@ def render_model_card(card: dict) -> str:
         f"Brier score of the out-of-fold probabilities: {_fmt(m.get('brier_pooled'))}.",
         "",
         *_calibration_lines(m.get("calibration")),
-        f"**Operating threshold** {_fmt(card.get('threshold'))} ({card.get('threshold_rule')}): "
-        f"precision {_fmt(at.get('precision'))}, recall {_fmt(at.get('recall'))}, F1 {_fmt(at.get('f1'))} "
-        f"on out-of-fold predictions; confusion {at.get('confusion')}.",
-        "",
+        *(_case_lines(m["cases"], card) if m.get("cases") else [
+            f"**Operating threshold** {_fmt(card.get('threshold'))} ({card.get('threshold_rule')}): "
+            f"precision {_fmt(at.get('precision'))}, recall {_fmt(at.get('recall'))}, F1 {_fmt(at.get('f1'))} "
+            f"on out-of-fold predictions; confusion {at.get('confusion')}.",
+            "",
+        ]),
         "**Known limits.** Trained on 2020 (COVID-19 era) Facebook posts; 'unreliable' is broader than "
         "'false' (rumour, opinion, clickbait); short posts and posts that are only a link carry little "
         "signal; non-Vietnamese text is out of scope. See models/README.md.",
@@ -84,3 +103,29 @@ def _calibration_lines(calibration: dict | None) -> list[str]:
     ]
     lines += [f"| {b['bin']} | {b['n']} | {b['mean_score']:.3f} | {b['observed']:.3f} |" for b in calibration["bins"]]
     return [*lines, ""]
+
+
+def _case_lines(cases: dict, card: dict) -> list[str]:
+    lines = [
+        "**Input cases.** Each post is scored by the head for the inputs it has, against that head's own threshold "
+        f"({card.get('threshold_rule')}). Every held-out post was scored once for each case it has the inputs for, "
+        "stripped to them (a post with counts and time also counts as text only, and as text and time).",
+        "",
+        "| case | the post has | posts | ROC-AUC | average precision | threshold | precision | recall | "
+        "flagged | calibration error |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case in INPUT_CASES:
+        m = cases.get(case)
+        if not m:
+            continue
+        at = m["at_threshold"]
+        lines.append(
+            f"| `{case}` | {CASE_MEANINGS[case]} | {m['n']} | {_fmt(m['roc_auc_mean'])} ± {_fmt(m['roc_auc_sd'])} | "
+            f"{_fmt(m['average_precision_mean'])} ± {_fmt(m['average_precision_sd'])} | {_fmt(m['threshold'])} | "
+            f"{_fmt(at['precision'])} | {_fmt(at['recall'])} | {m['flagged_share']:.1%} | "
+            f"{_fmt(m['calibration']['expected_calibration_error'])} |"
+        )
+    lines += ["", "ROC-AUC and average precision: mean ± sd over the folds; the rest: pooled out-of-fold; calibration "
+              "error: expected calibration error over 10 score bins.", ""]
+    return lines

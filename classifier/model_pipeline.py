@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from classifier.case_stack import CaseStack
 from classifier.features import METADATA_FEATURE_NAMES, MetadataFeatures, TokenString
 from classifier.stacking import LinearThenBoost
 from classifier.vectorizer import CompactTfidfVectorizer
@@ -33,13 +34,15 @@ class PipelineConfig:
     calibration: str | None = "sigmoid"
     calibration_folds: int = 5
     stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
+    heads: bool = True  # with stack: CaseStack, one boosting head per input case, metadata never imputed
     neighbours: int = 5  # with stack: similarity to the k closest unreliable / reliable training posts (0 = off)
     boost_iterations: int = 300
     boost_leaves: int = 7
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
-    """Records -> [syllable n-gram TF-IDF | char n-gram TF-IDF | metadata] -> calibrated logistic reg."""
+    """Records -> [syllable n-gram TF-IDF | char n-gram TF-IDF | metadata] -> the classifier: by default a
+    CaseStack (text LR score + similarity + the metadata a post has -> one gradient-boosting head per case)."""
     cfg = config or PipelineConfig()
     parts: list[tuple[str, object]] = [
         (
@@ -86,7 +89,10 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
                 ),
             )
         )
-    if cfg.metadata:
+    if cfg.metadata and cfg.stack and cfg.heads:
+        # the heads read the raw metadata (NaN where unknown): a post's case is which of it is known
+        parts.append(("meta", Pipeline([("extract", MetadataFeatures())])))
+    elif cfg.metadata:
         parts.append(
             (
                 "meta",
@@ -103,7 +109,16 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
         C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", max_iter=1000, random_state=seed
     )
     clf: object = linear
-    if cfg.stack:
+    if cfg.stack and cfg.heads:
+        clf = CaseStack(
+            linear=linear,
+            n_meta=len(METADATA_FEATURE_NAMES) if cfg.metadata else 0,
+            cv=cfg.calibration_folds,
+            random_state=seed,
+            neighbours=cfg.neighbours,
+            boost_params={"max_iter": cfg.boost_iterations, "max_leaf_nodes": cfg.boost_leaves},
+        )
+    elif cfg.stack:
         n_meta = len(METADATA_FEATURE_NAMES) if cfg.metadata else 0
         clf = LinearThenBoost(
             linear=linear,

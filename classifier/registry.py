@@ -125,4 +125,6 @@ def load_model(models_dir: Path, version: str | None = None) -> MisinfoModel:
     card = read_card(models_dir, version)
     if "threshold" not in card:
         raise ClassifierError(f"{models_dir / version / CARD_FILE}: missing or has no threshold")
-    return MisinfoModel(load_pipeline(path), version=version, threshold=float(card["threshold"]))
+    thresholds = card.get("thresholds") if isinstance(card.get("thresholds"), dict) else None
+    return MisinfoModel(load_pipeline(path), version=version, threshold=float(card["threshold"]),
+                        thresholds={k: float(v) for k, v in thresholds.items()} if thresholds else None)

@@ -12,22 +12,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-__all__ = ["LinearThenBoost"]
+__all__ = ["LinearThenBoost", "TextStackBase"]
 
 
-class LinearThenBoost(ClassifierMixin, BaseEstimator):
-    """Logistic regression on all columns; its out-of-fold decision value, the neighbour columns and the last
-    ``n_meta`` columns (the metadata block of the FeatureUnion) go to a HistGradientBoostingClassifier.
-
-    With ``neighbours`` = k > 0, four columns describe how close a post's text is to the labelled training posts:
-    the best and the mean of the k highest similarities among unreliable posts, then among reliable ones. The
-    similarity is the dot product of the l2-normalised TF-IDF rows over the terms found in at most
-    ``neighbour_max_df`` of the training posts (common words say little about "same claim" and cost most of
-    the time). During ``fit`` the columns are computed out of fold, like the linear score, so a training post
-    never finds itself.
-
-    ``linear_`` (fitted on all rows) is the component used for explanations.
-    """
+class TextStackBase(ClassifierMixin, BaseEstimator):
+    """The parameters shared by the stacking steps: the linear text model, how many metadata columns end ``X``,
+    the boosting parameters, the folds and seed, and the similarity columns (k neighbours over the terms found
+    in at most ``neighbour_max_df`` of the training posts)."""
 
     def __init__(
         self,
@@ -47,12 +38,27 @@ class LinearThenBoost(ClassifierMixin, BaseEstimator):
         self.neighbours = neighbours
         self.neighbour_max_df = neighbour_max_df
 
-    def _text(self, X: Any) -> Any:
-        return X[:, : X.shape[1] - self.n_meta] if self.n_meta else X
-
     def neighbour_columns(self, text: Any) -> np.ndarray:
         """The four similarity columns of ``text`` rows (TF-IDF columns only) against the stored posts."""
         return _similarity_columns(text, (self.unreliable_posts_, self.reliable_posts_), self.neighbours)
+
+
+class LinearThenBoost(TextStackBase):
+    """Logistic regression on all columns; its out-of-fold decision value, the neighbour columns and the last
+    ``n_meta`` columns (the metadata block of the FeatureUnion) go to a HistGradientBoostingClassifier.
+
+    With ``neighbours`` = k > 0, four columns describe how close a post's text is to the labelled training posts:
+    the best and the mean of the k highest similarities among unreliable posts, then among reliable ones. The
+    similarity is the dot product of the l2-normalised TF-IDF rows over the terms found in at most
+    ``neighbour_max_df`` of the training posts (common words say little about "same claim" and cost most of
+    the time). During ``fit`` the columns are computed out of fold, like the linear score, so a training post
+    never finds itself.
+
+    ``linear_`` (fitted on all rows) is the component used for explanations.
+    """
+
+    def _text(self, X: Any) -> Any:
+        return X[:, : X.shape[1] - self.n_meta] if self.n_meta else X
 
     def _stack_input(self, X: Any, linear_score: np.ndarray, near: np.ndarray | None = None) -> np.ndarray:
         meta: Any = X[:, X.shape[1] - self.n_meta :] if self.n_meta else np.zeros((X.shape[0], 0))

@@ -14,12 +14,13 @@ from typing import Any
 import numpy as np
 import sklearn
 
-from classifier.cv import cross_validate, dedupe_examples
+from classifier.cv import CVResult, cross_validate, dedupe_examples
 from classifier.errors import ClassifierDataError, ClassifierError
+from classifier.features import input_case
 from classifier.metrics import TARGET_RECALL, binary_metrics, choose_threshold, reliability
 from classifier.model_card import render_model_card
 from classifier.model_pipeline import PipelineConfig, build_pipeline
-from classifier.records import LabelledExample
+from classifier.records import CASE_TEXT_COUNTS_TIME, INPUT_CASES, LabelledExample
 from classifier.registry import CARD_FILE, MODEL_FILE, _check_version_name, save_pipeline, set_active_version
 
 __all__ = ["MIN_PER_CLASS", "TrainReport", "train_and_save"]
@@ -52,7 +53,33 @@ def _data_summary(raw: Sequence[LabelledExample], kept: Sequence[LabelledExample
         "groups": len({ex.group for ex in kept if ex.group}),
         "with_share_count": sum(ex.share_count is not None for ex in kept),
         "with_published_at": sum(ex.published_at is not None for ex in kept),
+        "by_case": dict(Counter(input_case(ex) for ex in kept)),
+        "with_ref": sum(ex.ref is not None for ex in kept),
     }
+
+
+def _case_metrics(result: CVResult) -> dict[str, dict]:
+    """Per input case: the out-of-fold figures of the posts that can stand for it, stripped to its inputs,
+    and its own operating threshold (the same recall rule)."""
+    out = {}
+    for case, scores in result.case_oof.items():
+        rows = ~np.isnan(scores)
+        y = result.y[rows]
+        if not 0 < y.sum() < y.size:
+            continue
+        threshold = choose_threshold(y, scores[rows], TARGET_RECALL)
+        aucs, aps = result.case_fold_auc[case], result.case_fold_ap[case]
+        out[case] = {
+            "threshold": threshold,
+            "n": int(rows.sum()),
+            "roc_auc_mean": float(np.mean(aucs)), "roc_auc_sd": float(np.std(aucs)),
+            "average_precision_mean": float(np.mean(aps)), "average_precision_sd": float(np.std(aps)),
+            "fold_roc_auc": aucs, "fold_average_precision": aps,
+            "at_threshold": binary_metrics(y, scores[rows], threshold),
+            "flagged_share": float(np.mean(scores[rows] >= threshold)),
+            "calibration": reliability(y, scores[rows]),
+        }
+    return out
 
 
 def _validate(examples: Sequence[LabelledExample]) -> None:
@@ -83,7 +110,8 @@ def train_and_save(
     """Train the production pipeline and save it as ``models_dir/<version>/``.
 
     Steps: de-duplicate normalised texts; 5-fold StratifiedGroupKFold CV (groups = account) for out-of-fold
-    scores, metrics and the operating threshold (highest threshold with recall >= 0.80); fit on all data;
+    scores, metrics and the operating thresholds (highest threshold with recall >= 0.80), per input case: every
+    held-out post is scored once for each case it has the inputs for, stripped to them; fit on all data;
     write model.skops, card.json and MODEL_CARD.md; point ACTIVE at it if ``activate``. ``on_step(what, done,
     total)`` hears of each fold and of the final fit (for a progress bar).
     """
@@ -102,21 +130,30 @@ def train_and_save(
     cfg_cv = cfg if n_pos >= 50 else PipelineConfig(**{**asdict(cfg), "calibration_folds": 3})
 
     steps = n_splits + 1
+    heads = cfg_cv.stack and cfg_cv.heads and cfg_cv.metadata
+    refs = (lambda train: {"clf__refs": [ex.ref for ex in train]}) if heads else None
     result = cross_validate(kept, lambda: build_pipeline(cfg_cv, seed=seed), n_splits=n_splits, seed=seed,
-                            on_fold=lambda k, n: step(f"cross-validation, fold {k + 1} of {n}", k, steps))
-    threshold = choose_threshold(result.y, result.oof, TARGET_RECALL)
+                            on_fold=lambda k, n: step(f"cross-validation, fold {k + 1} of {n}", k, steps),
+                            by_case=heads, fit_params=refs)
+    cases = _case_metrics(result)
+    thresholds = {case: m["threshold"] for case, m in cases.items()}
+    # the threshold of posts that have every input (older readers know only this one); without case heads, the
+    # one threshold of every post
+    threshold = thresholds.get(CASE_TEXT_COUNTS_TIME, choose_threshold(result.y, result.oof, TARGET_RECALL))
     metrics = {
         "cv": f"{n_splits}-fold StratifiedGroupKFold by account, duplicates removed, seed {seed}",
         **result.summary(),
         "fold_roc_auc": result.fold_auc,
         "fold_average_precision": result.fold_ap,
-        "at_threshold": binary_metrics(result.y, result.oof, threshold),
+        "at_threshold": binary_metrics(result.y, result.oof, np.asarray(
+            [thresholds.get(input_case(ex), threshold) for ex in kept]) if thresholds else threshold),
         "calibration": reliability(result.y, result.oof),
+        **({"cases": cases} if cases else {}),
     }
 
     step(f"fitting on all {len(kept):,} posts", n_splits, steps)
     pipeline = build_pipeline(cfg_cv, seed=seed)
-    pipeline.fit(kept, np.asarray([ex.label for ex in kept]))
+    pipeline.fit(kept, np.asarray([ex.label for ex in kept]), **(refs(kept) if refs else {}))
     step("writing the model and its card", steps, steps)
     save_pipeline(pipeline, out_dir / MODEL_FILE)
 
@@ -126,7 +163,10 @@ def train_and_save(
         "created_at": created.isoformat(timespec="seconds"),
         "seed": seed,
         "threshold": threshold,
-        "threshold_rule": f"highest threshold with out-of-fold recall >= {TARGET_RECALL:.2f}",
+        **({"thresholds": {case: thresholds[case] for case in INPUT_CASES if case in thresholds}}
+           if thresholds else {}),
+        "threshold_rule": f"highest threshold with out-of-fold recall >= {TARGET_RECALL:.2f}"
+        + (", per input case" if thresholds else ""),
         "metrics": metrics,
         "data": data,
         "config": asdict(cfg_cv),

@@ -65,8 +65,12 @@ def evaluate(
     text_column: Annotated[str, typer.Option(help="column holding the post text")] = "post_message",
     label_column: Annotated[str, typer.Option(help="column holding the 0/1 label")] = "label",
     model_version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
+    strip_metadata: Annotated[bool, typer.Option(
+        "--strip-metadata", help="score the same rows as text only (no counts, no time), as a news feed delivers them"
+    )] = False,
 ) -> None:
-    """Score a labelled CSV and print a JSON report (ROC-AUC, average precision, P/R/F1 at the threshold)."""
+    """Score a labelled CSV and print a JSON report (ROC-AUC, average precision, P/R/F1 at the thresholds),
+    overall and per input case."""
     from classifier import ClassifierError, load_model, read_labelled_csv
     from classifier import evaluate as evaluate_model
 
@@ -77,7 +81,8 @@ def evaluate(
     except (ClassifierError, OSError) as exc:
         raise fail(str(exc)) from None
     with progress(f"scoring {len(examples):,} posts", len(examples)) as update:
-        report = evaluate_model(model, examples, on_scored=lambda done, total: update("scoring", done, total))
+        report = evaluate_model(model, examples, strip_metadata=strip_metadata,
+                                on_scored=lambda done, total: update("scoring", done, total))
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 

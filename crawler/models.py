@@ -93,7 +93,7 @@ class CrawlSettings:
     seen_ids_cap: int = 2000  # bounded "already seen" id lists kept in cursors
     detect_language: bool = True
     # parse limits per page (crawler.pagelimits): beyond them the page fails with ParseLimitExceeded
-    max_items_per_page: int = 1000  # entries / items / statuses / messages on one page
+    max_items_per_page: int = 10_000  # entries / items / statuses / messages on one page
     max_parse_depth: int = 512  # HTML element nesting (browsers stop nesting at 512 too)
     max_page_elements: int = 100_000  # HTML elements and comments on one page; feeds: twice as many tags
     parse_budget_s: float = 10.0  # CPU seconds for parsing one page (network waits excluded)

@@ -82,25 +82,22 @@ def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: 
 
     Returns how many were flagged. The model runs outside the write transaction to keep the lock short.
     """
-    model, threshold, flagged = runtime.model(), runtime.threshold(), 0
+    model, threshold, flagged = runtime.model(), runtime.config.settings.threshold, 0  # None: each case's own
     weights = PriorityWeights(mode=runtime.config.settings.queue_priority)
     while True:
         with runtime.db.session() as session:
             pairs = _unscored(session, batch, source_id)
         if not pairs:
             return flagged
-        verdicts = model.score(_inputs(pairs), explain=True, explain_min_score=threshold)
+        verdicts = model.score(_inputs(pairs), explain="flagged", threshold=threshold)
         with runtime.db.write() as session:
             for (post, snapshot), verdict in zip(pairs, verdicts, strict=True):
                 if session.scalar(select(Verdict.id).where(Verdict.snapshot_id == snapshot.id)) is not None:
                     continue  # another worker scored it meanwhile
                 row = Verdict(
                     post_id=post.id, snapshot_id=snapshot.id, model_version=verdict.model_version,
-                    score=float(verdict.score), label=bool(verdict.score >= threshold), threshold=threshold,
-                    features=[
-                        {"term": f.term, "weight": round(float(f.weight), 5), "spans": [list(s) for s in f.spans]}
-                        for f in verdict.features
-                    ],
+                    score=float(verdict.score), label=verdict.label, threshold=verdict.threshold,
+                    input_case=verdict.case, features=[f.as_dict() for f in verdict.features],
                 )
                 session.add(row)
                 session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import html
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -47,17 +48,29 @@ def load_replay_posts(files: Sequence[Path], *, limit: int | None = None) -> lis
     return posts
 
 
+#: Characters XML 1.0 does not allow (a few ReINTEL posts hold control characters); dropped from the feed.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(value: str) -> str:
+    """A post's text as an RSS title or description, which readers take as HTML: escaped twice, so that the
+    text's own "<URL>" placeholders and "&" stay text."""
+    return escape(html.escape(_NOT_XML.sub("", value), quote=False))
+
+
 def _count(value: str) -> str:
     digits = "".join(ch for ch in value if ch.isdigit())
     return digits or "0"
 
 
 class ReplayServer:
-    """Publishes ``initial`` posts at once, then ``per_step`` more every ``step_s`` seconds."""
+    """Publishes ``initial`` posts at once, then ``per_step`` more every ``step_s`` seconds. With
+    ``metadata=False`` the items carry only text (no publication date, no comment count), as many news feeds."""
 
     def __init__(self, posts: Sequence[ReplayPost], *, initial: int = 12, per_step: int = 3,
-                 step_s: float = 20.0, host: str = "127.0.0.1", port: int = 0) -> None:
+                 step_s: float = 20.0, host: str = "127.0.0.1", port: int = 0, metadata: bool = True) -> None:
         self.posts = list(posts)
+        self.metadata = metadata
         self.initial, self.per_step, self.step_s = initial, per_step, step_s
         self.started = time.monotonic()
         self.epoch = datetime.now(UTC)
@@ -83,11 +96,12 @@ class ReplayServer:
         for post in reversed(self.published()):
             title = post.text.splitlines()[0][:90]
             moment = format_datetime(self.epoch.replace(microsecond=0), usegmt=True)
+            extra = (f"<pubDate>{moment}</pubDate><slash:comments>{_count(post.comments)}</slash:comments>"
+                     if self.metadata else "")
             items.append(
-                f"<item><title>{escape(title)}</title><link>{self.base_url}/posts/{post.id}</link>"
-                f"<guid isPermaLink=\"false\">reintel-{post.id}</guid><pubDate>{moment}</pubDate>"
-                f"<description>{escape(post.text)}</description>"
-                f"<slash:comments>{_count(post.comments)}</slash:comments></item>"
+                f"<item><title>{_xml_text(title)}</title><link>{self.base_url}/posts/{post.id}</link>"
+                f"<guid isPermaLink=\"false\">reintel-{post.id}</guid>"
+                f"<description>{_xml_text(post.text)}</description>{extra}</item>"
             )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'

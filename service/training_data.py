@@ -14,9 +14,10 @@ NEGATIVE_REASONS = ("accurate", "opinion", "satire")  # "not Vietnamese" and "ot
 
 
 def decision_examples(*, session: Session) -> list[LabelledExample]:
-    """The current decision of every decided item: confirmed -> 1 (with its category), dismissed -> 0."""
+    """The current decision of every decided item: confirmed -> 1 (with its category), dismissed -> 0; each
+    example's ``ref`` is ``"item:<queue item id>"`` so an explanation can link to it."""
     rows = session.execute(
-        select(Decision, Snapshot, Post)
+        select(Decision, Snapshot, Post, QueueItem.id)
         .join(QueueItem, QueueItem.current_decision_id == Decision.id)
         .join(Snapshot, Snapshot.id == Decision.snapshot_id)
         .join(Post, Post.id == Decision.post_id)
@@ -24,7 +25,7 @@ def decision_examples(*, session: Session) -> list[LabelledExample]:
         .order_by(Decision.id)
     ).all()
     examples = []
-    for decision, snapshot, post in rows:
+    for decision, snapshot, post, item_id in rows:
         if decision.action == "confirm":
             label = 1
         elif decision.action == "dismiss" and decision.dismiss_reason in NEGATIVE_REASONS:
@@ -34,6 +35,6 @@ def decision_examples(*, session: Session) -> list[LabelledExample]:
         examples.append(LabelledExample(
             text=snapshot.text, label=label, like_count=post.like_count, comment_count=post.comment_count,
             share_count=post.share_count, published_at=post.published_at, category=decision.category,
-            origin="review",
+            origin="review", ref=f"item:{item_id}",
         ))
     return examples

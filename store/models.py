@@ -257,6 +257,8 @@ class Verdict(Base):
     score: Mapped[float] = mapped_column(Float)
     label: Mapped[bool] = mapped_column(Boolean)
     threshold: Mapped[float] = mapped_column(Float)
+    # which inputs the post had, so which model head scored it: "text", "text_time", "text_counts_time" (NULL: older)
+    input_case: Mapped[str | None] = mapped_column(String(20), nullable=True)
     features: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

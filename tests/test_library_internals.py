@@ -16,6 +16,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from starlette.datastructures import State
 
+from classifier.boost import CompactBoost
 from classifier.fast_path import _BoostPredictor
 
 # The fields of a HistGradientBoosting TreePredictor's ``nodes`` record array that classifier/fast_path.py reads.
@@ -55,6 +56,20 @@ def test_hist_gradient_boosting_keeps_its_predictors_and_node_layout(data) -> No
     predictor = _BoostPredictor(boost)  # the vectorised walk over those nodes agrees with scikit-learn's own
     assert predictor.ok
     np.testing.assert_allclose(predictor.proba(X), boost.predict_proba(X)[:, 1], rtol=1e-10, atol=1e-12)
+
+
+def test_hist_gradient_boosting_trees_are_rebuilt_from_their_nodes_alone(data) -> None:
+    """classifier/boost.py stores the trees' ``nodes`` as one array and rebuilds each TreePredictor(nodes,
+    binned_left_cat_bitsets, raw_left_cat_bitsets) on load, with empty bitsets."""
+    import pickle
+
+    X, y = data
+    boost = CompactBoost(max_iter=20, max_leaf_nodes=7, random_state=0).fit(X, y)
+    state = boost.__getstate__()
+    assert "_predictors" not in state and state["tree_sizes_"].size == boost.n_iter_
+    again = pickle.loads(pickle.dumps(boost))
+    np.testing.assert_array_equal(again.predict_proba(X), boost.predict_proba(X))
+    assert _BoostPredictor(again).ok
 
 
 def test_httpx_transport_keeps_an_httpcore_pool_at_underscore_pool() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from classifier import LabelledExample, read_labelled_csv, train_and_save
+from classifier import LabelledExample, load_model, read_labelled_csv, train_and_save
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_CSV = REPO / "data" / "reintel" / "public_train.csv"
@@ -33,3 +33,12 @@ def trained(tmp_path_factory, small_train):
     models_dir = tmp_path_factory.mktemp("models")
     report = train_and_save(small_train, models_dir, seed=3, version="test-model")
     return models_dir, report
+
+
+@pytest.fixture(scope="module")
+def model(trained):
+    """The small model, loaded (worker processes stopped at the end of the module)."""
+    models_dir, _ = trained
+    loaded = load_model(models_dir)
+    yield loaded
+    loaded.close()

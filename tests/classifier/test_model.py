@@ -2,16 +2,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from classifier import ClassifierError, PostInput, Verdict, load_model
+from classifier import ClassifierError, PostInput, Verdict
 from classifier.model import PARALLEL_MIN_BATCH
-
-
-@pytest.fixture(scope="module")
-def model(trained):
-    models_dir, _ = trained
-    m = load_model(models_dir)
-    yield m
-    m.close()
 
 
 def test_empty_text_gets_a_verdict_in_undetermined_language(model):
@@ -58,14 +50,14 @@ def test_missing_and_present_metadata_both_score(model):
 def test_label_is_score_at_or_above_threshold(model, small_train):
     for v in model.score([ex.text for ex in small_train[:50]]):
         assert v.label == (v.score >= v.threshold)
-        assert v.threshold == model.threshold and v.model_version == model.version
+        assert v.threshold == model.threshold_for(v.case) and v.model_version == model.version
 
 
 def test_parallel_batch_scores_equal_serial_scores(model, small_train):
     posts = [PostInput(text=ex.text, share_count=ex.share_count) for ex in small_train]
     posts = (posts * (PARALLEL_MIN_BATCH // len(posts) + 1))[: PARALLEL_MIN_BATCH + 10]
-    parallel = model.score(posts, explain=True)
-    serial = model._score_serial(posts, True)
+    parallel = model.score(posts, explain="flagged")
+    serial = model._score_serial(posts, "flagged")
     assert [v.score for v in parallel] == [v.score for v in serial]
     assert [v.features for v in parallel] == [v.features for v in serial]
 

@@ -37,8 +37,8 @@ def test_evaluate_returns_the_documented_keys(trained, small_train):
     models_dir, _ = trained
     result = evaluate(load_model(models_dir), small_train[:50])
     assert set(result) == {
-        "model_version", "n", "positives", "roc_auc", "average_precision", "threshold",
-        "precision", "recall", "f1", "confusion", "calibration",
+        "model_version", "stripped_metadata", "n", "positives", "roc_auc", "average_precision", "threshold",
+        "precision", "recall", "f1", "confusion", "calibration", "cases",
     }  # fmt: skip
     assert set(result["confusion"]) == {"tp", "fp", "tn", "fn"}
     assert result["n"] == 50

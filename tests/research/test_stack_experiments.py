@@ -1,26 +1,12 @@
 """The round-2 experiment script runs end to end on a small CSV and prints paired comparisons."""
 
-import csv
 import re
-from pathlib import Path
 
 from research import stack_experiments
 
-TRAIN_CSV = Path(__file__).resolve().parents[2] / "data" / "reintel" / "public_train.csv"
 
-
-def test_stack_experiments_print_reference_and_paired_rows(tmp_path, capsys):
-    with TRAIN_CSV.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        fields = reader.fieldnames
-    positives = [r for r in rows if r["label"] == "1"][:60]
-    negatives = [r for r in rows if r["label"] == "0"][:180]
-    small = tmp_path / "small.csv"
-    with small.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(positives + negatives)
+def test_stack_experiments_print_reference_and_paired_rows(tmp_path, small_csv, capsys):
+    small = small_csv
     unlabelled = tmp_path / "unlabelled"
     unlabelled.mkdir()
     (unlabelled / "public_test.csv").write_text("id,post_message\n1,tin giả về vắc xin\n", encoding="utf-8")

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from crawlkit import LocalServer, Resp, fixture_bytes
 from service.crawl_job import run_source
-from service.replay import ReplayPost, ReplayServer
+from service.replay import ReplayPost, ReplayServer, load_replay_posts
 from service.runtime import Runtime
 from service.scheduler import CrawlScheduler
-from store.models import CrawlRun, Post, QueueItem, Source, Verdict
+from store.models import CrawlRun, Post, QueueItem, Snapshot, Source, Verdict
 
 pytest.importorskip("classifier", reason="the classifier package is not built yet")
 
@@ -88,6 +88,39 @@ def test_one_tick_stores_scores_and_queues_then_second_tick_adds_nothing(runtime
     finally:
         scheduler.stop()
         replay.stop()
+
+
+def test_a_feed_without_counts_or_times_queues_near_the_base_rate(runtime: Runtime) -> None:
+    """All 3,288 unlabelled ReINTEL posts as a news feed delivers them (text only): the text head scores them
+    against its own threshold, so the queue share stays near ReINTEL's 17 % base rate (at most 25 %)."""
+    from classifier import EVIDENCE_KINDS, FeatureEvidence
+
+    posts = load_replay_posts([ROOT / "data/reintel/public_test.csv", ROOT / "data/reintel/private_test.csv"])
+    replay = ReplayServer(posts, initial=len(posts), step_s=0, metadata=False).start()
+    try:
+        summary = run_source(runtime, add_source(runtime, replay.feed_url, name="news"))
+    finally:
+        replay.stop()
+    assert summary.status == "ok", summary.errors
+    assert summary.counts.new == len(posts) == 3288
+    with runtime.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Post).where(Post.published_at.is_not(None))) == 0
+        rows = session.execute(select(Verdict, Snapshot.text).join(Snapshot, Snapshot.id == Verdict.snapshot_id)).all()
+        queued = session.scalar(select(func.count()).select_from(QueueItem))
+    assert len(rows) == len(posts)
+    assert {v.input_case for v, _ in rows} == {"text"}
+    assert {v.threshold for v, _ in rows} == {runtime.model().threshold_for("text")}
+    share = queued / len(posts)
+    assert 0.10 <= share <= 0.25, f"{queued} of {len(posts)} queued ({share:.1%})"
+    for verdict, text in rows:
+        if not verdict.label:
+            assert verdict.features == []
+            continue
+        evidence = [FeatureEvidence.from_dict(f) for f in verdict.features]
+        assert evidence and {e.kind for e in evidence} <= set(EVIDENCE_KINDS)
+        for e in evidence:
+            assert e.term not in ("số lượt thích", "số bình luận", "số lượt chia sẻ", "giờ đăng")
+            assert all(0 <= a < b <= len(text) for a, b in e.spans)
 
 
 ROBOTS_OK = Resp(200, "User-agent: *\nAllow: /\n", content_type="text/plain")

@@ -23,6 +23,7 @@ def test_confirmed_and_dismissed_items_become_labelled_examples(db: Database) ->
     assert {name: e.label for name, e in examples.items()} == {"confirmed": 1, "accurate": 0, "reversed": 0}
     assert examples["confirmed"].category == "health_misinformation"
     assert all(e.origin == "review" for e in examples.values())
+    assert {name: e.ref for name, e in examples.items()} == {name: f"item:{ids[name]}" for name in examples}
 
 
 def test_uncertainty_priority_puts_scores_near_the_threshold_first() -> None:

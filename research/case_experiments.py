@@ -1,0 +1,227 @@
+"""Third round: posts as kiemtin's own sources deliver them, text only (models/README.md, round 3).
+
+    python -m research.case_experiments [--data public_train.csv] [--unlabelled DIR] [--news FILE.csv]
+                                        [--only NAME ...]
+
+Same protocol as the other rounds (duplicates removed, 5-fold StratifiedGroupKFold by account, seed 13). Every
+experiment scores the held-out posts *without counts or time*, as an RSS feed delivers them, and is compared
+fold by fold with the first row: the model before the case heads (one boosting stage trained with counts and
+time, which a text-only post gets imputed with the training medians). Besides ROC-AUC and AP each row gives
+the precision at the threshold chosen out of fold by the recall rule (recall >= 0.80), the share of the
+3,288 unlabelled ReINTEL posts that threshold flags when the model is trained on all labelled posts, and, with
+``--news``, ROC-AUC on a labelled news CSV (``text`` and ``label`` columns, e.g. VFND) never trained on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+from classifier.cv import dedupe_examples, groups_of
+from classifier.data import read_labelled_csv
+from classifier.features import COUNT_COLUMNS, SURFACE_COLUMNS, TIME_COLUMNS, MetadataFeatures
+from classifier.metrics import binary_metrics, choose_threshold
+from classifier.records import PostInput
+from classifier.tokens import token_string
+
+__all__ = ["main"]
+
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_BOOST = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 7, "min_samples_leaf": 30,
+          "l2_regularization": 1.0, "random_state": 13}
+_SURFACE = [c - SURFACE_COLUMNS[0] for c in SURFACE_COLUMNS]
+_NO_LENGTH = [i for i in _SURFACE if i not in (0, 1)]  # surface cues without text length and line count
+
+
+class Study:
+    """Labelled posts (with their metadata), unlabelled and news posts (text only), folds, cached columns."""
+
+    def __init__(self, data: Path, unlabelled: Sequence[str], news: Sequence[tuple[str, int]], seed: int = 13):
+        examples = dedupe_examples(read_labelled_csv(data))
+        self.n = len(examples)
+        self.y = np.asarray([e.label for e in examples])
+        self.n_unlabelled = len(unlabelled)
+        self.news_y = np.asarray([label for _, label in news])
+        texts = [e.text for e in examples] + list(unlabelled) + [t for t, _ in news]
+        self.docs = [token_string(t) for t in texts]
+        self.sentences = [[token_string(p) for p in _SENTENCE.split(t) if p and token_string(p)] or [token_string(t)]
+                          for t in texts]
+        extract = MetadataFeatures().fit([])
+        self.meta = extract.transform(list(examples) + [PostInput(text=t) for t in texts[self.n:]])
+        surface = self.meta[:, list(SURFACE_COLUMNS)]
+        length = np.maximum(np.asarray([len(t) for t in texts], dtype=np.float64), 1.0)[:, None]
+        counts = np.expm1(surface[:, 2:7])  # '!', '?', links, hashtags, emoji
+        lines = np.expm1(surface[:, 1:2])
+        self.rates = np.column_stack([counts / length * 1000, surface[:, 7:9], lines / length * 1000])
+        self.seed = seed
+        splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+        self.folds = list(splitter.split(np.zeros(self.n), self.y, groups_of(examples)))
+        self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _lr(self, C: float) -> LogisticRegression:
+        return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000,
+                                  random_state=self.seed)
+
+    def base(self, tr: np.ndarray, te: np.ndarray, C: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+        """Out-of-fold (inner 5-fold) columns for the training rows and columns for ``te``: words LR decision,
+        similarity to labelled posts (best and mean of the top 5 unreliable, then reliable), and the max, mean
+        and top-2 mean of the LR decision over the post's sentences."""
+        key = (tr.tobytes(), te.tobytes(), C)
+        if key not in self._cache:
+            self._cache[key] = self._base(tr, te, C)
+        return self._cache[key]
+
+    def _base(self, tr: np.ndarray, te: np.ndarray, C: float) -> tuple[np.ndarray, np.ndarray]:
+        vec = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 3), min_df=2,  # noqa: S106
+                              max_features=200_000, sublinear_tf=True, dtype=np.float32)
+        Xtr = vec.fit_transform([self.docs[i] for i in tr])
+        Xte = vec.transform([self.docs[i] for i in te])
+        ytr = self.y[tr]
+        sim = (Xtr @ Xtr.T).toarray()
+        left = np.zeros((len(tr), 8))
+        for a, b in StratifiedKFold(5, shuffle=True, random_state=self.seed).split(np.zeros(len(tr)), ytr):
+            model = self._lr(C).fit(Xtr[a], ytr[a])
+            left[b, 0] = model.decision_function(Xtr[b])
+            left[b, 1:5] = _similarity(sim[np.ix_(b, a)], ytr[a])
+            left[b, 5:8] = self._pooled(model, vec, tr[b])
+        model = self._lr(C).fit(Xtr, ytr)
+        right = np.column_stack([model.decision_function(Xte), _similarity((Xte @ Xtr.T).toarray(), ytr),
+                                 self._pooled(model, vec, te)])
+        return left, right
+
+    def _pooled(self, model: LogisticRegression, vec: TfidfVectorizer, rows: np.ndarray) -> np.ndarray:
+        flat = [s for i in rows for s in self.sentences[i]]
+        owner = np.repeat(np.arange(len(rows)), [len(self.sentences[i]) for i in rows])
+        decision = model.decision_function(vec.transform(flat))
+        out = np.zeros((len(rows), 3))
+        for k in range(len(rows)):
+            d = np.sort(decision[owner == k])[::-1]
+            out[k] = [d[0], d.mean(), d[:2].mean()]
+        return out
+
+    def columns(self, variant: str, base: np.ndarray, rows: np.ndarray, *, test: bool) -> np.ndarray:
+        """The boosting input of ``variant`` for ``rows``; at test time counts and time are unknown."""
+        if variant == "imputed":  # the model before the case heads: every metadata column, unknown ones imputed
+            meta = self.meta[rows].copy()
+            if test:
+                meta[:, list(COUNT_COLUMNS + TIME_COLUMNS)] = np.nan
+            return np.column_stack([base[:, :5], meta])
+        parts = {"lr": base[:, :1], "knn": base[:, 1:5], "sentences": base[:, 5:8],
+                 "surface": self.meta[rows][:, list(SURFACE_COLUMNS)],
+                 "surface-no-length": self.meta[rows][:, list(SURFACE_COLUMNS)][:, _NO_LENGTH],
+                 "rates": self.rates[rows]}
+        return np.column_stack([parts[p] for p in variant.split("+")])
+
+    def run(self, variant: str, C: float = 4.0) -> dict:
+        aucs, aps = [], []
+        oof = np.zeros(self.n)
+        for tr, te in self.folds:
+            left, right = self.base(tr, te, C)
+            prob = self._fit_predict(variant, left, tr, right, te)
+            oof[te] = prob
+            aucs.append(roc_auc_score(self.y[te], prob))
+            aps.append(average_precision_score(self.y[te], prob))
+        threshold = choose_threshold(self.y, oof)
+        out = {"roc_auc": aucs, "average_precision": aps, "threshold": threshold,
+               "precision": binary_metrics(self.y, oof, threshold)["precision"]}
+        tr, te = np.arange(self.n), np.arange(self.n, len(self.docs))
+        left, right = self.base(tr, te, C)
+        prob = self._fit_predict(variant, left, tr, right, te)
+        out["unlabelled_flagged"] = float(np.mean(prob[: self.n_unlabelled] >= threshold))
+        if self.news_y.size:
+            out["news_roc_auc"] = float(roc_auc_score(self.news_y, prob[self.n_unlabelled:]))
+        return out
+
+    def _fit_predict(self, variant: str, left: np.ndarray, tr: np.ndarray, right: np.ndarray,
+                     te: np.ndarray) -> np.ndarray:
+        X, Xte = self.columns(variant, left, tr, test=False), self.columns(variant, right, te, test=True)
+        if variant == "imputed":  # unknown values get the training medians, as that model did
+            imputer = SimpleImputer(strategy="median", keep_empty_features=True).fit(X[:, 5:])
+            X = np.column_stack([X[:, :5], imputer.transform(X[:, 5:])])
+            Xte = np.column_stack([Xte[:, :5], imputer.transform(Xte[:, 5:])])
+        model = HistGradientBoostingClassifier(**_BOOST).fit(X, self.y[tr])
+        return model.predict_proba(Xte)[:, 1]
+
+
+def _similarity(sim: np.ndarray, labels: np.ndarray, k: int = 5) -> np.ndarray:
+    out = []
+    for label in (1, 0):
+        top = -np.sort(-sim[:, labels == label], axis=1)[:, :k]
+        out += [top[:, 0], top.mean(axis=1)]
+    return np.column_stack(out)
+
+
+EXPERIMENTS: dict[str, tuple[str, float]] = {
+    "one boosting stage, counts and time imputed (before the case heads)": ("imputed", 4.0),
+    "text head: words LR + similarity + surface cues (adopted)": ("lr+knn+surface", 4.0),
+    "text head, LR only": ("lr", 4.0),
+    "text head, LR + surface cues (no similarity)": ("lr+surface", 4.0),
+    "text head without surface cues": ("lr+knn", 4.0),
+    "text head, surface cues without length and line count": ("lr+knn+surface-no-length", 4.0),
+    "text head, length-normalised cues (per 1,000 characters)": ("lr+knn+rates", 4.0),
+    "text head + sentence scores (max, mean, top-2 mean)": ("lr+knn+surface+sentences", 4.0),
+    "text head, LR C=1": ("lr+knn+surface", 1.0),
+    "text head, LR C=1, no length and line count": ("lr+knn+surface-no-length", 1.0),
+}
+
+
+def _texts(folder: Path) -> list[str]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    texts: list[str] = []
+    for name in ("public_test.csv", "private_test.csv"):
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            texts += [(row.get("post_message") or "").strip() for row in csv.DictReader(handle)]
+    return [t for t in texts if t]
+
+
+def _news(path: Path | None) -> list[tuple[str, int]]:
+    if path is None:
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["text"], int(row["label"])) for row in csv.DictReader(handle)]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=Path("data/reintel/public_train.csv"))
+    parser.add_argument("--unlabelled", type=Path, default=Path("data/reintel"))
+    parser.add_argument("--news", type=Path, default=None, help="labelled news CSV (text, label) to test on")
+    parser.add_argument("--only", nargs="*", default=None, help="experiment names (the reference always runs)")
+    args = parser.parse_args(argv)
+    study = Study(args.data, _texts(args.unlabelled), _news(args.news))
+    print("| experiment | ROC-AUC | AP | Δ AUC (folds better) | Δ AP (folds better) | precision at threshold "
+          "| unlabelled flagged | news ROC-AUC | time |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    reference: dict | None = None
+    run: Callable[[str, float], dict] = study.run
+    for name, (variant, C) in EXPERIMENTS.items():
+        if args.only and name not in args.only and reference is not None:
+            continue
+        started = time.perf_counter()
+        out = run(variant, C)
+        reference = reference or out
+        d_auc = np.subtract(out["roc_auc"], reference["roc_auc"])
+        d_ap = np.subtract(out["average_precision"], reference["average_precision"])
+        news = f"{out['news_roc_auc']:.3f}" if "news_roc_auc" in out else "—"
+        print(f"| {name} | {np.mean(out['roc_auc']):.3f} ± {np.std(out['roc_auc']):.3f} "
+              f"| {np.mean(out['average_precision']):.3f} ± {np.std(out['average_precision']):.3f} "
+              f"| {d_auc.mean():+.3f} ({int((d_auc > 0).sum())}/5) | {d_ap.mean():+.3f} ({int((d_ap > 0).sum())}/5) "
+              f"| {out['precision']:.3f} | {out['unlabelled_flagged']:.1%} | {news} "
+              f"| {time.perf_counter() - started:.0f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

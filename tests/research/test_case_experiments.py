@@ -1,0 +1,29 @@
+"""The round-3 experiment script runs end to end on a small CSV, text only, with paired comparisons."""
+
+import re
+
+from research import case_experiments
+
+
+def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path, small_csv, capsys):
+    small = small_csv
+    unlabelled = tmp_path / "unlabelled"
+    unlabelled.mkdir()
+    for name in ("public_test.csv", "private_test.csv"):
+        (unlabelled / name).write_text("id,post_message\n1,tin giả về vắc xin\n2,Bộ Y tế thông báo\n",
+                                       encoding="utf-8")
+    news = tmp_path / "news.csv"
+    news.write_text("text,label\nThủ tướng thăm bệnh viện,0\nUống nước muối chữa khỏi corona,1\n"
+                    "Giá xăng giảm,0\nTỏi chữa ung thư,1\n", encoding="utf-8")
+
+    case_experiments.main(["--data", str(small), "--unlabelled", str(unlabelled), "--news", str(news),
+                           "--only", "text head: words LR + similarity + surface cues (adopted)"])
+
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| ") and "---" not in ln]
+    assert [ln.split(" | ")[0] for ln in lines[1:]] == [
+        "| one boosting stage, counts and time imputed (before the case heads)",
+        "| text head: words LR + similarity + surface cues (adopted)"]
+    cells = [ln.split(" | ") for ln in lines[1:]]
+    assert all(0.5 < float(re.match(r"([0-9.]+) ±", c[1]).group(1)) <= 1.0 for c in cells), lines
+    assert "+0.000 (0/5)" in lines[1]  # the reference compared with itself
+    assert all(c[6].endswith("%") and 0.0 <= float(c[7]) <= 1.0 for c in cells)  # flagged share, news ROC-AUC
