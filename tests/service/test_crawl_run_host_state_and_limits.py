@@ -40,11 +40,11 @@ def test_the_next_run_reuses_robots_txt_and_the_crawl_delay(runtime: Runtime, se
 
 
 def test_a_feed_with_too_many_entries_is_a_recorded_error(runtime: Runtime, server: LocalServer) -> None:
-    entries = "".join(f"<item><guid>g{i}</guid><title>Tin {i}</title></item>" for i in range(1001))
+    entries = "".join(f"<item><guid>g{i}</guid><title>Tin {i}</title></item>" for i in range(10_001))
     server.routes["/feed.xml"] = Resp(200, FEED.replace("</channel>", entries + "</channel>"),
                                       content_type="application/rss+xml")
     summary = run_source(runtime, _source(runtime, server.url("/feed.xml")))
-    assert summary.status == "error" and "more than max_items_per_page=1000 feed entries" in summary.errors[0]
+    assert summary.status == "error" and "more than max_items_per_page=10000 feed entries" in summary.errors[0]
     with runtime.db.session() as session:
         run = session.get(CrawlRun, summary.run_id)
     assert run is not None and run.status == "error" and run.errors == summary.errors
