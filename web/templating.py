@@ -105,7 +105,11 @@ class Templates:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            extensions=["jinja2.ext.i18n"],
         )
+        # Every string meant for people is written as {{ _("...") }} (new-style gettext: {{ _("%(n)s items", n=3) }}).
+        # Until the message catalogs are installed these are shown as written.
+        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(dt=partial(local_time, zone=self.zone), duration=_duration, num=_num,
                                 safe_href=safe_href)
         self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, query=_query,
