@@ -14,6 +14,45 @@
     }
   });
 
+  /* Small screens: the menu folds behind a button (without JavaScript it simply stays open). */
+  function setUpMenu() {
+    var button = document.getElementById("nav-toggle");
+    var header = button ? button.closest(".topbar") : null;
+    if (!button || !header) {
+      return;
+    }
+    header.classList.add("nav-collapsible");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  /* A box that scrolls sideways (a wide table on a narrow screen) takes keyboard focus, so it can be scrolled
+     with the arrow keys; one that fits does not add a tab stop. */
+  function markScrollRegions() {
+    var boxes = document.querySelectorAll(".card-flush, .preview-wrap, .scroll-region");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpMenu();
+    markScrollRegions();
+    window.addEventListener("resize", markScrollRegions);
+  });
+  document.addEventListener("htmx:afterSettle", markScrollRegions);
+
   document.addEventListener("htmx:configRequest", function (event) {
     var token = csrfToken();
     if (token) {
