@@ -338,11 +338,19 @@ def test_a_phone_390_px_wide(browser: Any, app: Any, lang: str) -> None:
     page.wait_for_url(f"{url}/queue")
     expect(page.locator("tr.queue-row")).to_have_count(len(RUMOURS))
     assert _scroll_width(page) <= PHONE["width"]
+    expect(page.locator("#f-q")).to_be_visible()  # the filters fold to the text search; a button unfolds them
+    expect(page.locator("#queue-filters select[name=status]")).to_be_hidden()
+    first_row = page.locator("tr.queue-row").first.bounding_box()
+    assert first_row is not None and first_row["y"] < PHONE["height"], "the first row is on the first screen"
     row = page.locator(f"tr[data-item='{top}']").bounding_box()
     assert row is not None and row["x"] >= 0 and row["x"] + row["width"] <= PHONE["width"]  # rows are cards
     assert page.evaluate(f"getComputedStyle(document.querySelector(\"tr[data-item='{top}']\")).display") == "flex"
     axe.check(page, "queue, phone")
     _readme_shot(page, "queue-phone", lang)
+    page.click("#filters-toggle")
+    expect(page.locator("#queue-filters select[name=status]")).to_be_visible()
+    expect(page.locator("#bulk-form")).to_be_visible()
+    assert _scroll_width(page) <= PHONE["width"]
     page.click("#next-form button")
     page.wait_for_url(f"{url}/items/{top}")
     assert _scroll_width(page) <= PHONE["width"]
@@ -352,6 +360,12 @@ def test_a_phone_390_px_wide(browser: Any, app: Any, lang: str) -> None:
     assert header is not None and header["width"] <= PHONE["width"] and header["height"] < 80  # not cut off
     axe.check(page, "item, phone")
     _readme_shot(page, "item-phone", lang)
+    toggle = page.locator("#post-toggle")  # the long post starts folded; one button unfolds it
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    folded = page.locator("#post-text").bounding_box()["height"]
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert page.locator("#post-text").bounding_box()["height"] > folded * 1.5
     for path in ("/cases", "/", f"/items/{top}?undone=1"):
         page.goto(f"{url}{path}")
         assert _scroll_width(page) <= PHONE["width"], path

@@ -46,8 +46,49 @@
     }
   }
 
+  /* Small screens: a long post starts folded to its first lines, so what follows stays near; one button unfolds it. */
+  function setUpPostToggle() {
+    var button = document.getElementById("post-toggle");
+    var text = document.getElementById("post-text");
+    if (!button || !text || !window.matchMedia("(max-width: 720px)").matches) {
+      return;
+    }
+    function show(folded) {
+      text.classList.toggle("folded", folded);
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+      button.textContent = button.getAttribute(folded ? "data-more" : "data-less");
+    }
+    show(true);
+    if (text.scrollHeight <= text.clientHeight + 24) {
+      show(false);  /* short enough: nothing to unfold */
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      show(!text.classList.contains("folded"));
+    });
+  }
+
+  /* Small screens: the queue's filters fold to the text search, so the rows come into view; a button unfolds them. */
+  function setUpFiltersToggle() {
+    var button = document.getElementById("filters-toggle");
+    var main = document.querySelector("main");
+    if (!button || !main || !window.matchMedia("(max-width: 720px)").matches) {
+      return;
+    }
+    main.classList.add("filters-folded");
+    button.setAttribute("aria-expanded", "false");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var folded = main.classList.toggle("filters-folded");
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpMenu();
+    setUpFiltersToggle();
+    setUpPostToggle();
     markScrollRegions();
     window.addEventListener("resize", markScrollRegions);
   });
