@@ -111,13 +111,18 @@ def _open(browser: Any, url: str, runtime: Runtime, name: str, role: str, lang: 
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.on("dialog", lambda d: _refuse_dialog(d, errors))
     page.goto(f"{url}/login")
     page.fill("input[name=username]", name)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
     return context, page, errors
+
+
+def _refuse_dialog(dialog: Any, errors: list[str]) -> None:
+    errors.append("dialog: " + dialog.message)
+    dialog.dismiss()
 
 
 def _readme_shot(page: Any, name: str, lang: str) -> None:
@@ -299,6 +304,10 @@ def test_admin_day_users_audit_and_confirmations(browser: Any, app: Any, lang: s
     axe = Axe()
     context, page, errors = _open(browser, url, runtime, "boss", "admin", lang)
     axe.check(page, "dashboard (admin)")
+    page.keyboard.press("Tab")  # the first Tab stop skips the menu
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
     page.goto(f"{url}/admin/audit")
     expect(page.locator("tr.audit-row").first).to_be_visible()
     axe.check(page, "audit log")
