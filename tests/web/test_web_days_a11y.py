@@ -157,6 +157,7 @@ def test_analyst_day_search_decide_undo_escalate_and_bulk_dismiss(browser: Any, 
     page.fill("#f-q", "cach ly")
     page.wait_for_url(re.compile(r"q=cach(\+|%20)ly"))
     expect(page.locator("#queue-results")).to_be_visible()
+    # until accent folding lands this may find nothing; then: expect(page.locator("tr.queue-row")).to_have_count(1)
     assert page.locator("tr.queue-row").count() + page.locator("#queue-results p.empty").count() >= 1
     axe.check(page, "queue, unaccented search")
     page.fill("#f-q", "cách ly")
