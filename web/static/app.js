@@ -14,6 +14,86 @@
     }
   });
 
+  /* Small screens: the menu folds behind a button (without JavaScript it simply stays open). */
+  function setUpMenu() {
+    var button = document.getElementById("nav-toggle");
+    var header = button ? button.closest(".topbar") : null;
+    if (!button || !header) {
+      return;
+    }
+    header.classList.add("nav-collapsible");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var open = header.classList.toggle("nav-open");
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
+
+  /* A box that scrolls sideways (a wide table on a narrow screen) takes keyboard focus, so it can be scrolled
+     with the arrow keys; one that fits does not add a tab stop. */
+  function markScrollRegions() {
+    var boxes = document.querySelectorAll(".card-flush, .preview-wrap, .scroll-region");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("data-scroll-focus");
+      }
+    }
+  }
+
+  /* Small screens: a long post starts folded to its first lines, so what follows stays near; one button unfolds it. */
+  function setUpPostToggle() {
+    var button = document.getElementById("post-toggle");
+    var text = document.getElementById("post-text");
+    if (!button || !text || !window.matchMedia("(max-width: 720px)").matches) {
+      return;
+    }
+    function show(folded) {
+      text.classList.toggle("folded", folded);
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+      button.textContent = button.getAttribute(folded ? "data-more" : "data-less");
+    }
+    show(true);
+    if (text.scrollHeight <= text.clientHeight + 24) {
+      show(false);  /* short enough: nothing to unfold */
+      return;
+    }
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      show(!text.classList.contains("folded"));
+    });
+  }
+
+  /* Small screens: the queue's filters fold to the text search, so the rows come into view; a button unfolds them. */
+  function setUpFiltersToggle() {
+    var button = document.getElementById("filters-toggle");
+    var main = document.querySelector("main");
+    if (!button || !main || !window.matchMedia("(max-width: 720px)").matches) {
+      return;
+    }
+    main.classList.add("filters-folded");
+    button.setAttribute("aria-expanded", "false");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var folded = main.classList.toggle("filters-folded");
+      button.setAttribute("aria-expanded", folded ? "false" : "true");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpMenu();
+    setUpFiltersToggle();
+    setUpPostToggle();
+    markScrollRegions();
+    window.addEventListener("resize", markScrollRegions);
+  });
+  document.addEventListener("htmx:afterSettle", markScrollRegions);
+
   document.addEventListener("htmx:configRequest", function (event) {
     var token = csrfToken();
     if (token) {
