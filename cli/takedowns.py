@@ -76,3 +76,22 @@ def takedowns_mark(
                     recipient_ref=ref, watch_days=rt.config.settings.takedown_watch_days)
     typer.echo(f"request {info.id}: {info.status} (deadline {_when(info.deadline_at)}"
                f"{', overdue' if info.overdue else ''})")
+
+
+@takedowns_app.command("recheck")
+def takedowns_recheck(
+    now: Annotated[bool, typer.Option("--now", help="every open request now, not only those due")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="at most this many posts")] = 500,
+    as_user: AsOption = None,
+) -> None:
+    """Fetch the posts of due (or, with --now, all open) requests again, politely, and record what was seen."""
+    from service.takedown_checks import recheck_due_requests
+
+    rt = runtime(seed=False)
+    with refusals():
+        summary = recheck_due_requests(rt, everything=now, limit=limit, actor=actor_for(as_user))
+    if not summary.checked:
+        typer.echo("no takedown request is due for a re-check" + ("" if now else " (--now checks all open ones)"))
+        return
+    seen = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.outcomes.items()))
+    typer.echo(f"re-checked {summary.checked} request(s): {seen}")

@@ -313,13 +313,14 @@ class DueRequest:
     source_url: str | None
 
 
-def due_requests(db: Database, *, now: datetime | None = None, limit: int = 200,
-                 everything: bool = False) -> list[DueRequest]:
+def due_requests(db: Database, *, now: datetime | None = None, limit: int = 200, everything: bool = False,
+                 actor: Actor = SYSTEM_ACTOR) -> list[DueRequest]:
     """Open requests whose next re-check is due (``everything``: every open one still watched), soonest first."""
     from store.models import Source
 
     now = now or utcnow()
     with db.session() as session:
+        authorize(session, actor, "takedown.recheck")
         stmt = (select(TakedownRequest.id, Post.id, Post.platform, Post.url, Post.external_id, Post.text, Source.url)
                 .join(Post, Post.id == TakedownRequest.post_id)
                 .outerjoin(Source, Source.id == Post.source_id)

@@ -41,3 +41,11 @@ def test_reviewer_lists_and_marks_requests(cli_env: Path, db: Database) -> None:
     assert analyst.exit_code == 5
     bad = runner.invoke(app, ["takedowns", "list", "--status", "gone", "--as", "rita"])
     assert bad.exit_code == 2 and "unknown status" in bad.output
+
+
+def test_recheck_runs_from_the_console_and_refuses_an_analyst(cli_env: Path, db: Database) -> None:
+    people(db)
+    assert "no takedown request is due" in _ok(["takedowns", "recheck"])
+    assert "no takedown request is due" in _ok(["takedowns", "recheck", "--now", "--as", "root"])
+    refused = runner.invoke(app, ["takedowns", "recheck", "--as", "ana"])
+    assert refused.exit_code == 5
