@@ -95,3 +95,19 @@ def takedowns_recheck(
         return
     seen = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.outcomes.items()))
     typer.echo(f"re-checked {summary.checked} request(s): {seen}")
+
+
+@takedowns_app.command("archive")
+def takedowns_archive(
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="at most this many posts")] = 50,
+    as_user: AsOption = None,
+) -> None:
+    """Archive confirmed posts that have no WARC evidence yet (under archive_dir), politely."""
+    from service.evidence import archive_new_evidence
+
+    rt = runtime(seed=False)
+    with refusals():
+        summary = archive_new_evidence(rt, limit=limit, actor=actor_for(as_user))
+    typer.echo(f"evidence: {summary.archived} archived, {summary.failed} failed")
+    for error in summary.errors:
+        typer.echo(f"  {error}")

@@ -30,7 +30,7 @@ WHAT: Mapping[str, str] = {
     "case.view": "open the escalations and appeals", "case.decide": "decide escalated and appealed items",
     "item.comment": "comment on items", "filter.save": "save queue filters",
     "takedown.view": "see takedown requests", "takedown.manage": "change takedown requests",
-    "takedown.recheck": "re-check takedown requests",
+    "takedown.recheck": "re-check takedown requests", "evidence.archive": "archive evidence of confirmed posts",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -53,6 +53,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "takedown.view": frozenset({"reviewer"}),
     "takedown.manage": frozenset({"reviewer"}),
     "takedown.recheck": frozenset({"operator", CONSOLE, SYSTEM}),
+    "evidence.archive": frozenset({"operator", CONSOLE, SYSTEM}),
     # running the system
     "source.view": frozenset({"operator", CONSOLE}),
     "source.manage": frozenset({"operator", CONSOLE}),

@@ -85,8 +85,14 @@ def default_crawl(runtime: Runtime, source_id: int, trigger: str) -> Any:
 
 
 def default_recheck(runtime: Runtime) -> Any:
+    """Archive new evidence of confirmed posts, then re-check the takedown requests that are due."""
+    from service.evidence import archive_new_evidence
     from service.takedown_checks import recheck_due_requests
 
+    try:
+        archive_new_evidence(runtime)
+    except Exception:
+        log.exception("archiving evidence failed")
     return recheck_due_requests(runtime)
 
 
