@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -111,3 +112,25 @@ def takedowns_archive(
     typer.echo(f"evidence: {summary.archived} archived, {summary.failed} failed")
     for error in summary.errors:
         typer.echo(f"  {error}")
+
+
+@takedowns_app.command("report")
+def takedowns_report(
+    out: Annotated[Path, typer.Option(help="the report file: .csv (plus FILE-summary.csv) or .xlsx")],
+    profile: Annotated[str | None, typer.Option(help="only this export profile's requests")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="sent on or after DATE (YYYY-MM-DD, UTC)")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="sent on or before DATE (YYYY-MM-DD, UTC)")] = None,
+    as_user: AsOption = None,
+) -> None:
+    """Write the compliance report: per recipient and month, and every request with its evidence hashes."""
+    from review.compliance import write_report
+    from review.exports import parse_when
+
+    rt = runtime(seed=False)
+    with refusals():
+        start, end = parse_when(date_from), parse_when(date_to, end=True)
+        report = write_report(rt.db, actor=actor_for(as_user), out=out, profile=profile, date_from=start,
+                              date_to=end)
+    typer.echo(f"{report.path}: {report.rows} request(s), sha256 {report.sha256}")
+    if report.extra is not None:
+        typer.echo(f"{report.extra}: the summary per recipient and month")

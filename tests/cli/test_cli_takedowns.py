@@ -49,3 +49,17 @@ def test_recheck_runs_from_the_console_and_refuses_an_analyst(cli_env: Path, db:
     assert "no takedown request is due" in _ok(["takedowns", "recheck", "--now", "--as", "root"])
     refused = runner.invoke(app, ["takedowns", "recheck", "--as", "ana"])
     assert refused.exit_code == 5
+
+
+def test_report_writes_csv_and_xlsx(cli_env: Path, db: Database) -> None:
+    who = people(db)
+    confirm(db, flag(db, "a"), who["ana"])
+    _ok(["export", "profile", "add", "fb", "--recipient", "Meta", "--as", "rita"])
+    _ok(["export", "--profile", "fb", "--out", str(cli_env / "fb.csv"), "--as", "rita"])
+    printed = _ok(["takedowns", "report", "--profile", "fb", "--out", str(cli_env / "r.csv"), "--as", "rita"])
+    assert "1 request(s)" in printed and (cli_env / "r-summary.csv").exists()
+    _ok(["takedowns", "report", "--profile", "fb", "--from", "2020-01-01", "--out", str(cli_env / "r.xlsx"),
+         "--as", "rita"])
+    assert (cli_env / "r.xlsx").stat().st_size > 0
+    missing = runner.invoke(app, ["takedowns", "report", "--profile", "nope", "--out", "x.csv", "--as", "rita"])
+    assert missing.exit_code == 4
