@@ -17,14 +17,14 @@ from sqlalchemy import and_, func, select
 from review.actors import SYSTEM_ACTOR, Actor, authorize, authorize_any
 from review.errors import Gone, NotFound, Refused
 from store.audit import record
-from store.models import Decision, EvidenceArchive, Post, QueueItem, Source
+from store.models import Decision, EvidenceArchive, ExportItem, Post, QueueItem, Source
 from store.types import utcnow, valid_id
 
 if TYPE_CHECKING:
     from store.db import Database
 
-__all__ = ["EvidenceInfo", "PendingEvidence", "evidence_for_posts", "list_evidence", "open_evidence",
-           "pending_evidence", "record_archive"]
+__all__ = ["EvidenceInfo", "PendingEvidence", "evidence_for_export", "evidence_for_posts", "list_evidence",
+           "open_evidence", "pending_evidence", "record_archive"]
 
 MAX_ATTEMPTS = 3
 
@@ -118,6 +118,19 @@ def evidence_for_posts(session: object, post_ids: list[int]) -> dict[int, Eviden
                 EvidenceArchive.post_id.in_(chunk), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
             out[row.post_id] = _info(row)
     return out
+
+
+def evidence_for_export(session: object, export_id: int) -> list[EvidenceInfo]:
+    """The latest archived evidence of each post an export sends as a takedown (one query), by post."""
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    sent = select(ExportItem.post_id).where(ExportItem.export_id == export_id, ExportItem.kind == "takedown")
+    latest: dict[int, EvidenceInfo] = {}
+    for row in session.scalars(select(EvidenceArchive).where(
+            EvidenceArchive.post_id.in_(sent), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
+        latest[row.post_id] = _info(row)
+    return [latest[k] for k in sorted(latest)]
 
 
 def open_evidence(db: Database, archive_dir: Path, *, actor: Actor, archive_id: int) -> tuple[Path, str]:

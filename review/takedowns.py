@@ -168,28 +168,62 @@ def _close(request: TakedownRequest, status: str, now: datetime) -> None:
 
 # --- people -----------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Context:
+    platform: str
+    url: str
+    profile: str | None
+    item_id: int | None
+    evidence_sha256: str | None
+
+
+def _contexts(session: Session, requests: list[TakedownRequest]) -> dict[int, _Context]:
+    """Post, profile, item and latest evidence of each request's post, in three queries whatever the count."""
+    post_ids = sorted({r.post_id for r in requests})
+    posts: dict[int, tuple[str, str, int | None]] = {}
+    evidence: dict[int, str | None] = {}
+    for start in range(0, len(post_ids), 500):
+        chunk = post_ids[start:start + 500]
+        for pid, platform, url, item_id in session.execute(
+                select(Post.id, Post.platform, Post.url, QueueItem.id).outerjoin(
+                    QueueItem, QueueItem.post_id == Post.id).where(Post.id.in_(chunk))):
+            posts[pid] = (platform, url, item_id)
+        for pid, digest in session.execute(select(EvidenceArchive.post_id, EvidenceArchive.sha256).where(
+                EvidenceArchive.post_id.in_(chunk), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
+            evidence[pid] = digest
+    names = dict(session.execute(select(ExportProfile.id, ExportProfile.name).where(
+        ExportProfile.id.in_({r.profile_id for r in requests if r.profile_id is not None}))).all())
+    return {r.post_id: _Context(posts[r.post_id][0], posts[r.post_id][1],
+                                names.get(r.profile_id) if r.profile_id else None, posts[r.post_id][2],
+                                evidence.get(r.post_id)) for r in requests}
+
+
+def _infos(session: Session, requests: list[TakedownRequest], now: datetime, *, checks: bool = False
+           ) -> list[RequestInfo]:
+    contexts = _contexts(session, requests)
+    out = []
+    for request in requests:
+        ctx = contexts[request.post_id]
+        history = []
+        if checks:
+            history = [CheckInfo(c.id, c.checked_at, c.url, c.http_status, c.outcome, c.text_sha256, c.detail)
+                       for c in session.scalars(select(TakedownCheck).where(TakedownCheck.request_id == request.id)
+                                                .order_by(TakedownCheck.id.desc()))]
+        out.append(RequestInfo(
+            id=request.id, export_id=request.export_id, profile=ctx.profile, recipient=request.recipient,
+            post_id=request.post_id, item_id=ctx.item_id, platform=ctx.platform, post_url=ctx.url,
+            decision_id=request.decision_id, status=request.status, sent_at=request.sent_at,
+            deadline_at=request.deadline_at, acknowledged_at=request.acknowledged_at, removed_at=request.removed_at,
+            restored_at=request.restored_at, recipient_ref=request.recipient_ref, notes=request.notes,
+            needs_decision=request.needs_decision, next_check_at=request.next_check_at,
+            last_checked_at=request.last_checked_at, last_outcome=request.last_outcome,
+            overdue=is_overdue(request.status, request.deadline_at, now), evidence_sha256=ctx.evidence_sha256,
+            checks=history))
+    return out
+
+
 def _info(session: Session, request: TakedownRequest, now: datetime, *, checks: bool = False) -> RequestInfo:
-    post = session.get(Post, request.post_id)
-    assert post is not None
-    profile = session.get(ExportProfile, request.profile_id) if request.profile_id else None
-    item_id = session.scalar(select(QueueItem.id).where(QueueItem.post_id == request.post_id))
-    evidence = session.scalar(select(EvidenceArchive.sha256).where(
-        EvidenceArchive.post_id == request.post_id, EvidenceArchive.status == "archived")
-        .order_by(EvidenceArchive.id.desc()).limit(1))
-    history = []
-    if checks:
-        history = [CheckInfo(c.id, c.checked_at, c.url, c.http_status, c.outcome, c.text_sha256, c.detail)
-                   for c in session.scalars(select(TakedownCheck).where(TakedownCheck.request_id == request.id)
-                                            .order_by(TakedownCheck.id.desc()))]
-    return RequestInfo(
-        id=request.id, export_id=request.export_id, profile=profile.name if profile else None,
-        recipient=request.recipient, post_id=request.post_id, item_id=item_id, platform=post.platform,
-        post_url=post.url, decision_id=request.decision_id, status=request.status, sent_at=request.sent_at,
-        deadline_at=request.deadline_at, acknowledged_at=request.acknowledged_at, removed_at=request.removed_at,
-        restored_at=request.restored_at, recipient_ref=request.recipient_ref, notes=request.notes,
-        needs_decision=request.needs_decision, next_check_at=request.next_check_at,
-        last_checked_at=request.last_checked_at, last_outcome=request.last_outcome,
-        overdue=is_overdue(request.status, request.deadline_at, now), evidence_sha256=evidence, checks=history)
+    return _infos(session, [request], now, checks=checks)[0]
 
 
 def recipients(db: Database, *, actor: Actor) -> list[str]:
@@ -222,7 +256,7 @@ def list_requests(db: Database, *, actor: Actor, status: str | None = None, over
                 raise NotFound(f"no export profile named {profile!r}")
             stmt = stmt.where(TakedownRequest.profile_id == prof.id)
         stmt = stmt.order_by(TakedownRequest.deadline_at, TakedownRequest.id).limit(limit).offset(offset)
-        return [_info(session, r, now) for r in session.scalars(stmt)]
+        return _infos(session, list(session.scalars(stmt)), now)
 
 
 def _request(session: Session, request_id: int, *, lock: bool = False) -> TakedownRequest:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from review.actors import Actor, authorize, person
 from review.errors import NotAllowed
-from review.evidence import evidence_for_posts
+from review.evidence import evidence_for_export
 from review.exports.errors import (
     ExportError,
     ExportFileChanged,
@@ -357,7 +357,7 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
             takedowns, retracted = len(ids["takedown"][0]), len(ids["retraction"][0])
             if takedowns + retracted == 0:
                 raise NothingToExport(_nothing(prof.name if prof else None, since_last))
-            evidence = evidence_for_posts(session, sorted(set(ids["takedown"][1])))
+            evidence = evidence_for_export(session, export.id)
             opened, withdrawn = open_requests(session, export, prof, actor=user.username,
                                               deadline_hours=settings.takedown_deadline_hours,
                                               watch_days=settings.takedown_watch_days)
@@ -378,7 +378,7 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
                 "files": files,
                 "evidence": [{"post_id": e.post_id, "decision_id": e.decision_id, "url": e.url, "file": e.file_name,
                               "sha256": e.sha256, "payload_sha256": e.payload_sha256, "http_status": e.http_status,
-                              "captured_at": iso(e.captured_at)} for e in evidence.values()],
+                              "captured_at": iso(e.captured_at)} for e in evidence],
                 "takedown_requests": {"opened": opened, "withdrawn": withdrawn,
                                       "deadline_hours": settings.takedown_deadline_hours},
             }

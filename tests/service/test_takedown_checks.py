@@ -123,3 +123,19 @@ def test_the_scheduler_leader_runs_the_recheck_job(database_url: str) -> None:
     finally:
         scheduler.stop()
         rt.close()
+
+
+def test_robots_txt_is_obeyed_and_a_refusal_is_not_a_removal(runtime: Runtime, server: LocalServer,
+                                                              tmp_path: Path) -> None:
+    db = runtime.db
+    who = people(db)
+    server.routes["/robots.txt"] = Resp(200, "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.routes["/private/1"] = Resp(404, "")
+    confirm(db, builders.flag(db, "hidden", text=TEXT.format(n=1), url=server.url("/private/1")), who["ana"])
+    save_profile(db, actor="rita", name="p", recipient="R")
+    run_export(db, settings_for(tmp_path), actor="rita", profile="p", now=T0)
+    summary = recheck_due_requests(_quick(runtime), now=T0 + timedelta(hours=7))
+    assert summary.outcomes == {"unreachable": 1} and list(summary.statuses.values()) == ["sent"]
+    assert server.hits_for("/private/1") == []  # never fetched
+    [request] = list_requests(db, actor=person("rita"))
+    assert "robots.txt" in get_request(db, actor=person("rita"), request_id=request.id).checks[0].detail

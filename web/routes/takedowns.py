@@ -18,7 +18,7 @@ from review.compliance import compliance, daily_series
 from review.errors import ActionError
 from review.evidence import list_evidence, open_evidence
 from review.takedown_rules import MANUAL, STATUSES
-from review.takedowns import get_request, list_requests, mark, recipients
+from review.takedowns import counts_by_status, get_request, list_requests, mark, recipients
 from web.chart import grouped_bar_chart
 from web.deps import ItemViewer, RuntimeDep, TakedownViewer
 from web.errors import status_for
@@ -42,7 +42,7 @@ def takedowns_page(request: Request, user: TakedownViewer, runtime: RuntimeDep, 
         "requests": requests, "chosen": chosen, "statuses": STATUSES,
         "recipients": recipients(db, actor=user.actor), "summary": compliance(db, actor=user.actor),
         "chart": grouped_bar_chart(days, series, title="Takedown requests sent and removed in time per day"),
-        "overdue_count": len(list_requests(db, actor=user.actor, overdue=True, limit=100_000)),
+        "overdue_count": counts_by_status(db, actor=user.actor)["overdue"],
     }
     return render(request, "takedowns.html", context, user=user)
 
