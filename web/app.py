@@ -25,6 +25,7 @@ from web.routes import (
     api,
     api_ops,
     api_review,
+    api_takedowns,
     api_users,
     audit,
     auth,
@@ -179,7 +180,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
                       user=auth_user(request), status_code=422)
 
     for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, takedowns,
-                   api, api_review, api_users, api_ops):
+                   api, api_review, api_users, api_ops, api_takedowns):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)

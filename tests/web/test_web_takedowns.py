@@ -82,6 +82,17 @@ def test_reviewer_filters_opens_and_marks_a_request(rt: Runtime, tmp_path: Path)
     wrong = rev.post(f"/takedowns/{ids[0]}/mark", data={"csrf_token": token, "status": "rejected", "note": "x"})
     assert wrong.status_code == 409
     assert rev.get("/takedowns/99999").status_code == 404
+    api = rev.get("/api/takedowns", params={"overdue": "true"}).json()
+    assert sorted(r["id"] for r in api) == ids[1:]  # the acknowledged one and the one untouched
+    one = rev.get(f"/api/takedowns/{ids[0]}").json()
+    assert one["status"] == "removed" and one["checks"][0]["http_status"] == 404
+    marked = rev.post(f"/api/takedowns/{ids[2]}/mark", headers={"X-CSRF-Token": token},
+                      json={"status": "rejected", "note": "Meta từ chối"})
+    assert marked.status_code == 200 and marked.json()["status"] == "rejected"
+    assert rev.post(f"/api/takedowns/{ids[2]}/mark", headers={"X-CSRF-Token": token},
+                    json={"status": "removed", "note": "x"}).status_code == 409
+    assert rev.get("/api/takedowns/compliance").json()[0]["sent"] == 3
+    assert ana.get("/api/takedowns").status_code == 403
     item_page = rev.get(f"/items/{items[1]}")
     assert f'href="/evidence/{archive.id}"' in item_page.text
     assert rev.get(f"/evidence/{archive.id}").status_code == 410  # the file is not there
