@@ -85,3 +85,15 @@ def test_confirmed_posts_are_archived_as_warc(runtime: Runtime, server: LocalSer
     archive_new_evidence(rt)
     archive_new_evidence(rt)
     assert archive_new_evidence(rt).failed == 0 and pending_evidence(db) == []
+
+
+def test_an_oversized_page_is_not_archived(runtime: Runtime, server: LocalServer, tmp_path: Path) -> None:
+    settings = runtime.config.settings.model_copy(update={"archive_dir": tmp_path / "archive", "max_retries": 0,
+                                                          "max_response_bytes": 4096})
+    rt = Runtime(config=AppConfig(settings=settings), db=runtime.db)
+    who = people(rt.db)
+    server.routes["/big"] = Resp(200, "<html><body><p>" + "tin giả " * 2000 + "</p></body></html>")
+    confirm(rt.db, builders.flag(rt.db, "big", url=server.url("/big")), who["ana"])
+    summary = archive_new_evidence(rt)
+    assert (summary.archived, summary.failed) == (0, 1) and "max_bytes" in summary.errors[0]
+    assert not list((tmp_path / "archive").glob("*.warc.gz"))
