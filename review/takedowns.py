@@ -234,8 +234,8 @@ def recipients(db: Database, *, actor: Actor) -> list[str]:
 
 
 def list_requests(db: Database, *, actor: Actor, status: str | None = None, overdue: bool = False,
-                  recipient: str | None = None, profile: str | None = None, now: datetime | None = None,
-                  limit: int = 200, offset: int = 0) -> list[RequestInfo]:
+                  recipient: str | None = None, profile: str | None = None, post_id: int | None = None,
+                  now: datetime | None = None, limit: int = 200, offset: int = 0) -> list[RequestInfo]:
     """Requests, the nearest deadline first; ``overdue`` keeps those past their deadline with the post still up
     (as of ``now``, default the current time)."""
     if status and status not in STATUSES:
@@ -250,6 +250,8 @@ def list_requests(db: Database, *, actor: Actor, status: str | None = None, over
             stmt = stmt.where(TakedownRequest.status.in_(OVERDUE_STATUSES), TakedownRequest.deadline_at < now)
         if recipient:
             stmt = stmt.where(TakedownRequest.recipient == recipient)
+        if post_id is not None:
+            stmt = stmt.where(TakedownRequest.post_id == post_id)
         if profile:
             prof = session.scalar(select(ExportProfile).where(ExportProfile.name == profile))
             if prof is None:

@@ -95,6 +95,8 @@ def test_reviewer_filters_opens_and_marks_a_request(rt: Runtime, tmp_path: Path)
     assert ana.get("/api/takedowns").status_code == 403
     item_page = rev.get(f"/items/{items[1]}")
     assert f'href="/evidence/{archive.id}"' in item_page.text
+    assert f'href="/takedowns/{ids[1]}"' in item_page.text  # the item links its requests
+    assert 'id="item-takedowns"' not in ana.get(f"/items/{items[1]}").text  # analysts do not follow requests
     assert rev.get(f"/evidence/{archive.id}").status_code == 410  # the file is not there
 
 

@@ -21,6 +21,7 @@ from review.errors import ActionError, NotFound
 from review.evidence import list_evidence
 from review.permissions import allowed
 from review.policy import OPEN_STATUSES, REDECIDED_STATUSES, UNDOABLE_ACTIONS
+from review.takedowns import list_requests
 from service.runtime import Runtime
 from store.types import utcnow
 from web.deps import CurrentUser, ItemViewer, RuntimeDep
@@ -90,6 +91,8 @@ def _item_page(request: Request, runtime: Runtime, user: AuthUser, item_id: int,
     detail, block, undo_until, comments = load_detail(runtime, user, item_id)
     context = item_context(detail, block, user, undo_until=undo_until, comments=comments, **extra)
     context["archives"] = list_evidence(runtime.db, actor=user.actor, post_id=detail.post.id)
+    context["takedowns"] = (list_requests(runtime.db, actor=user.actor, post_id=detail.post.id)
+                            if allowed(user.role, "takedown.view") else [])
     return render(request, "item.html", context, user=user, status_code=status_code,
                   block="decision" if block_only else None)
 
