@@ -21,6 +21,7 @@ from review.actors import SYSTEM_ACTOR, Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused
 from review.takedown_rules import (
     CLOSED,
+    MANUAL,
     OPEN,
     OVERDUE_STATUSES,
     STATUSES,
@@ -312,8 +313,6 @@ def mark(db: Database, *, actor: Actor, request_id: int, status: str, note: str,
 
 
 def _allowed(status: str) -> frozenset[str]:
-    from review.takedown_rules import MANUAL
-
     return MANUAL.get(status, frozenset())
 
 
