@@ -42,11 +42,15 @@ def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardS
 
 
 def takedown_panel(runtime: Runtime, user: AuthUser) -> dict[str, Any] | None:
-    """For people who follow takedown requests: the overdue count and sent / removed in time per day."""
+    """For people who follow takedown requests, once there are any: the overdue count and sent / removed in time
+    per day."""
     if not allowed(user.role, "takedown.view"):
         return None
+    counts = counts_by_status(runtime.db, actor=user.actor)
+    if not any(n for status, n in counts.items() if status != "overdue"):
+        return None  # nothing sent yet: no panel
     days, series = daily_series(runtime.db, actor=user.actor, days=14)
-    return {"overdue": counts_by_status(runtime.db, actor=user.actor)["overdue"],
+    return {"overdue": counts["overdue"],
             "chart": grouped_bar_chart(days, series, title="Takedown requests sent and removed in time per day")}
 
 
