@@ -16,6 +16,7 @@ from cli.exports import export_app
 from cli.models import evaluate, model_app, train
 from cli.queue import queue_app
 from cli.sources import sources_app, status
+from cli.takedowns import takedowns_app
 from cli.users import users_app
 from cli.web import serve
 
@@ -40,7 +41,7 @@ def _main(config: ConfigOption = None,
 
 
 for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("model", model_app),
-                  ("export", export_app), ("sources", sources_app)):
+                  ("export", export_app), ("sources", sources_app), ("takedowns", takedowns_app)):
     app.add_typer(sub, name=name)
 for command in (crawl, run, train, evaluate, serve, demo, status):
     app.command()(command)

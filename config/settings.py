@@ -77,6 +77,11 @@ class Settings(_Strict):
     export_names: Literal["pseudonym", "username", "role"] = Field(
         "pseudonym", description="how exports name the decider: pseudonym, username or role only"
     )
+    takedown_deadline_hours: int = Field(24, ge=1, le=24 * 90, description="hours a recipient has to act on a "
+                                         "takedown request after it is sent (Decree 147/2024: 24)")
+    takedown_watch_days: int = Field(30, ge=1, le=365, description="how long after sending a request's post is "
+                                     "re-checked (a removed post, for coming back)")
+    archive_dir: Path = Field(Path("data/archive"), description="where WARC evidence of confirmed posts is kept")
     display_timezone: str = Field(
         DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages, for dates typed "
         "into their filters and for the dashboard's days (exports and the API stay in UTC)"

@@ -29,6 +29,8 @@ WHAT: Mapping[str, str] = {
     "model.activate": "switch the active model", "queue.flag": "flag posts",
     "case.view": "open the escalations and appeals", "case.decide": "decide escalated and appealed items",
     "item.comment": "comment on items", "filter.save": "save queue filters",
+    "takedown.view": "see takedown requests", "takedown.manage": "change takedown requests",
+    "takedown.recheck": "re-check takedown requests", "evidence.archive": "archive evidence of confirmed posts",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -48,6 +50,10 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "filter.save": frozenset({"analyst", "reviewer"}),
     # takedown lists (always a named person)
     "export.manage": frozenset({"reviewer"}),
+    "takedown.view": frozenset({"reviewer"}),
+    "takedown.manage": frozenset({"reviewer"}),
+    "takedown.recheck": frozenset({"operator", CONSOLE, SYSTEM}),
+    "evidence.archive": frozenset({"operator", CONSOLE, SYSTEM}),
     # running the system
     "source.view": frozenset({"operator", CONSOLE}),
     "source.manage": frozenset({"operator", CONSOLE}),

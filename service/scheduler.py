@@ -16,6 +16,8 @@
 * Run now: a ``run_requests`` row written by any process; the leader turns each one into a one-off job and
   marks it dispatched with a conditional UPDATE, so a request runs once even across a change of leader.
 * Run history older than ``run_history_days`` is pruned by the leader once a day.
+* Takedown re-checks: one job (``takedowns:recheck``) every few minutes re-checks the takedown requests that are
+  due (``service.takedown_checks.recheck_due_requests``; the pace per request is set by the request's rules).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Column as SAColumn
 from sqlalchemy import CursorResult, Float, MetaData, String, Table, inspect, select, update
 from sqlalchemy.orm import Session
@@ -58,6 +61,7 @@ __all__ = [
     "read_job_times",
     "run_requested_job",
     "run_source_job",
+    "run_takedown_recheck_job",
 ]
 
 log = logging.getLogger("kiemtin.scheduler")
@@ -68,6 +72,9 @@ PRUNE_EVERY = timedelta(days=1)
 INTERRUPTED_AFTER = timedelta(hours=6)  # a run still "running" this long after it started was cut off
 
 CrawlFunction = Callable[[Runtime, int, str], Any]
+RecheckFunction = Callable[[Runtime], Any]
+RECHECK_JOB = "takedowns:recheck"
+RECHECK_EVERY = timedelta(minutes=5)
 SCHEDULER_ACTOR = Actor("scheduler", "system")
 
 
@@ -75,6 +82,18 @@ def default_crawl(runtime: Runtime, source_id: int, trigger: str) -> Any:
     from service.crawl_job import run_source
 
     return run_source(runtime, source_id, trigger=trigger)
+
+
+def default_recheck(runtime: Runtime) -> Any:
+    """Archive new evidence of confirmed posts, then re-check the takedown requests that are due."""
+    from service.evidence import archive_new_evidence
+    from service.takedown_checks import recheck_due_requests
+
+    try:
+        archive_new_evidence(runtime)
+    except Exception:
+        log.exception("archiving evidence failed")
+    return recheck_due_requests(runtime)
 
 
 def job_id(source_id: int) -> str:
@@ -109,6 +128,13 @@ def run_requested_job(source_id: int, request_id: int = 0) -> None:
     scheduler = _bound_scheduler(f"run-now request {request_id}")
     if scheduler is not None:
         scheduler.run_requested(source_id, request_id)
+
+
+def run_takedown_recheck_job() -> None:
+    """Re-check the takedown requests that are due (skipped when a re-check is still running)."""
+    scheduler = _bound_scheduler("takedown re-check")
+    if scheduler is not None:
+        scheduler.run_recheck()
 
 
 def _job_name(source: Source) -> str:
@@ -156,12 +182,14 @@ class CrawlScheduler:
 
     def __init__(self, runtime: Runtime, *, holder: str | None = None, workers: int = 4,
                  sync_every_s: float = 2.0, crawl: CrawlFunction | None = None,
-                 misfire_grace_time: int | None = None) -> None:
+                 misfire_grace_time: int | None = None, recheck: RecheckFunction | None = None) -> None:
         self.runtime = runtime
         self.holder = (holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}")[:128]
         self.ttl = timedelta(seconds=runtime.config.settings.lease_seconds)
         self.sync_every_s = sync_every_s
         self.crawl: CrawlFunction = crawl or default_crawl
+        self.recheck: RecheckFunction = recheck or default_recheck
+        self._recheck_lock = threading.Lock()
         self.misfire_grace_time = misfire_grace_time
         self.is_leader = False
         self.leader_since: datetime | None = None
@@ -222,7 +250,7 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune):
+            for step in (self.sync_jobs, self.dispatch_requests, self.ensure_recheck_job, self._maybe_prune):
                 try:
                     step()
                 except Exception:
@@ -365,6 +393,30 @@ class CrawlScheduler:
             self.crawl(self.runtime, source_id, "run-now")
         finally:
             lock.release()
+
+    def ensure_recheck_job(self) -> bool:
+        """Add the takedown re-check job if it is missing (True when added)."""
+        scheduler = self._scheduler
+        if scheduler is None or scheduler.get_job(RECHECK_JOB) is not None:
+            return False
+        scheduler.add_job(run_takedown_recheck_job, IntervalTrigger(
+            seconds=int(RECHECK_EVERY.total_seconds()), timezone=SCHEDULE_ZONE), id=RECHECK_JOB,
+            name="takedown re-checks", next_run_time=utcnow(), replace_existing=True)
+        return True
+
+    def run_recheck(self) -> None:
+        if not self.still_leader():
+            log.warning("takedown re-check skipped: %s does not hold the lease", self.holder)
+            return
+        if not self._recheck_lock.acquire(blocking=False):
+            log.info("a takedown re-check is still running; this one skipped")
+            return
+        try:
+            self.recheck(self.runtime)
+        except Exception:
+            log.exception("takedown re-check failed")
+        finally:
+            self._recheck_lock.release()
 
     def sync_jobs(self) -> dict[str, list[int]]:
         """Make the jobs match the sources: add new or resumed ones (first run now), reschedule those whose

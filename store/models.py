@@ -32,6 +32,7 @@ __all__ = [
     "CrawlHostState",
     "CrawlRun",
     "Decision",
+    "EvidenceArchive",
     "Export",
     "ExportItem",
     "ExportProfile",
@@ -48,6 +49,8 @@ __all__ = [
     "Snapshot",
     "Source",
     "SourceTombstone",
+    "TakedownCheck",
+    "TakedownRequest",
     "User",
     "Verdict",
     "WebSession",
@@ -460,3 +463,75 @@ class ExportItem(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     kind: Mapped[str] = mapped_column(String(16), default="takedown")
+
+
+class TakedownRequest(Base):
+    """A takedown row that went out in an export, followed as a request to its recipient: its status, its
+    deadline and the recipient's reference. About a post, never a person. Changed only by ``review.takedowns``."""
+
+    __tablename__ = "takedown_requests"
+    __table_args__ = (
+        Index("ix_takedown_requests_status_next", "status", "next_check_at"),
+        Index("ix_takedown_requests_profile_post", "profile_id", "post_id"),
+        Index("ix_takedown_requests_deadline", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))
+    export_item_id: Mapped[int | None] = mapped_column(ForeignKey("export_items.id", ondelete="SET NULL"))
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("export_profiles.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deadline_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    removed_at: Mapped[datetime | None]  # first time it was seen (or marked) removed
+    restored_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]  # withdrawn or rejected: no more re-checks
+    recipient_ref: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    needs_decision: Mapped[bool] = mapped_column(Boolean, default=False)  # the post's text changed since sent
+    next_check_at: Mapped[datetime | None]
+    last_checked_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TakedownCheck(Base):
+    """One re-check of a request's post: when, what came back, and the SHA-256 of the text seen (evidence)."""
+
+    __tablename__ = "takedown_checks"
+    __table_args__ = (Index("ix_takedown_checks_request", "request_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("takedown_requests.id", ondelete="CASCADE"))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    url: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))  # removed | online | changed | unreachable
+    text_sha256: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id", ondelete="SET NULL"))
+
+
+class EvidenceArchive(Base):
+    """A WARC file holding a confirmed post's page (or API answer) as fetched, kept under ``archive_dir``."""
+
+    __tablename__ = "evidence_archives"
+    __table_args__ = (Index("ix_evidence_archives_post", "post_id"), Index("ix_evidence_archives_status", "status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | archived | failed
+    url: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))  # of the WARC file
+    payload_sha256: Mapped[str | None] = mapped_column(String(64))  # of the response body
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    captured_at: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,7 @@ from web.routes import (
     api,
     api_ops,
     api_review,
+    api_takedowns,
     api_users,
     audit,
     auth,
@@ -35,6 +36,7 @@ from web.routes import (
     password_reset,
     queue,
     sources,
+    takedowns,
     users,
 )
 from web.security import RateLimit
@@ -177,8 +179,8 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
-                   api_review, api_users, api_ops):
+    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, takedowns,
+                   api, api_review, api_users, api_ops, api_takedowns):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)

@@ -124,6 +124,7 @@ UserManager = Annotated[AuthUser, Depends(require("user.manage"))]
 SourceViewer = Annotated[AuthUser, Depends(require("source.view"))]
 HealthViewer = Annotated[AuthUser, Depends(require("health.view"))]
 Exporter = Annotated[AuthUser, Depends(require("export.manage"))]
+TakedownViewer = Annotated[AuthUser, Depends(require("takedown.view"))]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_EXEMPT = frozenset({"/login"})  # checks its own double-submit token: there is no session yet

@@ -23,6 +23,7 @@ NAV: tuple[NavLink, ...] = (
     NavLink("Sources", "/sources", "source.view"),
     NavLink("Health", "/health", "health.view"),
     NavLink("Exports", "/exports", "export.manage"),
+    NavLink("Takedowns", "/takedowns", "takedown.view"),
     NavLink("Audit log", "/admin/audit", "audit.view"),
     NavLink("Users", "/admin/users", "user.manage"),
 )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from review.actors import Actor, authorize, person
 from review.errors import NotAllowed
+from review.evidence import evidence_for_export
 from review.exports.errors import (
     ExportError,
     ExportFileChanged,
@@ -44,6 +45,7 @@ from review.exports.query import (
     takedown_query,
 )
 from review.exports.writers import EXTENSIONS, MEDIA_TYPES, file_sha256, open_writer
+from review.takedowns import open_requests
 from store.audit import record
 from store.models import Export, ExportItem, ExportProfile, User
 from store.types import utcnow, valid_id
@@ -355,6 +357,10 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
             takedowns, retracted = len(ids["takedown"][0]), len(ids["retraction"][0])
             if takedowns + retracted == 0:
                 raise NothingToExport(_nothing(prof.name if prof else None, since_last))
+            evidence = evidence_for_export(session, export.id)
+            opened, withdrawn = open_requests(session, export, prof, actor=user.username,
+                                              deadline_hours=settings.takedown_deadline_hours,
+                                              watch_days=settings.takedown_watch_days)
             files: list[dict[str, Any]] = [{"kind": "main", "name": main_path.name, "sha256": file_sha256(main_path),
                       "bytes": main_path.stat().st_size, "rows": takedowns + retracted,
                       "takedowns": takedowns, "retractions": retracted}]
@@ -370,6 +376,11 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
                 "columns": list(COLUMNS), "decided_by_names": names, "formula_prefix": "'" if fmt != "jsonl" else None,
                 "row_count": takedowns + retracted, "takedown_count": takedowns, "retraction_count": retracted,
                 "files": files,
+                "evidence": [{"post_id": e.post_id, "decision_id": e.decision_id, "url": e.url, "file": e.file_name,
+                              "sha256": e.sha256, "payload_sha256": e.payload_sha256, "http_status": e.http_status,
+                              "captured_at": iso(e.captured_at)} for e in evidence],
+                "takedown_requests": {"opened": opened, "withdrawn": withdrawn,
+                                      "deadline_hours": settings.takedown_deadline_hours},
             }
             export.row_count, export.retraction_count = takedowns + retracted, retracted
             export.sha256, export.file_path = files[0]["sha256"], main_path.name

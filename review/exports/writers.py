@@ -80,10 +80,10 @@ class _TextWriter:
 
 
 class CsvWriter(_TextWriter):
-    def __init__(self, path: Path, sheet: str) -> None:
+    def __init__(self, path: Path, sheet: str, columns: tuple[str, ...] = COLUMNS) -> None:
         super().__init__(path, bom=True)
         self._csv = csv.writer(self._fh)
-        self._csv.writerow(COLUMNS)
+        self._csv.writerow(columns)
 
     def write(self, values: tuple[Any, ...]) -> None:
         self._csv.writerow([  # this runs once per cell: neutralise() only when the first character asks for it
@@ -94,29 +94,35 @@ class CsvWriter(_TextWriter):
 
 
 class JsonlWriter(_TextWriter):
-    def __init__(self, path: Path, sheet: str) -> None:
+    def __init__(self, path: Path, sheet: str, columns: tuple[str, ...] = COLUMNS) -> None:
         super().__init__(path)
+        self._columns = columns
 
     def write(self, values: tuple[Any, ...]) -> None:
-        self._fh.write(json.dumps(dict(zip(COLUMNS, values, strict=True)), ensure_ascii=False) + "\n")
+        self._fh.write(json.dumps(dict(zip(self._columns, values, strict=True)), ensure_ascii=False) + "\n")
         self.rows += 1
 
 
 class XlsxWriter:
-    def __init__(self, path: Path, sheet: str) -> None:
+    def __init__(self, path: Path, sheet: str, columns: tuple[str, ...] = COLUMNS) -> None:
         import xlsxwriter
 
         if path.exists():
             raise FileExistsError(f"{path} exists; export files are never overwritten")
-        self.path, self.rows = path, 0
+        self.path = path
         self._book = xlsxwriter.Workbook(str(path), {
             "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
             "strings_to_urls": False,
         })
+        self._bold = self._book.add_format({"bold": True})
+        self.next_sheet(sheet, columns)
+
+    def next_sheet(self, sheet: str, columns: tuple[str, ...]) -> None:
+        """Go on in a new sheet with its own header row (the rows before stay in the previous sheet)."""
+        self.rows = 0
         self._sheet = self._book.add_worksheet(sheet)
-        bold = self._book.add_format({"bold": True})
-        for col, name in enumerate(COLUMNS):
-            self._sheet.write_string(0, col, name, bold)
+        for col, name in enumerate(columns):
+            self._sheet.write_string(0, col, name, self._bold)
 
     def write(self, values: tuple[Any, ...]) -> None:
         if self.rows >= XLSX_MAX_ROWS:
@@ -144,8 +150,8 @@ _WRITERS: dict[str, type[CsvWriter] | type[JsonlWriter] | type[XlsxWriter]] = {
 class open_writer:  # noqa: N801 - used like open()
     """``with open_writer("csv", path, sheet="takedowns") as w: w.write(values)``; the file is complete on exit."""
 
-    def __init__(self, fmt: str, path: Path, *, sheet: str = "takedowns") -> None:
-        self._writer = _WRITERS[fmt](path, sheet)
+    def __init__(self, fmt: str, path: Path, *, sheet: str = "takedowns", columns: tuple[str, ...] = COLUMNS) -> None:
+        self._writer = _WRITERS[fmt](path, sheet, columns)
 
     def __enter__(self) -> CsvWriter | JsonlWriter | XlsxWriter:
         return self._writer

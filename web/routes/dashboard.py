@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import time
 from datetime import date, tzinfo
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from review.compliance import daily_series
+from review.permissions import allowed
 from review.policy import CATEGORIES
 from review.stats import DashboardStats, dashboard_stats
+from review.takedowns import counts_by_status
+from service.runtime import Runtime
 from store.types import utcnow
-from web.chart import bar_chart
-from web.deps import DbSession, SignedIn
+from web.chart import bar_chart, grouped_bar_chart
+from web.deps import DbSession, RuntimeDep, SignedIn
 from web.render import render
+from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
 CACHE_S = 60.0
@@ -35,8 +41,21 @@ def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardS
     return cached[2]
 
 
+def takedown_panel(runtime: Runtime, user: AuthUser) -> dict[str, Any] | None:
+    """For people who follow takedown requests, once there are any: the overdue count and sent / removed in time
+    per day."""
+    if not allowed(user.role, "takedown.view"):
+        return None
+    counts = counts_by_status(runtime.db, actor=user.actor)
+    if not any(n for status, n in counts.items() if status != "overdue"):
+        return None  # nothing sent yet: no panel
+    days, series = daily_series(runtime.db, actor=user.actor, days=14)
+    return {"overdue": counts["overdue"],
+            "chart": grouped_bar_chart(days, series, title="Takedown requests sent and removed in time per day")}
+
+
 @router.get("/")
-def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
+def dashboard(request: Request, user: SignedIn, session: DbSession, runtime: RuntimeDep) -> Response:
     stats = cached_stats(request, session, request.app.state.display_zone)
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
@@ -46,4 +65,5 @@ def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
+        "takedowns": takedown_panel(runtime, user),
     }, user=user)

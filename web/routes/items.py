@@ -18,8 +18,10 @@ from review import decisions
 from review.browse import ItemDetail, item_detail
 from review.comments import Comment, add_comment, comments_on
 from review.errors import ActionError, NotFound
+from review.evidence import list_evidence
 from review.permissions import allowed
 from review.policy import OPEN_STATUSES, REDECIDED_STATUSES, UNDOABLE_ACTIONS
+from review.takedowns import list_requests
 from service.runtime import Runtime
 from store.types import utcnow
 from web.deps import CurrentUser, ItemViewer, RuntimeDep
@@ -88,6 +90,9 @@ def _item_page(request: Request, runtime: Runtime, user: AuthUser, item_id: int,
                block_only: bool = False, **extra: Any) -> Response:
     detail, block, undo_until, comments = load_detail(runtime, user, item_id)
     context = item_context(detail, block, user, undo_until=undo_until, comments=comments, **extra)
+    context["archives"] = list_evidence(runtime.db, actor=user.actor, post_id=detail.post.id)
+    context["takedowns"] = (list_requests(runtime.db, actor=user.actor, post_id=detail.post.id)
+                            if allowed(user.role, "takedown.view") else [])
     return render(request, "item.html", context, user=user, status_code=status_code,
                   block="decision" if block_only else None)
 
