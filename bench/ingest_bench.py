@@ -270,7 +270,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=None, help="posts to serve (default: the 3,288 unlabelled)")
     parser.add_argument("--postgres", default=os.environ.get("KIEMTIN_TEST_POSTGRES_URL"),
-                        help="PostgreSQL server URL (a throwaway database is created); default $KIEMTIN_TEST_POSTGRES_URL")
+                        help="PostgreSQL server URL (a throwaway database is created there); "
+                             "default $KIEMTIN_TEST_POSTGRES_URL")
     parser.add_argument("--no-json", action="store_true", help="skip the JSON API source")
     parser.add_argument("--no-recrawl", action="store_true", help="skip the re-crawl of the unchanged feed")
     args = parser.parse_args()
@@ -317,7 +318,7 @@ def main() -> None:
         "posts": len(posts), "sqlite_posts_per_s": rate("sqlite", "rss"),
         "postgres_posts_per_s": rate("postgres", "rss"), "model_posts_per_s": round(model_rate, 1),
         "ratio_sqlite": round(sqlite_rate / model_rate, 3),
-        "ratio_postgres": None if rate("postgres", "rss") is None else round(results["postgres"]["rss"].rate / model_rate, 3),
+        "ratio_postgres": None if "postgres" not in results else round(results["postgres"]["rss"].rate / model_rate, 3),
         "sqlite_json_posts_per_s": rate("sqlite", "json"), "postgres_json_posts_per_s": rate("postgres", "json"),
         "sqlite_recrawl_posts_per_s": rate("sqlite", "recrawl"),
         "postgres_recrawl_posts_per_s": rate("postgres", "recrawl"),
