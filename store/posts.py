@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
-from vntext import hamming_many
+from vntext import hamming_many, search_form
 
 __all__ = [
-    "BulkResult", "CapturedPost", "UpsertResult", "cluster_members", "sha256_text", "upsert_post", "upsert_posts",
+    "BulkResult", "CapturedPost", "UpsertResult", "cluster_members", "post_search_text", "sha256_text", "upsert_post",
+    "upsert_posts",
 ]
 
 SIMHASH_MAX_DISTANCE = 3  # bits; with 4 bands of 16 bits, any pair within 3 bits shares a band
@@ -70,6 +71,11 @@ class UpsertResult:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def post_search_text(text: str, title: str | None) -> str:
+    """What search matches a post on: the accent-folded text, then the title (``vntext.search_form``)."""
+    return search_form(text) if not title else f"{search_form(text)}\n{search_form(title)}"
 
 
 def _to_signed64(value: int) -> int:
@@ -198,6 +204,7 @@ def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, n
     values = [
         {"source_id": source_id, "platform": c.platform, "external_id": c.external_id, "url": c.url,
          "canonical_url": c.canonical_url, "author_handle": c.author_handle, "title": c.title, "text": c.text,
+         "search_text": post_search_text(c.text, c.title),
          "published_at": c.published_at, "first_seen_at": now, "fetched_at": now, "language": c.language,
          "content_sha256": row.digest, "simhash": row.simhash, "cluster_id": None,
          "like_count": c.like_count, "comment_count": c.comment_count, "share_count": c.share_count,
@@ -321,7 +328,9 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
     if edited:
         session.execute(update(Post), [
             {"id": post_id, "text": r.captured.text, "content_sha256": r.digest, "language": r.captured.language,
-             "title": r.captured.title, "simhash": r.simhash, "score_pending": pending(r.captured.language)}
+             "title": r.captured.title, "simhash": r.simhash,
+             "search_text": post_search_text(r.captured.text, r.captured.title),
+             "score_pending": pending(r.captured.language)}
             for post_id, r in edited
         ])
         session.execute(delete(SimhashBand).where(SimhashBand.post_id.in_([post_id for post_id, _ in edited])))
