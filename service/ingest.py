@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Table, bindparam, select, true, update
+from sqlalchemy import Table, bindparam, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -38,6 +38,8 @@ class IngestCounts:
     new: int = 0
     updated: int = 0
     flagged: int = 0
+    scored: int = 0  # while scoring: posts scored so far of ``to_score`` waiting when scoring began
+    to_score: int = 0
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts) -> None:
@@ -143,16 +145,30 @@ def score_snapshots(runtime: Runtime, snapshot_ids: Sequence[int]) -> int:
     return score_batch(runtime, batch, weights)
 
 
-def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: int = 1024) -> int:
+def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: int = 1024,
+                      on_batch: Callable[[int, int], None] | None = None) -> int:
     """Score every post whose current snapshot waits for a verdict; queue those at or above the threshold.
 
     Returns how many were flagged. The model runs outside the write transaction to keep the lock short.
+    ``on_batch(scored, waiting)`` hears the progress after each batch (``waiting``: counted at the start).
     """
     weights = PriorityWeights(mode=runtime.config.settings.queue_priority)
-    flagged = 0
+    flagged = scored = 0
+    waiting = _count_pending(runtime, source_id) if on_batch is not None else 0
     while True:
         with runtime.db.session() as session:
             pending = _unscored(session, batch, source_id)
         if not pending:
             return flagged
         flagged += score_batch(runtime, pending, weights)
+        scored += len(pending)
+        if on_batch is not None:
+            on_batch(scored, max(waiting, scored))
+
+
+def _count_pending(runtime: Runtime, source_id: int | None) -> int:
+    with runtime.db.session() as session:
+        query = select(func.count()).select_from(Post).where(Post.score_pending.is_(true()))
+        if source_id is not None:
+            query = query.where(Post.source_id == source_id)
+        return int(session.scalar(query) or 0)

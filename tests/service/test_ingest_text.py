@@ -151,3 +151,19 @@ def test_scorers_racing_on_one_batch_write_one_verdict_and_one_queue_item_per_po
         assert len(session.scalars(select(QueueItem)).all()) == flagged
         assert session.scalars(select(Post).where(Post.score_pending)).all() == []
         assert _unscored(session, 100, source_id) == []
+
+
+def test_run_source_reports_scoring_progress_for_a_progress_bar(runtime: Runtime, server: LocalServer) -> None:
+    texts = {str(i): text for i, text in enumerate(_train_texts(3))}
+    server.routes.update({"/robots.txt": ROBOTS_OK,
+                          "/f.xml": Resp(200, _feed(texts), content_type="application/rss+xml")})
+    with runtime.db.write() as session:
+        source = Source(name="feed", kind="rss", url=server.url("/f.xml"), schedule="every 1h")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    heard: list[tuple[int, int, int]] = []
+    summary = run_source(runtime, source_id, on_page=lambda c: heard.append((c.fetched, c.scored, c.to_score)))
+    assert summary.status == "ok", summary.errors
+    assert heard[0] == (len(texts), 0, 0)  # the stored page
+    assert heard[-1] == (len(texts), len(texts), len(texts))  # the scored batch
