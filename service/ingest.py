@@ -20,7 +20,6 @@ from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_posts
 from store.types import utcnow
-from vntext import simhash64_many
 
 if TYPE_CHECKING:
     from classifier import PostInput
@@ -47,10 +46,9 @@ def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: Ing
     loses or repeats nothing. Posts in a classified language are marked for scoring.
 
     A post whose text has no words (only emoji or punctuation) gets no SimHash: it is nobody's near-duplicate."""
-    simhashes = simhash64_many([captured.text for captured in page.posts])  # 0: no words
-    with runtime.db.write() as session:
+    with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
         result = upsert_posts(session=session, captured=page.posts, source_id=source_id,
-                              simhashes=simhashes.tolist(), score_languages=CLASSIFIED_LANGUAGES)
+                              score_languages=CLASSIFIED_LANGUAGES)
         if page.cursor is not None:
             save_cursor(session=session, source_id=source_id, cursor=page.cursor)
     counts.fetched += len(page.posts)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
-from vntext import hamming_many, search_form
+from vntext import hamming_many, search_form, simhash64_many
 
 __all__ = [
     "BulkResult", "CapturedPost", "UpsertResult", "cluster_members", "post_search_text", "sha256_text", "upsert_post",
@@ -133,7 +133,8 @@ def upsert_posts(
     non-empty counts, URL and fetch time; a changed text gets a new snapshot (a text the post had before keeps
     its first one), a new SimHash and is marked for scoring again. New posts join the cluster of an earlier
     post with the same text or a SimHash within 3 bits. ``score_languages``: posts in these languages are
-    marked ``score_pending`` (None: every language). SimHashes may be signed or unsigned; 0 or None: no words.
+    marked ``score_pending`` (None: every language). ``simhashes``: one per post, signed or unsigned, 0 or None
+    for no words; when not given, ``vntext.simhash64_many`` of the new and changed texts only.
     """
     session.flush()  # ORM changes the caller made first, so the statements below see them
     now = fetched_at or utcnow()
@@ -153,6 +154,10 @@ def upsert_posts(
 
     known = _known(session, list(rows))
     fresh = [key for key in rows if key not in known]
+    if simhashes is None:  # hash only the texts that are new or changed: a re-crawl compares digests and skips
+        todo = [row for key, row in rows.items() if key not in known or row.digest != known[key]["content_sha256"]]
+        for row, value in zip(todo, simhash64_many([row.captured.text for row in todo]).tolist(), strict=True):
+            row.simhash = value or None
     if fresh:
         inserted = _insert_new(session, [rows[key] for key in fresh], source_id, now, pending)
         raced = [key for key in fresh if key not in inserted]

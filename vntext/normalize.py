@@ -83,11 +83,12 @@ def normalize_text(text: str) -> str:
 
 
 _MARKS = re.compile("[\u0300-\u036f]+")  # combining diacritics (tones, circumflex, breve, horn) after NFD
-_D = str.maketrans({"\u0111": "d"})  # đ (after casefold); it is a letter of its own, not d + a mark
 
 
 def search_form(text: str) -> str:
-    """The accent-insensitive form for search, of stored texts and of queries alike: ``normalize_text``,
-    case-folded, every diacritic removed and ``đ`` -> ``d`` ("Cách ly ĐỒNG" -> "cach ly dong")."""
-    folded = unicodedata.normalize("NFD", normalize_text(text).casefold())
-    return unicodedata.normalize("NFC", _MARKS.sub("", folded)).translate(_D)
+    """The accent-insensitive form for search, of stored texts and of queries alike: zero-width characters
+    removed, case-folded, every diacritic removed, ``đ``/``ð`` -> ``d``, whitespace collapsed ("Cách  ly ĐỒNG"
+    -> "cach ly dong"). The same as folding ``normalize_text``'s form (where tone marks sit does not matter once
+    they are gone); left decomposed (NFD) for characters outside Vietnamese, so compare search forms only."""
+    folded = _MARKS.sub("", unicodedata.normalize("NFD", _ZERO_WIDTH.sub("", text).casefold()))
+    return " ".join(folded.split()).replace("\u0111", "d").replace("\u00f0", "d")
