@@ -24,7 +24,10 @@ from store.types import utcnow
 if TYPE_CHECKING:
     from classifier import PostInput
 
-__all__ = ["CLASSIFIED_LANGUAGES", "IngestCounts", "classify_unscored", "score_batch", "score_snapshots", "store_page"]
+__all__ = [
+    "CLASSIFIED_LANGUAGES", "IngestCounts", "PendingPost", "classify_unscored", "score_batch", "score_snapshots",
+    "store_page",
+]
 
 log = logging.getLogger("kiemtin.ingest")
 
@@ -57,7 +60,7 @@ def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: Ing
 
 
 @dataclass(frozen=True)
-class _Pending:
+class PendingPost:
     """A post waiting for a verdict on its current snapshot, with what the model and the queue need."""
 
     post_id: int
@@ -72,7 +75,7 @@ class _Pending:
 
 
 def _unscored(session: Session, limit: int, source_id: int | None,
-              snapshot_ids: Sequence[int] | None = None) -> list[_Pending]:
+              snapshot_ids: Sequence[int] | None = None) -> list[PendingPost]:
     """Posts marked ``score_pending`` (a partial index), with their current snapshot; or the given snapshots
     when they are still current and unscored."""
     query = (
@@ -85,10 +88,10 @@ def _unscored(session: Session, limit: int, source_id: int | None,
         query = query.where(Post.source_id == source_id)
     if snapshot_ids is not None:
         query = query.where(Snapshot.id.in_(snapshot_ids))
-    return [_Pending(*row) for row in session.execute(query.order_by(Post.id).limit(limit))]
+    return [PendingPost(*row) for row in session.execute(query.order_by(Post.id).limit(limit))]
 
 
-def _inputs(batch: Sequence[_Pending]) -> list[PostInput]:
+def _inputs(batch: Sequence[PendingPost]) -> list[PostInput]:
     from classifier import PostInput
 
     return [
@@ -98,7 +101,7 @@ def _inputs(batch: Sequence[_Pending]) -> list[PostInput]:
     ]
 
 
-def score_batch(runtime: Runtime, batch: Sequence[_Pending], weights: PriorityWeights) -> int:
+def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: PriorityWeights) -> int:
     """Score a batch, write its verdicts (one per snapshot: a snapshot another scorer got to first is left to
     it) and queue items in bulk, and clear the posts' ``score_pending``; returns how many were flagged."""
     if not batch:
