@@ -216,7 +216,7 @@ class Post(Base):
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
     # vntext.search_form of text and title: accent-insensitive search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL)
-    search_text: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)  # not loaded with the post
     # True from a new or changed text (in a scored language) until a verdict exists for its snapshot
     score_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
