@@ -87,3 +87,26 @@ def test_one_verdict_per_snapshot_is_a_constraint(db: Database) -> None:
     with pytest.raises(IntegrityError), db.write() as s:
         s.add(Verdict(post_id=result.post.id, snapshot_id=result.snapshot.id, model_version="t", score=0.8,
                       label=True, threshold=0.5))
+
+
+def test_a_page_in_bulk_clusters_exactly_as_one_post_at_a_time(tmp_path) -> None:
+    base = ["Bộ Y tế khuyến cáo người dân không nên hoảng loạn, hãy theo dõi thông tin chính thức về dịch bệnh.",
+            "Giá xăng tăng mạnh từ chiều nay theo thông báo của liên bộ Công Thương và Tài chính, mọi người lưu ý.",
+            "Ngân hàng thông báo đổi tiền mới, người dân cần rút hết tiền mặt trước ngày mai để tránh thiệt hại."]
+    texts = []
+    for i, text in enumerate(base * 3):
+        texts.append(text if i % 2 else text.replace(",", "!!,", 1))  # exact copies and near-duplicates
+    texts += ["😀😀", "😀😀", "Một bài hoàn toàn khác về thời tiết Hà Nội hôm nay."]
+    page = [crawled(str(i), text=text) for i, text in enumerate(texts)]
+    clusters = []
+    for name, pages in (("one", [[p] for p in page]), ("bulk", [page])):
+        db = Database(f"sqlite:///{tmp_path / name}.db")
+        db.upgrade()
+        for chunk in pages:
+            with db.write() as s:
+                upsert_posts(session=s, captured=chunk, source_id=None)  # SimHashes from vntext
+        with db.session() as s:
+            clusters.append(s.execute(select(Post.external_id, Post.cluster_id, Post.simhash).order_by(Post.id)).all())
+        db.dispose()
+    assert clusters[0] == clusters[1]
+    assert len({cluster for _, cluster, _ in clusters[0]}) == 5  # three stories, the emoji pair, the other post
