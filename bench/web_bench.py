@@ -33,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config import AppConfig, Settings  # noqa: E402
 from review.priority import priority  # noqa: E402
 from service.runtime import Runtime  # noqa: E402
+from store.posts import post_search_text  # noqa: E402
 from store.users import create_user  # noqa: E402
+from vntext import search_form  # noqa: E402
 from web.server import BackgroundServer  # noqa: E402
 
 _LEXICON = ("tin nóng bộ y tế khuyến cáo người dân uống nước muối chữa khỏi bệnh virus corona ngân hàng đổi tiền "
@@ -69,7 +71,8 @@ def seed(path: Path, posts: int, items: int, *, batch: int = 50_000, seed_value:
         con.executemany(
             "INSERT INTO posts (id, source_id, platform, external_id, url, canonical_url, author_handle, title, "
             "text, published_at, first_seen_at, fetched_at, like_count, comment_count, share_count, view_count, "
-            "language, content_sha256, simhash, cluster_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "language, content_sha256, simhash, cluster_id, search_text) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             post_rows)
         con.executemany("INSERT INTO snapshots (id, post_id, text, sha256, url, captured_at) VALUES (?,?,?,?,?,?)",
                         snap_rows)
@@ -92,7 +95,7 @@ def seed(path: Path, posts: int, items: int, *, batch: int = 50_000, seed_value:
         post_rows.append((pid, source, "rss", f"e{pid}", f"https://{SOURCES[source - 1]}.example.vn/p/{pid}",
                           f"https://{SOURCES[source - 1]}.example.vn/p/{pid}", f"tac-gia-{pid % 997}", None, text,
                           _ts(published), _ts(published), _ts(published), likes, comments, shares, None, "vi",
-                          digest, None, cluster))
+                          digest, None, cluster, post_search_text(text, None)))
         if pid % every == 0 and queued < items:
             queued += 1
             score = round(rng.uniform(0.5, 1.0), 4)
@@ -176,8 +179,11 @@ def main() -> None:
             filtered_paths = [f"/queue?status=pending&source={rng.randint(1, len(SOURCES))}&score_min=0.7"
                               f"&score_max=0.95" for _ in range(n)]
             item_paths = [f"/items/{rng.choice(item_ids)}" for _ in range(n)]
-            # text search: two words in a row from the lexicon (often rare, the slow case for a scan)
-            search_paths = [f"/queue?q={rng.choice(WORDS)}+{rng.choice(WORDS)}" for _ in range(n)]
+            # text search: two words in a row from the lexicon (often rare, the slow case for a scan); every
+            # other query typed without accents, as most people search (accent-insensitive search)
+            queries = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(n)]
+            search_paths = ["/queue?q=" + (search_form(q) if i % 2 else q).replace(" ", "+")
+                            for i, q in enumerate(queries)]
             count_paths = [path.replace("/queue?", "/queue/count?") for path in filtered_paths]
             named = (("queue", queue_paths), ("filtered", filtered_paths), ("item", item_paths),
                      ("search", search_paths), ("count", count_paths))

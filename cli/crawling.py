@@ -34,7 +34,10 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
             update(name, done, len(targets))
 
             def on_page(counts: IngestCounts, name: str = name, done: int = done) -> None:
-                update(f"{name}: {counts.fetched:,} posts, {counts.new:,} new", done, len(targets))
+                if counts.to_score:  # a large page: a bar over the posts being scored
+                    update(f"{name}: scoring {counts.fetched:,} posts", counts.scored, counts.to_score)
+                else:
+                    update(f"{name}: {counts.fetched:,} posts, {counts.new:,} new", done, len(targets))
 
             summary = run_source(rt, source_id, trigger="manual", on_page=on_page)
             c = summary.counts

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
 from store.types import day_start, valid_id
+from vntext import search_form
 
 __all__ = [
     "SORTS",
@@ -115,15 +116,17 @@ def _like(text: str) -> str:
 
 
 def _text_match(q: str, dialect: str) -> Any:
-    """Posts whose text or title contains ``q``: through the FTS5 trigram index on SQLite (3+ characters),
-    else ``ILIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound parameter."""
-    if dialect == "sqlite" and len(q) >= 3:
-        phrase = '"' + q.replace('"', '""') + '"'  # one FTS5 phrase: a substring, case-folded
+    """Posts whose text or title contains ``q``, accents and case aside (both sides in ``vntext.search_form``:
+    ``cach ly`` finds "cách ly", ``d`` finds "đ"): through the FTS5 trigram index on ``posts.search_text`` on
+    SQLite (3+ characters), else ``LIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound
+    parameter."""
+    folded = search_form(q)
+    if dialect == "sqlite" and len(folded) >= 3:
+        phrase = '"' + folded.replace('"', '""') + '"'  # one FTS5 phrase: a substring
         matching = select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
             literal_column("posts_fts").op("MATCH")(phrase))
         return Post.id.in_(matching)
-    pattern = _like(q)
-    return or_(Post.text.ilike(pattern, escape="\\"), Post.title.ilike(pattern, escape="\\"))
+    return Post.search_text.like(_like(folded), escape="\\")
 
 
 def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:

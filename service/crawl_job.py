@@ -32,7 +32,8 @@ class RunSummary:
 def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
                on_page: Callable[[IngestCounts], None] | None = None) -> RunSummary:
     """Crawl the source, store what it yields page by page, score new text, queue flags; record the run.
-    ``on_page`` hears the running counts after each stored page (for a progress bar)."""
+    ``on_page`` hears the running counts after each stored page and each scored batch (for a progress bar:
+    ``counts.scored`` of ``counts.to_score`` while scoring)."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -68,7 +69,12 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
         log.exception("crawl of %s failed unexpectedly", name)
         errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
     try:
-        counts.flagged = classify_unscored(runtime, source_id=source_id)
+        def on_batch(scored: int, waiting: int) -> None:
+            counts.scored, counts.to_score = scored, waiting
+            if on_page is not None:
+                on_page(counts)
+
+        counts.flagged = classify_unscored(runtime, source_id=source_id, on_batch=on_batch)
     except Exception as exc:
         log.exception("scoring after crawl of %s failed", name)
         errors.append(f"scoring failed: {type(exc).__name__}: {exc}")

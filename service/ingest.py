@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import exists, select, true
+from sqlalchemy import Table, bindparam, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage
 from review.priority import PriorityWeights
-from review.queue import enqueue
+from review.queue import Flag, enqueue_many
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
-from store.posts import upsert_post
-from vntext import simhash64_many
+from store.posts import upsert_posts
+from store.types import utcnow
 
 if TYPE_CHECKING:
     from classifier import PostInput
 
-__all__ = ["CLASSIFIED_LANGUAGES", "IngestCounts", "classify_unscored", "store_page"]
+__all__ = [
+    "CLASSIFIED_LANGUAGES", "IngestCounts", "PendingPost", "classify_unscored", "score_batch", "score_snapshots",
+    "store_page",
+]
 
 log = logging.getLogger("kiemtin.ingest")
 
@@ -35,73 +40,136 @@ class IngestCounts:
     new: int = 0
     updated: int = 0
     flagged: int = 0
+    scored: int = 0  # while scoring: posts scored so far of ``to_score`` waiting when scoring began
+    to_score: int = 0
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts) -> None:
-    """Upsert the page's posts and save the source cursor in one transaction (a kill loses or repeats nothing).
+    """Upsert the page's posts (a statement per table) and save the source cursor in one transaction: a kill
+    loses or repeats nothing. Posts in a classified language are marked for scoring.
 
     A post whose text has no words (only emoji or punctuation) gets no SimHash: it is nobody's near-duplicate."""
-    simhashes = simhash64_many([captured.text for captured in page.posts])  # 0: no words
-    with runtime.db.write() as session:
-        for captured, simhash in zip(page.posts, simhashes.tolist(), strict=True):
-            result = upsert_post(session=session, captured=captured, source_id=source_id, simhash=simhash or None)
-            counts.fetched += 1
-            if result.outcome == "new":
-                counts.new += 1
-            elif result.outcome == "updated":
-                counts.updated += 1
+    with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
+        result = upsert_posts(session=session, captured=page.posts, source_id=source_id,
+                              score_languages=CLASSIFIED_LANGUAGES)
         if page.cursor is not None:
             save_cursor(session=session, source_id=source_id, cursor=page.cursor)
+    counts.fetched += len(page.posts)
+    counts.new += result.new
+    counts.updated += result.updated
 
 
-def _unscored(session: Session, limit: int, source_id: int | None) -> list[tuple[Post, Snapshot]]:
-    """Posts whose current text has no verdict yet (from any model version)."""
-    has_verdict = exists().where(Verdict.snapshot_id == Snapshot.id)
-    rows = session.execute(
-        select(Post, Snapshot)
+@dataclass(frozen=True)
+class PendingPost:
+    """A post waiting for a verdict on its current snapshot, with what the model and the queue need."""
+
+    post_id: int
+    snapshot_id: int
+    sha256: str
+    text: str
+    like_count: int | None
+    comment_count: int | None
+    share_count: int | None
+    published_at: datetime | None
+    first_seen_at: datetime
+
+
+def _unscored(session: Session, limit: int, source_id: int | None,
+              snapshot_ids: Sequence[int] | None = None) -> list[PendingPost]:
+    """Posts marked ``score_pending`` (a partial index), with their current snapshot; or the given snapshots
+    when they are still current and unscored."""
+    query = (
+        select(Post.id, Snapshot.id, Snapshot.sha256, Snapshot.text, Post.like_count, Post.comment_count,
+               Post.share_count, Post.published_at, Post.first_seen_at)
         .join(Snapshot, (Snapshot.post_id == Post.id) & (Snapshot.sha256 == Post.content_sha256))
-        .where(~has_verdict, Post.language.in_(CLASSIFIED_LANGUAGES))
-        .where(Post.source_id == source_id if source_id is not None else true())
-        .order_by(Post.id).limit(limit)
-    ).all()
-    return [(post, snapshot) for post, snapshot in rows]
+        .where(Post.score_pending.is_(true()))
+    )
+    if source_id is not None:
+        query = query.where(Post.source_id == source_id)
+    if snapshot_ids is not None:
+        query = query.where(Snapshot.id.in_(snapshot_ids))
+    return [PendingPost(*row) for row in session.execute(query.order_by(Post.id).limit(limit))]
 
 
-def _inputs(pairs: Sequence[tuple[Post, Snapshot]]) -> list[PostInput]:
+def _inputs(batch: Sequence[PendingPost]) -> list[PostInput]:
     from classifier import PostInput
 
     return [
-        PostInput(text=snapshot.text, like_count=post.like_count, comment_count=post.comment_count,
-                  share_count=post.share_count, published_at=post.published_at)
-        for post, snapshot in pairs
+        PostInput(text=p.text, like_count=p.like_count, comment_count=p.comment_count,
+                  share_count=p.share_count, published_at=p.published_at)
+        for p in batch
     ]
 
 
-def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: int = 256) -> int:
-    """Score every post whose current snapshot lacks a verdict; queue those at or above the threshold.
+def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: PriorityWeights) -> int:
+    """Score a batch, write its verdicts (one per snapshot: a snapshot another scorer got to first is left to
+    it) and queue items in bulk, and clear the posts' ``score_pending``; returns how many were flagged."""
+    if not batch:
+        return 0
+    verdicts = runtime.model().score(_inputs(batch), explain="flagged", threshold=runtime.config.settings.threshold)
+    rows = [
+        {"post_id": p.post_id, "snapshot_id": p.snapshot_id, "model_version": v.model_version,
+         "score": float(v.score), "label": bool(v.label), "threshold": v.threshold, "input_case": v.case,
+         "features": [f.as_dict() for f in v.features], "created_at": utcnow()}
+        for p, v in zip(batch, verdicts, strict=True)
+    ]
+    with runtime.db.write() as session:
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(Verdict).on_conflict_do_nothing(index_elements=["snapshot_id"]).returning(
+            Verdict.snapshot_id, Verdict.id)
+        mine: dict[int, int] = dict(session.execute(stmt, rows).all())  # snapshot id -> verdict id
+        flags = [
+            Flag(post_id=p.post_id, verdict_id=mine[p.snapshot_id], score=float(v.score), threshold=v.threshold,
+                 model_version=v.model_version, like_count=p.like_count, comment_count=p.comment_count,
+                 share_count=p.share_count, published_at=p.published_at or p.first_seen_at)
+            for p, v in zip(batch, verdicts, strict=True) if v.label and p.snapshot_id in mine
+        ]
+        enqueue_many(session=session, flags=flags, weights=weights)
+        # a post whose text changed meanwhile keeps waiting for a verdict on its new snapshot
+        table = cast(Table, Post.__table__)
+        posts = table.c
+        session.execute(
+            update(table).where(posts.id == bindparam("pid"), posts.content_sha256 == bindparam("sha"))
+            .values(score_pending=False),
+            [{"pid": p.post_id, "sha": p.sha256} for p in batch],
+        )
+    log.debug("scored %d posts, %d flagged", len(batch), len(flags))
+    return len(flags)
+
+
+def score_snapshots(runtime: Runtime, snapshot_ids: Sequence[int]) -> int:
+    """Score the given snapshots that are current and still unscored (for a worker handed a batch of ids);
+    returns how many were flagged."""
+    weights = PriorityWeights(mode=runtime.config.settings.queue_priority)
+    with runtime.db.session() as session:
+        batch = _unscored(session, len(snapshot_ids), None, snapshot_ids)
+    return score_batch(runtime, batch, weights)
+
+
+def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: int = 1024,
+                      on_batch: Callable[[int, int], None] | None = None) -> int:
+    """Score every post whose current snapshot waits for a verdict; queue those at or above the threshold.
 
     Returns how many were flagged. The model runs outside the write transaction to keep the lock short.
+    ``on_batch(scored, waiting)`` hears the progress after each batch (``waiting``: counted at the start).
     """
-    model, threshold, flagged = runtime.model(), runtime.config.settings.threshold, 0  # None: each case's own
     weights = PriorityWeights(mode=runtime.config.settings.queue_priority)
+    flagged = scored = 0
+    waiting = _count_pending(runtime, source_id) if on_batch is not None else 0
     while True:
         with runtime.db.session() as session:
-            pairs = _unscored(session, batch, source_id)
-        if not pairs:
+            pending = _unscored(session, batch, source_id)
+        if not pending:
             return flagged
-        verdicts = model.score(_inputs(pairs), explain="flagged", threshold=threshold)
-        with runtime.db.write() as session:
-            for (post, snapshot), verdict in zip(pairs, verdicts, strict=True):
-                if session.scalar(select(Verdict.id).where(Verdict.snapshot_id == snapshot.id)) is not None:
-                    continue  # another worker scored it meanwhile
-                row = Verdict(
-                    post_id=post.id, snapshot_id=snapshot.id, model_version=verdict.model_version,
-                    score=float(verdict.score), label=verdict.label, threshold=verdict.threshold,
-                    input_case=verdict.case, features=[f.as_dict() for f in verdict.features],
-                )
-                session.add(row)
-                session.flush()
-                if row.label:
-                    enqueue(session=session, post=session.merge(post), verdict=row, weights=weights)
-                    flagged += 1
-        log.debug("scored %d posts", len(pairs))
+        flagged += score_batch(runtime, pending, weights)
+        scored += len(pending)
+        if on_batch is not None:
+            on_batch(scored, max(waiting, scored))
+
+
+def _count_pending(runtime: Runtime, source_id: int | None) -> int:
+    with runtime.db.session() as session:
+        query = select(func.count()).select_from(Post).where(Post.score_pending.is_(true()))
+        if source_id is not None:
+            query = query.where(Post.source_id == source_id)
+        return int(session.scalar(query) or 0)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from store.models import AuditEntry
 
-__all__ = ["record"]
+__all__ = ["record", "record_many"]
 
 
 def record(
@@ -22,3 +24,13 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(*, session: Session, actor: str, action: str, target_type: str | None,
+                entries: Sequence[tuple[object, dict[str, Any]]]) -> None:
+    """Many entries of one kind, ``(target id, details)`` each, in one INSERT in the caller's transaction."""
+    if entries:
+        session.execute(insert(AuditEntry), [
+            {"actor": actor, "action": action, "target_type": target_type,
+             "target_id": None if target_id is None else str(target_id), "details": details}
+            for target_id, details in entries])

@@ -20,6 +20,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -191,6 +193,9 @@ class Post(Base):
         Index("ix_posts_content_sha256", "content_sha256"),
         Index("ix_posts_cluster_id", "cluster_id"),
         Index("ix_posts_source_fetched", "source_id", "fetched_at"),
+        # the posts whose current text waits for a verdict: a small partial index, not an anti-join per batch
+        Index("ix_posts_score_pending", "source_id", "id", sqlite_where=text("score_pending"),
+              postgresql_where=text("score_pending")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,6 +218,10 @@ class Post(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     simhash: Mapped[int | None] = mapped_column(BigInteger)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    # vntext.search_form of text and title: accent-insensitive search (FTS5 trigram on SQLite, pg_trgm on PostgreSQL)
+    search_text: Mapped[str | None] = mapped_column(Text, deferred=True)  # not loaded with the post
+    # True from a new or changed text (in a scored language) until a verdict exists for its snapshot
+    score_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     snapshots: Mapped[list[Snapshot]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="Snapshot.id"
@@ -251,7 +260,9 @@ class Verdict(Base):
     """What a model version said about one snapshot, with the features that drove the score."""
 
     __tablename__ = "verdicts"
-    __table_args__ = (Index("ix_verdicts_post_id", "post_id"),)
+    # one verdict per snapshot: concurrent scorers cannot both write one (INSERT ... ON CONFLICT DO NOTHING)
+    __table_args__ = (Index("ix_verdicts_post_id", "post_id"),
+                      Index("uq_verdicts_snapshot_id", "snapshot_id", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from sqlalchemy import and_, or_, select
+import numpy as np
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
-from vntext import hamming_many
+from vntext import hamming_many, search_form, simhash64_many
 
-__all__ = ["CapturedPost", "UpsertResult", "cluster_members", "sha256_text", "upsert_post"]
+__all__ = [
+    "BulkResult", "CapturedPost", "UpsertResult", "cluster_members", "post_search_text", "sha256_text", "upsert_post",
+    "upsert_posts",
+]
 
 SIMHASH_MAX_DISTANCE = 3  # bits; with 4 bands of 16 bits, any pair within 3 bits shares a band
+_CHUNK = 500  # rows or bound values per statement (SQLite allows 32,766 variables)
+_COUNTS = ("like_count", "comment_count", "share_count", "view_count")
+_COUNT_COLUMNS = (Post.like_count, Post.comment_count, Post.share_count, Post.view_count)
+_T = TypeVar("_T")
 
 
 class CapturedPost(Protocol):
@@ -63,6 +73,11 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def post_search_text(text: str, title: str | None) -> str:
+    """What search matches a post on: the accent-folded text, then the title (``vntext.search_form``)."""
+    return search_form(text) if not title else f"{search_form(text)}\n{search_form(title)}"
+
+
 def _to_signed64(value: int) -> int:
     return value - (1 << 64) if value >= (1 << 63) else value
 
@@ -72,100 +87,283 @@ def _bands(simhash: int) -> list[int]:
     return [(unsigned >> (16 * band)) & 0xFFFF for band in range(4)]
 
 
-def _find_cluster(session: Session, post: Post, simhash: int | None) -> int:
-    """The cluster of an earlier post with the same text or a SimHash within 3 bits; else the post's own id."""
-    same_text = session.scalar(
-        select(Post.cluster_id).where(Post.content_sha256 == post.content_sha256, Post.id != post.id)
-        .order_by(Post.id).limit(1)
-    )
-    if same_text is not None:
-        return same_text
-    if simhash is not None:
-        in_a_band = or_(*(
-            and_(SimhashBand.band == band, SimhashBand.value == value)
-            for band, value in enumerate(_bands(simhash))
-        ))
-        candidates = session.execute(
-            select(Post.id, Post.simhash, Post.cluster_id)
-            .join(SimhashBand, SimhashBand.post_id == Post.id)
-            .where(Post.id != post.id, in_a_band)
-            .order_by(Post.id)
-            .limit(200)
-        ).all()
-        hashed = [(_id, other, cluster) for _id, other, cluster in candidates if other is not None]
-        distances = hamming_many(simhash, [other for _, other, _ in hashed])
-        for (_id, _, cluster), distance in zip(hashed, distances.tolist(), strict=True):
-            if distance <= SIMHASH_MAX_DISTANCE:
-                return cluster or _id
-    return post.id
+def _insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database (SQLite or PostgreSQL)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@dataclass
+class _Row:
+    """One captured post on its way into the table (the last copy when a page repeats an id)."""
+
+    captured: CapturedPost
+    simhash: int | None  # signed int64, None: no words
+    digest: str
+    post_id: int | None = None
+    cluster_id: int | None = None
+
+
+@dataclass
+class BulkResult:
+    """What ``upsert_posts`` did, by outcome; ``post_ids`` and ``outcomes`` in the order of the captured posts
+    (a page that repeats an id: the first copy is new or updated, the next ones unchanged)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    post_ids: list[int] = field(default_factory=list)
+    outcomes: list[Literal["new", "updated", "unchanged"]] = field(default_factory=list)
+    text_changed: list[bool] = field(default_factory=list)
+
+
+def upsert_posts(
+    *, session: Session, captured: Sequence[CapturedPost], source_id: int | None,
+    simhashes: Sequence[int | None] | None = None, fetched_at: datetime | None = None,
+    score_languages: Collection[str] | None = None,
+) -> BulkResult:
+    """Insert new posts and update known ones, a statement per table for the whole page.
+
+    A post is unique per (platform, external id): new ones are inserted with ``INSERT ... ON CONFLICT DO
+    NOTHING`` (a post another process inserted meanwhile is then updated instead); a known one gets its
+    non-empty counts, URL and fetch time; a changed text gets a new snapshot (a text the post had before keeps
+    its first one), a new SimHash and is marked for scoring again. New posts join the cluster of an earlier
+    post with the same text or a SimHash within 3 bits. ``score_languages``: posts in these languages are
+    marked ``score_pending`` (None: every language). ``simhashes``: one per post, signed or unsigned, 0 or None
+    for no words; when not given, ``vntext.simhash64_many`` of the new and changed texts only.
+    """
+    session.flush()  # ORM changes the caller made first, so the statements below see them
+    now = fetched_at or utcnow()
+    hashes = list(simhashes) if simhashes is not None else [None] * len(captured)
+    rows: dict[tuple[str, str], _Row] = {}
+    order: list[tuple[str, str]] = []
+    for item, simhash in zip(captured, hashes, strict=True):
+        key = (item.platform, item.external_id)
+        order.append(key)
+        rows[key] = _Row(item, None if not simhash else _to_signed64(simhash), sha256_text(item.text))
+    result = BulkResult()
+    if not rows:
+        return result
+
+    def pending(language: str) -> bool:
+        return score_languages is None or language in score_languages
+
+    known = _known(session, list(rows))
+    fresh = [key for key in rows if key not in known]
+    if simhashes is None:  # hash only the texts that are new or changed: a re-crawl compares digests and skips
+        todo = [row for key, row in rows.items() if key not in known or row.digest != known[key]["content_sha256"]]
+        for row, value in zip(todo, simhash64_many([row.captured.text for row in todo]).tolist(), strict=True):
+            row.simhash = value or None
+    if fresh:
+        inserted = _insert_new(session, [rows[key] for key in fresh], source_id, now, pending)
+        raced = [key for key in fresh if key not in inserted]
+        if raced:  # inserted by another process since we looked: update it like any known post
+            known.update(_known(session, raced))
+            fresh = [key for key in fresh if key in inserted]
+        for key in fresh:
+            rows[key].post_id = inserted[key]
+        _index_new(session, [rows[key] for key in fresh], now)
+    for key, stored in known.items():
+        rows[key].post_id = stored["id"]
+    changes = _update_known(session, rows, known, now, pending)
+    status: dict[tuple[str, str], tuple[Literal["new", "updated", "unchanged"], bool]] = {
+        key: ("new", True) for key in fresh}
+    status.update({key: ("updated" if changed else "unchanged", edited) for key, (changed, edited) in changes.items()})
+    done: set[tuple[str, str]] = set()
+    for key in order:
+        outcome, edited = status[key] if key not in done else ("unchanged", False)
+        done.add(key)
+        result.post_ids.append(rows[key].post_id or 0)
+        result.outcomes.append(outcome)
+        result.text_changed.append(edited)
+    result.new = result.outcomes.count("new")
+    result.updated = result.outcomes.count("updated")
+    result.unchanged = result.outcomes.count("unchanged")
+    return result
+
+
+def _known(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The stored posts among ``keys``: id, text digest and counts."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in keys:
+        by_platform.setdefault(platform, []).append(external_id)
+    columns = (Post.id, Post.platform, Post.external_id, Post.content_sha256, *_COUNT_COLUMNS)
+    for platform, ids in by_platform.items():
+        for chunk in _chunks(ids):
+            for row in session.execute(
+                select(*columns).where(Post.platform == platform, Post.external_id.in_(chunk))
+            ).mappings():
+                out[(row["platform"], row["external_id"])] = dict(row)
+    return out
+
+
+def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, now: datetime,
+                pending: Callable[[str], bool]) -> dict[tuple[str, str], int]:
+    """INSERT the new posts (ON CONFLICT DO NOTHING); (platform, external id) -> id of those inserted."""
+    table = Post.__table__
+    values = [
+        {"source_id": source_id, "platform": c.platform, "external_id": c.external_id, "url": c.url,
+         "canonical_url": c.canonical_url, "author_handle": c.author_handle, "title": c.title, "text": c.text,
+         "search_text": post_search_text(c.text, c.title),
+         "published_at": c.published_at, "first_seen_at": now, "fetched_at": now, "language": c.language,
+         "content_sha256": row.digest, "simhash": row.simhash, "cluster_id": None,
+         "like_count": c.like_count, "comment_count": c.comment_count, "share_count": c.share_count,
+         "view_count": c.view_count, "score_pending": pending(c.language)}
+        for row in rows for c in (row.captured,)
+    ]
+    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"]).returning(
+        table.c.id, table.c.platform, table.c.external_id)
+    inserted: dict[tuple[str, str], int] = {}
+    for chunk in _chunks(values):
+        for post_id, platform, external_id in session.execute(stmt, list(chunk)):
+            inserted[(platform, external_id)] = post_id
+    return inserted
+
+
+def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
+    """Snapshots, SimHash bands and clusters of freshly inserted posts."""
+    if not rows:
+        return
+    rows.sort(key=lambda r: r.post_id or 0)
+    session.execute(insert(Snapshot), [
+        {"post_id": r.post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
+         "captured_at": now} for r in rows
+    ])
+    bands = [{"post_id": r.post_id, "band": band, "value": value}
+             for r in rows if r.simhash is not None for band, value in enumerate(_bands(r.simhash))]
+    if bands:
+        session.execute(insert(SimhashBand), bands)
+    _assign_clusters(session, rows)
+    session.execute(update(Post), [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows])
+
+
+def _assign_clusters(session: Session, rows: list[_Row]) -> None:
+    """Each new post (in id order) joins the cluster of the oldest other post with the same text, else of the
+    oldest of up to 200 posts sharing a SimHash band within 3 bits, else starts its own (as one at a time)."""
+    page_cluster: dict[int, int] = {}
+    first_with_text: dict[str, int] = {}
+    for chunk in _chunks(sorted({r.digest for r in rows})):
+        first_with_text.update(session.execute(
+            select(Post.content_sha256, func.min(Post.id)).where(Post.content_sha256.in_(chunk))
+            .group_by(Post.content_sha256)).all())
+    oldest = list(first_with_text.values())
+    stored_cluster: dict[int, int | None] = {}
+    for ids in _chunks(oldest):
+        stored_cluster.update(
+            session.execute(select(Post.id, Post.cluster_id).where(Post.id.in_(ids))).all())
+    candidates = _band_candidates(session, [r for r in rows if r.simhash is not None])
+    for row in rows:
+        assert row.post_id is not None  # noqa: S101 - set by _insert_new
+        first = first_with_text.get(row.digest)
+        if first is not None and first != row.post_id:
+            row.cluster_id = page_cluster.get(first) or stored_cluster.get(first) or first
+        elif row.simhash is not None:
+            row.cluster_id = _near_cluster(row, candidates, page_cluster)
+        else:
+            row.cluster_id = row.post_id
+        page_cluster[row.post_id] = row.cluster_id
+
+
+def _band_candidates(session: Session, rows: list[_Row]) -> dict[tuple[int, int], list[tuple[int, int, int | None]]]:
+    """(band, value) -> [(post id, simhash, cluster id)], by post id, for the bands of ``rows``."""
+    out: dict[tuple[int, int], list[tuple[int, int, int | None]]] = {}
+    wanted: dict[int, set[int]] = {}
+    for row in rows:
+        for band, value in enumerate(_bands(row.simhash or 0)):
+            wanted.setdefault(band, set()).add(value)
+    for band, values in wanted.items():
+        for chunk in _chunks(sorted(values)):
+            found = session.execute(
+                select(SimhashBand.value, Post.id, Post.simhash, Post.cluster_id)
+                .join(Post, SimhashBand.post_id == Post.id)
+                .where(SimhashBand.band == band, SimhashBand.value.in_(chunk), Post.simhash.is_not(None))
+            ).all()
+            for value, post_id, simhash, cluster in found:
+                out.setdefault((band, value), []).append((post_id, int(simhash or 0), cluster))
+    for members in out.values():
+        members.sort()
+    return out
+
+
+def _near_cluster(row: _Row, candidates: dict[tuple[int, int], list[tuple[int, int, int | None]]],
+                  page_cluster: dict[int, int]) -> int:
+    assert row.post_id is not None and row.simhash is not None  # noqa: S101
+    seen: dict[int, tuple[int, int | None]] = {}
+    for band, value in enumerate(_bands(row.simhash)):
+        for post_id, simhash, cluster in candidates.get((band, value), ()):
+            if post_id < row.post_id:  # earlier posts only, as if the page were stored one post at a time
+                seen[post_id] = (simhash, cluster)
+    if not seen:
+        return row.post_id
+    ids = sorted(seen)[:200]
+    distances = hamming_many(row.simhash, np.array([seen[i][0] for i in ids], dtype=np.int64))
+    for post_id, distance in zip(ids, distances.tolist(), strict=True):
+        if distance <= SIMHASH_MAX_DISTANCE:
+            return page_cluster.get(post_id) or seen[post_id][1] or post_id
+    return row.post_id
+
+
+def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: dict[tuple[str, str], dict[str, Any]],
+                  now: datetime, pending: Callable[[str], bool]) -> dict[tuple[str, str], tuple[bool, bool]]:
+    """Counts (those given), URL and fetch time of every known post in one executemany UPDATE; changed texts
+    get a snapshot, SimHash bands and a new turn at scoring. Returns key -> (anything changed, text changed)."""
+    if not known:
+        return {}
+    changes: list[dict[str, Any]] = []
+    edited: list[tuple[int, _Row]] = []
+    outcome: dict[tuple[str, str], tuple[bool, bool]] = {}
+    for key, stored in known.items():
+        row, c = rows[key], rows[key].captured
+        counts = {name: getattr(c, name) for name in _COUNTS}
+        changed = any(value is not None and stored[name] != value for name, value in counts.items())
+        values: dict[str, Any] = {"id": stored["id"], "fetched_at": now, "url": c.url,
+                                  "canonical_url": c.canonical_url}
+        values.update({name: stored[name] if value is None else value for name, value in counts.items()})
+        text_changed = row.digest != stored["content_sha256"]
+        if text_changed:
+            edited.append((stored["id"], row))
+        outcome[key] = (changed or text_changed, text_changed)
+        changes.append(values)
+    session.execute(update(Post), changes)
+    if edited:
+        session.execute(update(Post), [
+            {"id": post_id, "text": r.captured.text, "content_sha256": r.digest, "language": r.captured.language,
+             "title": r.captured.title, "simhash": r.simhash,
+             "search_text": post_search_text(r.captured.text, r.captured.title),
+             "score_pending": pending(r.captured.language)}
+            for post_id, r in edited
+        ])
+        session.execute(delete(SimhashBand).where(SimhashBand.post_id.in_([post_id for post_id, _ in edited])))
+        bands = [{"post_id": post_id, "band": band, "value": value}
+                 for post_id, r in edited if r.simhash is not None for band, value in enumerate(_bands(r.simhash))]
+        if bands:
+            session.execute(insert(SimhashBand), bands)
+        session.execute(
+            _insert(session, Snapshot.__table__).on_conflict_do_nothing(index_elements=["post_id", "sha256"]),
+            [{"post_id": post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
+              "captured_at": now} for post_id, r in edited],
+        )
+    return outcome
 
 
 def upsert_post(
     *, session: Session, captured: CapturedPost, source_id: int | None, simhash: int | None = None,
     fetched_at: datetime | None = None,
 ) -> UpsertResult:
-    """Insert a new post, or update counts and text of a known one; a changed text gets a new snapshot."""
-    now = fetched_at or utcnow()
-    digest = sha256_text(captured.text)
-    post = session.scalar(
-        select(Post).where(Post.platform == captured.platform, Post.external_id == captured.external_id)
-    )
-    counts = {
-        "like_count": captured.like_count, "comment_count": captured.comment_count,
-        "share_count": captured.share_count, "view_count": captured.view_count,
-    }
-    if post is None:
-        post = Post(
-            source_id=source_id, platform=captured.platform, external_id=captured.external_id, url=captured.url,
-            canonical_url=captured.canonical_url, author_handle=captured.author_handle, title=captured.title,
-            text=captured.text, published_at=captured.published_at, first_seen_at=now, fetched_at=now,
-            language=captured.language, content_sha256=digest,
-            simhash=None if simhash is None else _to_signed64(simhash), **counts,
-        )
-        session.add(post)
-        session.flush()
-        snapshot = Snapshot(post_id=post.id, text=captured.text, sha256=digest, url=captured.url, captured_at=now)
-        session.add(snapshot)
-        _index_simhash(session, post, simhash)
-        post.cluster_id = _find_cluster(session, post, simhash)
-        session.flush()
-        return UpsertResult(post, "new", snapshot, text_changed=True)
-
-    changed = any(getattr(post, key) != value and value is not None for key, value in counts.items())
-    for key, value in counts.items():
-        if value is not None:
-            setattr(post, key, value)
-    post.fetched_at = now
-    post.url = captured.url
-    post.canonical_url = captured.canonical_url
-    text_changed = digest != post.content_sha256
-    if text_changed:
-        post.text, post.content_sha256, post.language, post.title = (
-            captured.text, digest, captured.language, captured.title,
-        )
-        post.simhash = None if simhash is None else _to_signed64(simhash)
-        session.query(SimhashBand).filter(SimhashBand.post_id == post.id).delete()
-        _index_simhash(session, post, simhash)
-        # a text the post had before keeps its first snapshot
-        earlier = session.scalar(select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == digest))
-        if earlier is None:
-            earlier = Snapshot(post_id=post.id, text=captured.text, sha256=digest, url=captured.url,
-                               captured_at=now)
-            session.add(earlier)
-        snapshot = earlier
-    else:
-        snapshot = session.scalars(
-            select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == digest)
-        ).one()
-    session.flush()
-    outcome: Literal["updated", "unchanged"] = "updated" if (changed or text_changed) else "unchanged"
-    return UpsertResult(post, outcome, snapshot, text_changed=text_changed)
-
-
-def _index_simhash(session: Session, post: Post, simhash: int | None) -> None:
-    if simhash is None:
-        return
-    session.add_all(SimhashBand(post_id=post.id, band=band, value=value) for band, value in enumerate(_bands(simhash)))
+    """One post through ``upsert_posts``: insert it, or update counts and text of a known one (a changed text
+    gets a new snapshot); returns the post, its current snapshot and what happened."""
+    bulk = upsert_posts(session=session, captured=[captured], source_id=source_id, simhashes=[simhash],
+                        fetched_at=fetched_at)
+    post = session.get(Post, bulk.post_ids[0], populate_existing=True)
+    assert post is not None  # noqa: S101 - just written
+    snapshot = session.scalars(
+        select(Snapshot).where(Snapshot.post_id == post.id, Snapshot.sha256 == post.content_sha256)).one()
+    return UpsertResult(post, bulk.outcomes[0], snapshot, text_changed=bulk.text_changed[0])
 
 
 def cluster_members(*, session: Session, post: Post) -> list[Post]:

@@ -112,6 +112,16 @@ def test_ids_outside_the_database_range_are_not_found(db: Database, team: dict[s
             decide(db, "ana", bad, "dismiss")
 
 
+def test_text_search_ignores_accents_and_folds_d(db: Database) -> None:
+    first = flag(db, "a", score=0.9, text="Khu cách ly ở Đồng Nai, Trung Quốc thông báo ca nhiễm nCoV mới")
+    flag(db, "b", score=0.8, text="Thời tiết Hà Nội hôm nay nắng đẹp")
+    with db.session() as s:
+        found = lambda q: [r.item.id for r in queue_page(session=s, filters=QueueFilters(q=q)).rows]  # noqa: E731
+        for q in ("cach ly", "trung quoc", "ncov", "dong nai", "ĐỒNG NAI", "Cách Ly", "đong", "ca"):
+            assert found(q) == [first], q
+        assert found("cach ky") == []
+
+
 def test_text_search_finds_substrings_case_insensitively_and_follows_edits(db: Database) -> None:
     first = flag(db, "a", score=0.9, text="CẢNH BÁO: uống nước chanh nóng chữa khỏi COVID-19, chia sẻ ngay")
     flag(db, "b", score=0.8, text="Thời tiết Hà Nội hôm nay nắng đẹp, không có mưa")

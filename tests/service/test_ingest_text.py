@@ -11,10 +11,14 @@ from sqlalchemy import select
 
 from classifier import PostInput
 from classifier.tokens import normalised_tokens
+from crawler import CrawlPage
 from crawlkit import LocalServer, Resp
+from review.priority import PriorityWeights
 from service.crawl_job import run_source
+from service.ingest import IngestCounts, _unscored, score_batch, store_page
 from service.runtime import Runtime
-from store.models import Post, Snapshot, Source, Verdict
+from store.models import Post, QueueItem, Snapshot, Source, Verdict
+from tests_support import crawled
 from vntext import detect_language, simhash64
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,3 +117,53 @@ def test_the_verdict_language_is_the_language_the_crawler_stored(runtime, server
     assert {code: v.language for code, v in zip(items, verdicts, strict=True)} == stored
     assert {code: detect_language(text) for code, text in items.items()} == stored
     assert scored == {ids["vi"], ids["und"]}  # others are stored with their language, not scored
+
+
+
+def _train_texts(n_each: int) -> list[str]:
+    """ReINTEL training posts, half labelled unreliable (so some are flagged)."""
+    csv.field_size_limit(10_000_000)
+    chosen: dict[str, list[str]] = {"0": [], "1": []}
+    with (ROOT / "data/reintel/public_train.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if len(chosen[row["label"]]) < n_each and len(row["post_message"]) > 80:
+                chosen[row["label"]].append(row["post_message"])
+    return chosen["1"] + chosen["0"]
+
+
+def test_scorers_racing_on_one_batch_write_one_verdict_and_one_queue_item_per_post(runtime: Runtime) -> None:
+    texts = _train_texts(4)
+    with runtime.db.write() as session:
+        source = Source(name="feed", kind="rss", url="http://127.0.0.1/f.xml", schedule="every 1h")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    page = CrawlPage([crawled(str(i), text=text) for i, text in enumerate(texts)], None)
+    store_page(runtime, source_id=source_id, page=page, counts=IngestCounts())
+    with runtime.db.session() as session:
+        batch = _unscored(session, 100, source_id)
+    assert len(batch) == len(texts)
+    flagged = score_batch(runtime, batch, PriorityWeights())
+    assert flagged > 0
+    assert score_batch(runtime, batch, PriorityWeights()) == 0  # the slower scorer finds the verdicts written
+    with runtime.db.session() as session:
+        assert len(session.scalars(select(Verdict)).all()) == len(texts)
+        assert len(session.scalars(select(QueueItem)).all()) == flagged
+        assert session.scalars(select(Post).where(Post.score_pending)).all() == []
+        assert _unscored(session, 100, source_id) == []
+
+
+def test_run_source_reports_scoring_progress_for_a_progress_bar(runtime: Runtime, server: LocalServer) -> None:
+    texts = {str(i): text for i, text in enumerate(_train_texts(3))}
+    server.routes.update({"/robots.txt": ROBOTS_OK,
+                          "/f.xml": Resp(200, _feed(texts), content_type="application/rss+xml")})
+    with runtime.db.write() as session:
+        source = Source(name="feed", kind="rss", url=server.url("/f.xml"), schedule="every 1h")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+    heard: list[tuple[int, int, int]] = []
+    summary = run_source(runtime, source_id, on_page=lambda c: heard.append((c.fetched, c.scored, c.to_score)))
+    assert summary.status == "ok", summary.errors
+    assert heard[0] == (len(texts), 0, 0)  # the stored page
+    assert heard[-1] == (len(texts), len(texts), len(texts))  # the scored batch

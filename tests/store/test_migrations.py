@@ -90,3 +90,31 @@ def test_0002_copies_each_verdict_score_onto_its_queue_item(db: Database) -> Non
     db.upgrade()
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT score FROM queue_items WHERE id = 1")).scalar_one() == 0.875
+
+
+def test_0008_marks_unscored_posts_folds_search_text_and_keeps_one_verdict_per_snapshot(db: Database) -> None:
+    db.downgrade("0007")
+    with db.engine.begin() as conn:
+        for statement in (
+            "INSERT INTO posts (id, platform, external_id, url, canonical_url, text, title, first_seen_at, "
+            "fetched_at, language, content_sha256) VALUES (1, 'rss', 'a', 'u', 'u', 'Khu cách ly', 'Đồng Nai', "
+            "'2020-01-01', '2020-01-01', 'vi', 'h1'), (2, 'rss', 'b', 'u', 'u', 'Chưa chấm', NULL, '2020-01-01', "
+            "'2020-01-01', 'vi', 'h2'), (3, 'rss', 'c', 'u', 'u', 'English', NULL, '2020-01-01', '2020-01-01', "
+            "'en', 'h3')",
+            "INSERT INTO snapshots (id, post_id, text, sha256, url, captured_at) VALUES "
+            "(1, 1, 't', 'h1', 'u', '2020-01-01'), (2, 2, 't', 'h2', 'u', '2020-01-01'), "
+            "(3, 3, 't', 'h3', 'u', '2020-01-01')",
+            "INSERT INTO verdicts (id, post_id, snapshot_id, model_version, score, label, threshold, features, "
+            "created_at) VALUES (1, 1, 1, 'm', 0.9, true, 0.5, '[]', '2020-01-01'), "
+            "(2, 1, 1, 'm', 0.8, true, 0.5, '[]', '2020-01-01')",
+            "INSERT INTO queue_items (id, post_id, verdict_id, status, priority, created_at, updated_at) "
+            "VALUES (1, 1, 2, 'pending', 1.0, '2020-01-01', '2020-01-01')",
+        ):
+            conn.execute(text(statement))
+    db.upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, score_pending, search_text FROM posts ORDER BY id")).all()
+        assert [(i, bool(p), s) for i, p, s in rows] == [
+            (1, False, "khu cach ly\ndong nai"), (2, True, "chua cham"), (3, False, "english")]
+        assert conn.execute(text("SELECT id FROM verdicts")).scalars().all() == [1]
+        assert conn.execute(text("SELECT verdict_id FROM queue_items")).scalar_one() == 1

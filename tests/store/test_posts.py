@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from crawler import simhash64
 from store import Database
-from store.models import Post, Snapshot
-from store.posts import cluster_members, sha256_text, upsert_post
+from store.models import Post, Snapshot, Verdict
+from store.posts import cluster_members, sha256_text, upsert_post, upsert_posts
 from tests_support import TEXT, crawled
 
 
@@ -48,3 +50,63 @@ def test_copies_across_sources_form_one_cluster(db: Database) -> None:
     assert d.cluster_id == d.id
     with db.session() as s:
         assert {p.id for p in cluster_members(session=s, post=s.get(Post, a.id))} == {b.id, c.id}
+
+
+def test_a_page_in_bulk_inserts_updates_edits_and_counts_a_repeated_id_once(db: Database) -> None:
+    with db.write() as s:
+        upsert_posts(session=s, captured=[crawled("a"), crawled("b")], source_id=None, score_languages=("vi",))
+    page = [crawled("a"), crawled("b", like_count=9), crawled("c", text=TEXT + " mới"), crawled("c"),
+            crawled("a", text=TEXT + " (đã sửa)")]
+    with db.write() as s:
+        result = upsert_posts(session=s, captured=page, source_id=None, score_languages=("vi",))
+    assert (result.new, result.updated, result.unchanged) == (1, 2, 2)
+    assert result.outcomes == ["updated", "updated", "new", "unchanged", "unchanged"]
+    assert result.text_changed == [True, False, True, False, False]
+    with db.session() as s:
+        posts = {p.external_id: p for p in s.scalars(select(Post))}
+        assert len(posts) == 3 and posts["b"].like_count == 9
+        assert posts["a"].text == TEXT + " (đã sửa)" and len(posts["a"].snapshots) == 2  # old snapshot kept
+        assert posts["c"].text == TEXT  # the last copy on the page wins
+        assert result.post_ids == [posts[k].id for k in ("a", "b", "c", "c", "a")]
+        assert all(p.score_pending for p in posts.values())  # new or changed texts wait for a verdict
+
+
+def test_posts_in_other_languages_are_not_marked_for_scoring(db: Database) -> None:
+    with db.write() as s:
+        upsert_posts(session=s, captured=[crawled("en", language="en"), crawled("vi")], source_id=None,
+                     score_languages=("vi", "und"))
+    with db.session() as s:
+        assert dict(s.execute(select(Post.external_id, Post.score_pending)).all()) == {"en": False, "vi": True}
+
+
+def test_one_verdict_per_snapshot_is_a_constraint(db: Database) -> None:
+    with db.write() as s:
+        result = upsert_post(session=s, captured=crawled(), source_id=None)
+        s.add(Verdict(post_id=result.post.id, snapshot_id=result.snapshot.id, model_version="t", score=0.9,
+                      label=True, threshold=0.5))
+    with pytest.raises(IntegrityError), db.write() as s:
+        s.add(Verdict(post_id=result.post.id, snapshot_id=result.snapshot.id, model_version="t", score=0.8,
+                      label=True, threshold=0.5))
+
+
+def test_a_page_in_bulk_clusters_exactly_as_one_post_at_a_time(tmp_path) -> None:
+    base = ["Bộ Y tế khuyến cáo người dân không nên hoảng loạn, hãy theo dõi thông tin chính thức về dịch bệnh.",
+            "Giá xăng tăng mạnh từ chiều nay theo thông báo của liên bộ Công Thương và Tài chính, mọi người lưu ý.",
+            "Ngân hàng thông báo đổi tiền mới, người dân cần rút hết tiền mặt trước ngày mai để tránh thiệt hại."]
+    texts = []
+    for i, text in enumerate(base * 3):
+        texts.append(text if i % 2 else text.replace(",", "!!,", 1))  # exact copies and near-duplicates
+    texts += ["😀😀", "😀😀", "Một bài hoàn toàn khác về thời tiết Hà Nội hôm nay."]
+    page = [crawled(str(i), text=text) for i, text in enumerate(texts)]
+    clusters = []
+    for name, pages in (("one", [[p] for p in page]), ("bulk", [page])):
+        db = Database(f"sqlite:///{tmp_path / name}.db")
+        db.upgrade()
+        for chunk in pages:
+            with db.write() as s:
+                upsert_posts(session=s, captured=chunk, source_id=None)  # SimHashes from vntext
+        with db.session() as s:
+            clusters.append(s.execute(select(Post.external_id, Post.cluster_id, Post.simhash).order_by(Post.id)).all())
+        db.dispose()
+    assert clusters[0] == clusters[1]
+    assert len({cluster for _, cluster, _ in clusters[0]}) == 5  # three stories, the emoji pair, the other post

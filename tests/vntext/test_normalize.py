@@ -85,3 +85,11 @@ def test_tone_placement_agrees_with_underthesea_wherever_it_moves_a_tone_mark():
     moved = {typed: fixed for typed, fixed in token_map.items() if unify_tone_marks(typed) != typed}
     assert len(moved) >= 300
     assert {typed: normalize_text(typed) for typed in moved} == moved
+
+
+def test_search_form_drops_every_accent_folds_d_and_case() -> None:
+    from vntext import search_form
+
+    assert search_form("Cách  ly ĐỒNG Nai, thuỷ lợi, Ðà Nẵng, nCoV") == "cach ly dong nai, thuy loi, da nang, ncov"
+    assert search_form("cach ly") == search_form("cách ly") == search_form("CÁCH LY")
+    assert search_form("ca\u0301ch") == "cach"  # decomposed input too
