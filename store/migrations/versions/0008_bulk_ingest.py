@@ -20,7 +20,7 @@ from alembic import op
 from store.posts import post_search_text
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
