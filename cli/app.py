@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cli.claims import claims_app
 from cli.common import set_config_path
 from cli.crawling import crawl, run
 from cli.database import db_app
@@ -40,7 +41,7 @@ def _main(config: ConfigOption = None,
 
 
 for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("model", model_app),
-                  ("export", export_app), ("sources", sources_app)):
+                  ("export", export_app), ("sources", sources_app), ("claims", claims_app)):
     app.add_typer(sub, name=name)
 for command in (crawl, run, train, evaluate, serve, demo, status):
     app.command()(command)

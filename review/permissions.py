@@ -29,6 +29,8 @@ WHAT: Mapping[str, str] = {
     "model.activate": "switch the active model", "queue.flag": "flag posts",
     "case.view": "open the escalations and appeals", "case.decide": "decide escalated and appealed items",
     "item.comment": "comment on items", "filter.save": "save queue filters",
+    "claim.view": "see claims", "claim.manage": "create claims and link items to them",
+    "claim.import": "import claims", "claim.export": "export claims",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -46,6 +48,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "item.appeal": frozenset({"analyst", "reviewer"}),
     "item.comment": frozenset({"analyst", "reviewer"}),
     "filter.save": frozenset({"analyst", "reviewer"}),
+    # claims (fact-checks): people make them and link items; files of them are public fact-checks, so the
+    # console may import and export them too
+    "claim.view": frozenset({"analyst", "reviewer", CONSOLE}),
+    "claim.manage": frozenset({"analyst", "reviewer"}),
+    "claim.import": frozenset({"analyst", "reviewer", CONSOLE}),
+    "claim.export": frozenset({"analyst", "reviewer", CONSOLE}),
     # takedown lists (always a named person)
     "export.manage": frozenset({"reviewer"}),
     # running the system

@@ -26,9 +26,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "CLAIM_VERDICTS",
     "ROLES",
     "AuditEntry",
     "Base",
+    "Claim",
+    "ClaimLink",
+    "ClaimMatch",
     "CrawlHostState",
     "CrawlRun",
     "Decision",
@@ -460,3 +464,67 @@ class ExportItem(Base):
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     kind: Mapped[str] = mapped_column(String(16), default="takedown")
+
+
+CLAIM_VERDICTS = ("false", "misleading", "partly_false", "missing_context", "unproven", "satire", "true", "other")
+
+
+class Claim(Base):
+    """A checked statement with its verdict: what a fact-check said about a claim that keeps coming back.
+
+    ``key`` (SHA-256 of the claim's dedupe form and its review URL) keeps an import from adding it twice;
+    ``appearances`` are URLs where it was seen that came with an import (linked posts are ClaimLinks)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (CheckConstraint(f"verdict IN {CLAIM_VERDICTS!r}", name="ck_claims_verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(20))
+    rating: Mapped[str] = mapped_column(String(100), default="")  # the rating as the fact-checker wrote it
+    summary: Mapped[str] = mapped_column(Text, default="")
+    review_url: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    category: Mapped[str | None] = mapped_column(String(40))
+    reviewed_at: Mapped[datetime | None]
+    appearances: Mapped[list[Any]] = mapped_column(default=list)
+    origin: Mapped[str] = mapped_column(String(16), default="manual")  # manual | item | import
+    from_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimLink(Base):
+    """A post a person linked to a claim (from the item page, or by creating the claim from the item)."""
+
+    __tablename__ = "claim_links"
+    __table_args__ = (UniqueConstraint("claim_id", "post_id", name="uq_claim_links_claim_post"),
+                      Index("ix_claim_links_post", "post_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id", ondelete="SET NULL"))
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimMatch(Base):
+    """kiemtin's suggestion that a captured text repeats a claim: a score and a tier (``auto`` or ``suggest``).
+
+    Never a decision: a person still confirms the item."""
+
+    __tablename__ = "claim_matches"
+    __table_args__ = (UniqueConstraint("snapshot_id", "claim_id", name="uq_claim_matches_snapshot_claim"),
+                      Index("ix_claim_matches_post", "post_id"), Index("ix_claim_matches_claim_at", "claim_id",
+                                                                             "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    tier: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,83 @@
+"""claims: checked statements with their verdicts, the posts people linked to them, and kiemtin's matches
+
+``claims`` (a fact-check: text, verdict, rating, summary, review URL, publisher, language), ``claim_links`` (a
+post a person linked to a claim) and ``claim_matches`` (a captured text that kiemtin found repeating a claim,
+with its score and tier; a suggestion, never a decision).
+
+Revision ID: 0011
+Revises: 0007
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0011"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+VERDICTS = ("false", "misleading", "partly_false", "missing_context", "unproven", "satire", "true", "other")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "claims",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("verdict", sa.String(length=20), nullable=False),
+        sa.Column("rating", sa.String(length=100), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("review_url", sa.Text(), nullable=True),
+        sa.Column("publisher", sa.String(length=200), nullable=False),
+        sa.Column("language", sa.String(length=8), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=True),
+        sa.Column("reviewed_at", sa.DateTime(), nullable=True),
+        sa.Column("appearances", sa.JSON(), nullable=False),
+        sa.Column("origin", sa.String(length=16), nullable=False),
+        sa.Column("from_item_id", sa.Integer(), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(f"verdict IN {VERDICTS!r}", name="ck_claims_verdict"),
+        sa.ForeignKeyConstraint(["from_item_id"], ["queue_items.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    op.create_table(
+        "claim_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("queue_item_id", sa.Integer(), nullable=True),
+        sa.Column("linked_by", sa.String(length=64), nullable=False),
+        sa.Column("linked_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["post_id"], ["posts.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["queue_item_id"], ["queue_items.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("claim_id", "post_id", name="uq_claim_links_claim_post"),
+    )
+    op.create_index("ix_claim_links_post", "claim_links", ["post_id"], unique=False)
+    op.create_table(
+        "claim_matches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("tier", sa.String(length=8), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["post_id"], ["posts.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["snapshot_id"], ["snapshots.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("snapshot_id", "claim_id", name="uq_claim_matches_snapshot_claim"),
+    )
+    op.create_index("ix_claim_matches_post", "claim_matches", ["post_id"], unique=False)
+    op.create_index("ix_claim_matches_claim_at", "claim_matches", ["claim_id", "created_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_table("claim_matches")
+    op.drop_table("claim_links")
+    op.drop_table("claims")
