@@ -120,3 +120,28 @@ def claims_export(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(write_claims(claims, fmt), encoding="utf-8")
     typer.echo(f"{len(claims)} claim(s) written to {out} ({fmt})")
+
+
+@claims_app.command("match")
+def claims_match(
+    text: Annotated[str, typer.Argument(help="the text of a post")],
+    as_json: Annotated[bool, typer.Option("--json", help='print {"matches": [{"claim_id", "score", "tier"}]}')
+                       ] = False,
+    as_user: AsOption = None,
+) -> None:
+    """Which known claims TEXT repeats, best first, with the score and tier (auto or suggest)."""
+    from review.claims import list_claims
+    from service.claim_matching import match_texts
+
+    rt = runtime(seed=False)
+    with refusals():
+        list_claims(rt.db, actor_for(as_user), limit=1)  # the same permission as seeing claims
+    [hits] = match_texts(rt.db, rt.config.settings, [text])
+    if as_json:
+        typer.echo(json.dumps({"matches": [{"claim_id": h.claim_id, "score": h.score, "tier": h.tier}
+                                           for h in hits]}))
+        return
+    if not hits:
+        typer.echo("no known claim matches")
+    for h in hits:
+        typer.echo(f"matches claim #{h.claim_id}, {h.score:.2f} ({h.tier})")

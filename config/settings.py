@@ -87,6 +87,22 @@ class Settings(_Strict):
         "request https (Secure cookies); empty: those headers are ignored"
     )
 
+    claim_suggest_threshold: float = Field(
+        0.4, ge=0, le=1, description="a post whose text scores at least this against a claim is shown as a "
+        "possible repeat of it (suggest tier)")
+    claim_auto_threshold: float = Field(
+        0.5, ge=0, le=1, description="at least this (and claim_auto_min_words words) is an auto-tier match: the "
+        "post is queued, its item ranked higher and pre-filled with the claim's category and fact-check URL; a "
+        "person still confirms")
+    claim_auto_min_words: int = Field(8, ge=1, le=1000, description="texts shorter than this many words are only "
+                                      "ever suggested, never auto-matched")
+
+    @model_validator(mode="after")
+    def _claim_tiers_in_order(self) -> Settings:
+        if self.claim_auto_threshold < self.claim_suggest_threshold:
+            raise ValueError("claim_auto_threshold must be at least claim_suggest_threshold")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _no_old_network_switch(cls, data: Any) -> Any:

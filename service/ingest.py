@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from crawler import CrawlPage
 from review.priority import PriorityWeights
 from review.queue import enqueue
+from service.claim_matching import match_snapshots
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
@@ -104,4 +105,5 @@ def classify_unscored(runtime: Runtime, *, source_id: int | None = None, batch: 
                 if row.label:
                     enqueue(session=session, post=session.merge(post), verdict=row, weights=weights)
                     flagged += 1
+        match_snapshots(runtime, [(snapshot.id, snapshot.text) for _post, snapshot in pairs])  # known claims
         log.debug("scored %d posts", len(pairs))
