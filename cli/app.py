@@ -19,6 +19,7 @@ from cli.queue import queue_app
 from cli.sources import sources_app, status
 from cli.users import users_app
 from cli.web import serve
+from cli.webhooks import webhooks_app
 
 __all__ = ["app"]
 
@@ -41,7 +42,8 @@ def _main(config: ConfigOption = None,
 
 
 for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("model", model_app),
-                  ("export", export_app), ("sources", sources_app), ("claims", claims_app)):
+                  ("export", export_app), ("sources", sources_app), ("claims", claims_app),
+                  ("webhooks", webhooks_app)):
     app.add_typer(sub, name=name)
 for command in (crawl, run, train, evaluate, serve, demo, status):
     app.command()(command)

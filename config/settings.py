@@ -97,6 +97,12 @@ class Settings(_Strict):
     claim_auto_min_words: int = Field(8, ge=1, le=1000, description="texts shorter than this many words are only "
                                       "ever suggested, never auto-matched")
 
+    webhook_timeout_s: float = Field(10.0, gt=0, le=120, description="how long a webhook receiver may take to answer")
+    webhook_backoff_s: float = Field(30.0, ge=0, le=3600, description="first retry of a failed webhook delivery "
+                                     "after this many seconds, doubling each time")
+    webhook_max_attempts: int = Field(6, ge=1, le=20, description="a webhook delivery is marked failed after this "
+                                      "many attempts")
+
     @model_validator(mode="after")
     def _claim_tiers_in_order(self) -> Settings:
         if self.claim_auto_threshold < self.claim_suggest_threshold:

@@ -41,6 +41,8 @@ __all__ = [
     "import_claims",
     "link_item",
     "list_claims",
+    "MatchNote",
+    "claim_notes",
 ]
 
 MAX_CLAIM_TEXT = 5000
@@ -274,3 +276,45 @@ def export_claims(db: Database, actor: Actor, *, format: str, target: str = "") 
         record(session=session, actor=by, action="claim.export", target_type="claim", target_id=None,
                format=format, claims=len(claims), file=target[:200])
         return claims
+
+
+@dataclass(frozen=True)
+class MatchNote:
+    """A claim next to a post: kiemtin's match (score and tier) or a person's link (``linked``), or both."""
+
+    claim_id: int
+    text: str
+    verdict: str
+    category: str | None
+    review_url: str | None
+    score: float | None = None
+    tier: str | None = None
+    linked: bool = False
+
+
+def claim_notes(session: Session, post_ids: Sequence[int]) -> dict[int, list[MatchNote]]:
+    """For each post, the claims it matched or was linked to: linked first, then by score, best first (for the
+    queue and the item page; reading them needs the page's own permission)."""
+    ids = list(dict.fromkeys(post_ids))
+    if not ids:
+        return {}
+    best: dict[tuple[int, int], tuple[float, str]] = {}
+    for post_id, claim_id, score, tier in session.execute(
+            select(ClaimMatch.post_id, ClaimMatch.claim_id, ClaimMatch.score, ClaimMatch.tier)
+            .where(ClaimMatch.post_id.in_(ids))):
+        if (post_id, claim_id) not in best or score > best[(post_id, claim_id)][0]:
+            best[(post_id, claim_id)] = (score, tier)
+    linked = {(post_id, claim_id) for post_id, claim_id in session.execute(
+        select(ClaimLink.post_id, ClaimLink.claim_id).where(ClaimLink.post_id.in_(ids)))}
+    pairs = set(best) | linked
+    claims = {c.id: c for c in session.scalars(select(Claim).where(Claim.id.in_({c for _p, c in pairs})))}
+    notes: dict[int, list[MatchNote]] = {}
+    for post_id, claim_id in pairs:
+        claim = claims[claim_id]
+        matched = best.get((post_id, claim_id))
+        notes.setdefault(post_id, []).append(MatchNote(
+            claim.id, claim.text, claim.verdict, claim.category, claim.review_url,
+            matched[0] if matched else None, matched[1] if matched else None, (post_id, claim_id) in linked))
+    for found in notes.values():
+        found.sort(key=lambda n: (not n.linked, -(n.score or 0.0), n.claim_id))
+    return notes

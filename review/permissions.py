@@ -31,6 +31,7 @@ WHAT: Mapping[str, str] = {
     "item.comment": "comment on items", "filter.save": "save queue filters",
     "claim.view": "see claims", "claim.manage": "create claims and link items to them",
     "claim.import": "import claims", "claim.export": "export claims",
+    "webhook.view": "see webhooks and their delivery log", "webhook.manage": "configure webhooks",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -64,6 +65,8 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "user.view": frozenset({CONSOLE}),
     "user.manage": frozenset({CONSOLE}),
     "model.activate": frozenset({CONSOLE}),
+    "webhook.view": frozenset({CONSOLE}),
+    "webhook.manage": frozenset({CONSOLE}),
     # kiemtin itself
     "queue.flag": frozenset({SYSTEM}),
 }

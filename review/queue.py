@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES
 from review.priority import PriorityWeights, priority
+from review.webhooks import emit
 from store.audit import record
 from store.models import Post, QueueItem, Verdict
 
@@ -41,6 +42,8 @@ def enqueue(*, session: Session, post: Post, verdict: Verdict,
         session.flush()
         record(session=session, actor="system", action="queue.flag", target_type="queue_item", target_id=item.id,
                post_id=post.id, score=round(verdict.score, 4), model_version=verdict.model_version)
+        emit(session, "item.flagged", {"item_id": item.id, "post_id": post.id, "url": post.url,
+                                       "score": round(verdict.score, 4)}, score=verdict.score)
     elif item.status in OPEN_STATUSES:
         item.verdict_id, item.priority, item.score = verdict.id, value, verdict.score
     return item

@@ -22,6 +22,7 @@ from config import Settings
 from review.policy import OPEN_STATUSES
 from review.priority import PriorityWeights
 from review.queue import enqueue
+from review.webhooks import emit
 from service.runtime import Runtime
 from store.audit import record
 from store.db import Database
@@ -128,6 +129,8 @@ def match_snapshots(runtime: Runtime, batch: Sequence[tuple[int, str]], *, now: 
                                        score=hit.score, tier=hit.tier, created_at=now))
                 record(session=session, actor="system", action="claim.match", target_type="claim",
                        target_id=hit.claim_id, post_id=snapshot.post_id, score=hit.score, tier=hit.tier)
+                emit(session, "claim.matched", {"claim_id": hit.claim_id, "post_id": snapshot.post_id,
+                                                "url": snapshot.url, "score": hit.score, "tier": hit.tier})
             if new:
                 session.flush()
                 _on_item(session, snapshot.post, snapshot_id, new[0], weights)

@@ -222,7 +222,7 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune):
+            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, self._deliver_webhooks):
                 try:
                     step()
                 except Exception:
@@ -443,6 +443,13 @@ class CrawlScheduler:
                 .execution_options(synchronize_session=False)
             ))
             return int(result.rowcount or 0)
+
+    def _deliver_webhooks(self) -> None:
+        from service.webhooks import deliver_due
+
+        counts = deliver_due(self.runtime)
+        if counts.failed:
+            log.warning("webhooks: %d deliveries failed for good (see the delivery log)", counts.failed)
 
     def _maybe_prune(self) -> None:
         now = utcnow()

@@ -28,6 +28,7 @@ from store.types import UTCDateTime, utcnow
 __all__ = [
     "CLAIM_VERDICTS",
     "ROLES",
+    "WEBHOOK_EVENTS",
     "AuditEntry",
     "Base",
     "Claim",
@@ -54,6 +55,8 @@ __all__ = [
     "SourceTombstone",
     "User",
     "Verdict",
+    "Webhook",
+    "WebhookDelivery",
     "WebSession",
 ]
 
@@ -528,3 +531,41 @@ class ClaimMatch(Base):
     score: Mapped[float] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+WEBHOOK_EVENTS = ("item.flagged", "item.confirmed", "claim.matched", "narrative.spike", "export.created")
+
+
+class Webhook(Base):
+    """A URL an admin configured to receive JSON events, signed with HMAC-SHA256 under ``secret``."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    min_score: Mapped[float] = mapped_column(Float, default=0.0)  # item.flagged only above this score
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: pending until delivered, retried with backoff, ``failed`` after the last try."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_webhook_deliveries_webhook", "webhook_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

@@ -1,8 +1,9 @@
-"""claims: checked statements with their verdicts, the posts people linked to them, and kiemtin's matches
+"""claims: checked statements with their verdicts, the posts people linked to them, and kiemtin's matches; webhooks
 
 ``claims`` (a fact-check: text, verdict, rating, summary, review URL, publisher, language), ``claim_links`` (a
 post a person linked to a claim) and ``claim_matches`` (a captured text that kiemtin found repeating a claim,
-with its score and tier; a suggestion, never a decision).
+with its score and tier; a suggestion, never a decision); ``webhooks`` (admin-configured URLs for signed JSON
+events) and ``webhook_deliveries`` (each event for each webhook, retried with backoff: the delivery log).
 
 Revision ID: 0011
 Revises: 0007
@@ -75,9 +76,41 @@ def upgrade() -> None:
     )
     op.create_index("ix_claim_matches_post", "claim_matches", ["post_id"], unique=False)
     op.create_index("ix_claim_matches_claim_at", "claim_matches", ["claim_id", "created_at"], unique=False)
+    op.create_table(
+        "webhooks",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("events", sa.JSON(), nullable=False),
+        sa.Column("min_score", sa.Float(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "webhook_deliveries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("webhook_id", sa.Integer(), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(["webhook_id"], ["webhooks.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"], unique=False)
+    op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_deliveries")
+    op.drop_table("webhooks")
     op.drop_table("claim_matches")
     op.drop_table("claim_links")
     op.drop_table("claims")
