@@ -103,6 +103,13 @@ class Settings(_Strict):
     webhook_max_attempts: int = Field(6, ge=1, le=20, description="a webhook delivery is marked failed after this "
                                       "many attempts")
 
+    spike_min_count: int = Field(5, ge=1, le=100_000, description="a narrative or claim needs at least this many "
+                                 "posts in the last hour to raise a spike alert")
+    spike_p_value: float = Field(0.001, gt=0, lt=1, description="spike alert when the last hour's count is this "
+                                 "unlikely under a Poisson law with the trailing 7-day hourly rate")
+    spike_cooldown_hours: int = Field(6, ge=1, le=24 * 30, description="at most one alert per narrative or claim "
+                                      "in this many hours")
+
     @model_validator(mode="after")
     def _claim_tiers_in_order(self) -> Settings:
         if self.claim_auto_threshold < self.claim_suggest_threshold:

@@ -32,6 +32,7 @@ WHAT: Mapping[str, str] = {
     "claim.view": "see claims", "claim.manage": "create claims and link items to them",
     "claim.import": "import claims", "claim.export": "export claims",
     "webhook.view": "see webhooks and their delivery log", "webhook.manage": "configure webhooks",
+    "narrative.view": "see narratives and alerts",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -66,6 +67,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "user.manage": frozenset({CONSOLE}),
     "model.activate": frozenset({CONSOLE}),
     "webhook.view": frozenset({CONSOLE}),
+    "narrative.view": frozenset({*PEOPLE, CONSOLE}),
     "webhook.manage": frozenset({CONSOLE}),
     # kiemtin itself
     "queue.flag": frozenset({SYSTEM}),

@@ -43,7 +43,7 @@ class ClaimHit:
 
 @dataclass(frozen=True)
 class _Built:
-    fingerprint: tuple[int, int]
+    fingerprint: tuple[int, int, str]
     ids: list[int]
     index: ClaimIndex
 
@@ -53,10 +53,12 @@ _lock = threading.Lock()
 
 
 def claim_index(db: Database) -> tuple[list[int], ClaimIndex]:
-    """The claims' ids and their index, rebuilt only when claims were added (claims are never edited)."""
+    """The claims' ids and their index, rebuilt only when claims were added (claims are never edited): the count,
+    the last id and the newest creation time say whether the claims changed."""
     with db.session() as session:
-        count, last = session.execute(select(func.count(Claim.id), func.max(Claim.id))).one()
-        fingerprint = (int(count or 0), int(last or 0))
+        count, last, newest = session.execute(
+            select(func.count(Claim.id), func.max(Claim.id), func.max(Claim.created_at))).one()
+        fingerprint = (int(count or 0), int(last or 0), str(newest))
         key = str(db.engine.url)
         with _lock:
             built = _cache.get(key)

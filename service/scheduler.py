@@ -222,7 +222,8 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, self._deliver_webhooks):
+            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, self._narratives_and_spikes,
+                         self._deliver_webhooks):
                 try:
                     step()
                 except Exception:
@@ -443,6 +444,21 @@ class CrawlScheduler:
                 .execution_options(synchronize_session=False)
             ))
             return int(result.rowcount or 0)
+
+    def _narratives_and_spikes(self) -> None:
+        """Every 10 minutes test narratives and claims for spikes; every hour rebuild the narratives first."""
+        from service.narratives import check_spikes, rebuild_narratives
+
+        now = utcnow()
+        last_check = getattr(self, "_last_spike_check", None)
+        if last_check is not None and now - last_check < timedelta(minutes=10):
+            return
+        last_build = getattr(self, "_last_narratives", None)
+        if last_build is None or now - last_build >= timedelta(hours=1):
+            rebuild_narratives(self.runtime, now=now)
+            self._last_narratives = now
+        check_spikes(self.runtime, now=now)
+        self._last_spike_check = now
 
     def _deliver_webhooks(self) -> None:
         from service.webhooks import deliver_due

@@ -27,6 +27,10 @@ from store.types import UTCDateTime, utcnow
 
 __all__ = [
     "CLAIM_VERDICTS",
+    "Alert",
+    "Narrative",
+    "NarrativeClaim",
+    "NarrativePost",
     "ROLES",
     "WEBHOOK_EVENTS",
     "AuditEntry",
@@ -569,3 +573,58 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class Narrative(Base):
+    """A topic that flagged posts and claims share, named by a few keyword phrases (``key``: the phrases that
+    identify it from one rebuild to the next)."""
+
+    __tablename__ = "narratives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NarrativePost(Base):
+    """A post in a narrative, with when it was first seen and its source (what the counts are made of)."""
+
+    __tablename__ = "narrative_posts"
+    __table_args__ = (Index("ix_narrative_posts_seen", "narrative_id", "seen_at"),)
+
+    narrative_id: Mapped[int] = mapped_column(ForeignKey("narratives.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime]
+
+
+class NarrativeClaim(Base):
+    """A claim grouped into a narrative."""
+
+    __tablename__ = "narrative_claims"
+
+    narrative_id: Mapped[int] = mapped_column(ForeignKey("narratives.id", ondelete="CASCADE"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Alert(Base):
+    """A narrative or claim whose count in the last hour rose far above its own trailing baseline (never about a
+    person or an account)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "window_start", name="uq_alerts_subject_window"),
+                      Index("ix_alerts_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # narrative | claim
+    subject_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)  # expected posts per hour (trailing 7 days)
+    p_value: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

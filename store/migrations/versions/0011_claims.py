@@ -3,7 +3,8 @@
 ``claims`` (a fact-check: text, verdict, rating, summary, review URL, publisher, language), ``claim_links`` (a
 post a person linked to a claim) and ``claim_matches`` (a captured text that kiemtin found repeating a claim,
 with its score and tier; a suggestion, never a decision); ``webhooks`` (admin-configured URLs for signed JSON
-events) and ``webhook_deliveries`` (each event for each webhook, retried with backoff: the delivery log).
+events) and ``webhook_deliveries`` (each event for each webhook, retried with backoff: the delivery log);
+``narratives`` with their posts and claims, and ``alerts`` (spikes of a narrative or a claim).
 
 Revision ID: 0011
 Revises: 0007
@@ -106,9 +107,60 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["status", "next_attempt_at"], unique=False)
     op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "id"], unique=False)
+    op.create_table(
+        "narratives",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("label", sa.Text(), nullable=False),
+        sa.Column("keywords", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("key"),
+    )
+    op.create_table(
+        "narrative_posts",
+        sa.Column("narrative_id", sa.Integer(), nullable=False),
+        sa.Column("post_id", sa.Integer(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=True),
+        sa.Column("seen_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["narrative_id"], ["narratives.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["post_id"], ["posts.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["source_id"], ["sources.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("narrative_id", "post_id"),
+    )
+    op.create_index("ix_narrative_posts_seen", "narrative_posts", ["narrative_id", "seen_at"], unique=False)
+    op.create_table(
+        "narrative_claims",
+        sa.Column("narrative_id", sa.Integer(), nullable=False),
+        sa.Column("claim_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["narrative_id"], ["narratives.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["claim_id"], ["claims.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("narrative_id", "claim_id"),
+    )
+    op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subject_type", sa.String(length=16), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
+        sa.Column("label", sa.Text(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("window_end", sa.DateTime(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("baseline", sa.Float(), nullable=False),
+        sa.Column("p_value", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("subject_type", "subject_id", "window_start", name="uq_alerts_subject_window"),
+    )
+    op.create_index("ix_alerts_created", "alerts", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("alerts")
+    op.drop_table("narrative_claims")
+    op.drop_table("narrative_posts")
+    op.drop_table("narratives")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhooks")
     op.drop_table("claim_matches")
