@@ -19,9 +19,15 @@ from classifier.phrases import FUNCTION_WORDS
 from classifier.segmentation import words
 from vntext import normalize_text
 
-__all__ = ["group_units", "keyword_phrases", "unit_phrases"]
+__all__ = ["GENERIC_PHRASES", "group_units", "keyword_phrases", "unit_phrases"]
 
 MAX_CHARS = 3000  # of each unit's text that is segmented (about 15 ms)
+
+#: words of social posts that say nothing about a topic (how posts talk, not what they are about)
+GENERIC_PHRASES = frozenset({
+    "chia sẻ", "khắp nơi", "mọi người", "tin đồn", "thông tin", "bài viết", "hôm nay", "bây giờ", "cảnh báo",
+    "sự thật", "lan truyền", "mạng xã hội", "người thân", "bạn bè", "ngay lập tức", "nhanh chóng", "vừa qua",
+})
 
 
 def unit_phrases(text: str) -> Counter[str]:
@@ -33,7 +39,7 @@ def unit_phrases(text: str) -> Counter[str]:
         syllables = phrase.split()
         if word.proper or len(syllables) < 2 or not all(s.isalpha() for s in syllables):
             continue
-        if phrase in FUNCTION_WORDS:
+        if phrase in FUNCTION_WORDS or phrase in GENERIC_PHRASES:
             continue
         found[phrase] += 1
     return found

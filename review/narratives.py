@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,7 +17,7 @@ from store.db import Database
 from store.models import Alert, Claim, Narrative, NarrativeClaim, NarrativePost, Post, QueueItem, Source
 from store.types import utcnow, valid_id
 
-__all__ = ["AlertRow", "NarrativeDetail", "NarrativeRow", "alerts", "narrative_detail", "narratives"]
+__all__ = ["AlertRow", "NarrativeDetail", "NarrativeRow", "alerts", "daily_counts", "narrative_detail", "narratives"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +118,24 @@ def alerts(db: Database, actor: Actor, *, limit: int = 100) -> list[AlertRow]:
     with db.session() as session:
         authorize(session, actor, "narrative.view")
         return [_alert(a) for a in session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit))]
+
+
+def daily_counts(db: Database, actor: Actor, narrative_ids: list[int], *, days: int = 14,
+                 zone: ZoneInfo | None = None, now: datetime | None = None) -> tuple[list[date], dict[int, list[int]]]:
+    """Posts first seen per local day over the last ``days`` days, for each narrative (for charts)."""
+    now, zone = now or utcnow(), zone or ZoneInfo("UTC")
+    today = now.astimezone(zone).date()
+    calendar = [today - timedelta(days=days - 1 - i) for i in range(days)]
+    counts: dict[int, list[int]] = {n: [0] * days for n in narrative_ids}
+    with db.session() as session:
+        authorize(session, actor, "narrative.view")
+        if not narrative_ids:
+            return calendar, counts
+        for narrative_id, seen in session.execute(
+                select(NarrativePost.narrative_id, NarrativePost.seen_at)
+                .where(NarrativePost.narrative_id.in_(narrative_ids),
+                       NarrativePost.seen_at >= now - timedelta(days=days + 1))):
+            at = (seen.astimezone(zone).date() - calendar[0]).days
+            if 0 <= at < days:
+                counts[narrative_id][at] += 1
+    return calendar, counts

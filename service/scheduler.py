@@ -222,8 +222,7 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, self._narratives_and_spikes,
-                         self._deliver_webhooks):
+            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, self._start_background_work):
                 try:
                     step()
                 except Exception:
@@ -444,6 +443,25 @@ class CrawlScheduler:
                 .execution_options(synchronize_session=False)
             ))
             return int(result.rowcount or 0)
+
+    def _start_background_work(self) -> None:
+        """Narratives, spike checks and webhook deliveries in a thread of their own, one round at a time, so a
+        slow receiver or a long rebuild never delays the crawl schedule."""
+        worker = getattr(self, "_background", None)
+        if worker is not None and worker.is_alive():
+            return
+        self._background = threading.Thread(target=self._background_round, name="kiemtin-background",
+                                            daemon=True)
+        self._background.start()
+
+    def _background_round(self) -> None:
+        for step in (self._narratives_and_spikes, self._deliver_webhooks):
+            if self._stop.is_set():
+                return
+            try:
+                step()
+            except Exception:
+                log.exception("scheduler background step %s failed", step.__name__)
 
     def _narratives_and_spikes(self) -> None:
         """Every 10 minutes test narratives and claims for spikes; every hour rebuild the narratives first."""

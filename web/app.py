@@ -32,6 +32,7 @@ from web.routes import (
     dashboard,
     exports,
     items,
+    narratives,
     password_reset,
     queue,
     sources,
@@ -178,7 +179,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
                       user=auth_user(request), status_code=422)
 
     for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
-                   api_review, api_users, api_ops):
+                   api_review, api_users, api_ops, narratives):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)
