@@ -24,6 +24,7 @@ def test_the_narrative_pages_list_keywords_counts_items_and_alerts(runtime: Runt
     page = ana.get("/narratives/1")
     assert page.status_code == 200 and f'href="/items/{items[0]}"' in page.text and "nhom-a" in page.text
     assert ana.get("/narratives/99").status_code == 404
+    assert 'id="dashboard-narratives"' in ana.get("/").text
     assert ana.get("/admin/webhooks").status_code == 403
 
 

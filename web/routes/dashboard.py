@@ -16,8 +16,9 @@ from review.policy import CATEGORIES
 from review.stats import DashboardStats, dashboard_stats
 from store.types import utcnow
 from web.chart import bar_chart
-from web.deps import DbSession, SignedIn
+from web.deps import DbSession, RuntimeDep, SignedIn
 from web.render import render
+from web.routes.narratives import narratives_chart
 
 router = APIRouter(include_in_schema=False)
 CACHE_S = 60.0
@@ -36,7 +37,7 @@ def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardS
 
 
 @router.get("/")
-def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
+def dashboard(request: Request, user: SignedIn, session: DbSession, runtime: RuntimeDep) -> Response:
     stats = cached_stats(request, session, request.app.state.display_zone)
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
@@ -46,4 +47,5 @@ def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
+        "narratives_chart": narratives_chart(request, user, runtime),
     }, user=user)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from review.errors import ActionError
-from review.narratives import alerts, daily_counts, narrative_detail, narratives
+from review.narratives import NarrativeRow, alerts, daily_counts, narrative_detail, narratives
+from review.permissions import allowed
 from review.webhooks import add_webhook, deliveries, webhooks
 from store.models import WEBHOOK_EVENTS
-from web.chart import bar_chart, grouped_bar_chart
+from web.chart import BarChart, bar_chart, grouped_bar_chart
 from web.deps import AuthUser, RuntimeDep, require
 from web.errors import status_for
 from web.params import RowId
@@ -25,16 +26,26 @@ WebhookViewer = Annotated[AuthUser, Depends(require("webhook.view"))]
 CHART_DAYS = 14
 
 
+def narratives_chart(request: Request, user: AuthUser, runtime: RuntimeDep, rows: list[NarrativeRow] | None = None
+                     ) -> BarChart | None:
+    """Posts per day of the three busiest narratives (None when there are none or the role may not see them)."""
+    if not allowed(user.role, "narrative.view"):
+        return None
+    rows = narratives(runtime.db, user.actor) if rows is None else rows
+    top = rows[:3]
+    if not top:
+        return None
+    calendar, counts = daily_counts(runtime.db, user.actor, [r.id for r in top], days=CHART_DAYS,
+                                    zone=request.app.state.display_zone)
+    return grouped_bar_chart(calendar, {f"#{r.id} {r.label}": counts[r.id] for r in top},
+                             title=f"Posts per day, the busiest narratives, last {CHART_DAYS} days")
+
+
 @router.get("/narratives")
 def narratives_page(request: Request, user: NarrativeViewer, runtime: RuntimeDep) -> Response:
-    zone = request.app.state.display_zone
     rows = narratives(runtime.db, user.actor)
-    top = rows[:3]
-    calendar, counts = daily_counts(runtime.db, user.actor, [r.id for r in top], days=CHART_DAYS, zone=zone)
-    chart = grouped_bar_chart(calendar, {f"#{r.id} {r.label}": counts[r.id] for r in top},
-                              title=f"Posts per day, the busiest narratives, last {CHART_DAYS} days") if top else None
     return render(request, "narratives.html", {"rows": rows, "alerts": alerts(runtime.db, user.actor, limit=50),
-                                               "chart": chart}, user=user)
+                                               "chart": narratives_chart(request, user, runtime, rows)}, user=user)
 
 
 @router.get("/narratives/{narrative_id}")
