@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from test_web_browser import _login, _shot
 
 from config import AppConfig, Settings
 from review.actors import CONSOLE_ACTOR
@@ -19,7 +20,6 @@ from service.narratives import check_spikes, rebuild_narratives
 from service.runtime import Runtime
 from store.models import Post, QueueItem
 from store.types import utcnow
-from test_web_browser import _login, _shot
 from web.server import BackgroundServer
 from web_support import BROWSER_MARKS, add_user, flag, free_port
 
