@@ -65,3 +65,23 @@ def test_an_analyst_makes_a_claim_from_a_confirmed_item(runtime: Runtime) -> Non
         assert s.scalars(select(ClaimLink)).one().queue_item_id == item_id
     olga = signed_in(runtime, "olga", "operator")
     assert olga.post(f"/items/{item_id}/claims", data={"csrf_token": csrf_of(olga), "text": "x"}).status_code == 403
+
+
+def test_the_json_api_adds_links_matches_and_lists_claims(runtime: Runtime) -> None:
+    import re
+
+    item_id = flag(runtime.db, "a1", text=POST)
+    ana = signed_in(runtime, "ana")
+    ana.headers["X-CSRF-Token"] = re.search(r'<meta name="csrf-token" content="([^"]*)"', ana.get("/").text)[1]  # type: ignore[index]
+    made = ana.post("/api/claims", json={"text": CLAIM, "review_url": "https://factcheck.example.vn/chip"})
+    assert made.status_code == 201 and made.json()["id"] == 1
+    assert ana.post("/api/claims", json={"text": CLAIM, "review_url": "https://factcheck.example.vn/chip"}
+                    ).status_code == 409
+    assert ana.post("/api/claims", json={"text": "x", "verdict": "lies"}).status_code == 422
+    assert ana.post("/api/claims/1/links", json={"item_id": item_id}).json() == {"linked": True}
+    [hit] = ana.post("/api/claims/match", json={"text": POST}).json()["matches"]
+    assert hit["claim_id"] == 1
+    assert ana.get("/api/claims").json()[0]["links"] == 1
+    assert ana.get("/api/narratives").json() == [] and ana.get("/api/alerts").json() == []
+    olga = signed_in(runtime, "olga", "operator")
+    assert olga.get("/api/claims").status_code == 403
