@@ -8,17 +8,20 @@ from typing import Annotated
 
 import typer
 
+from cli.claims import claims_app
 from cli.common import set_config_path
 from cli.crawling import crawl, run
 from cli.database import db_app
 from cli.demo import demo
 from cli.exports import export_app
 from cli.models import evaluate, model_app, train
+from cli.narratives import alerts_app, narratives_app
 from cli.queue import queue_app
 from cli.sources import sources_app, status
 from cli.takedowns import takedowns_app
 from cli.users import users_app
 from cli.web import serve
+from cli.webhooks import webhooks_app
 
 __all__ = ["app"]
 
@@ -41,7 +44,9 @@ def _main(config: ConfigOption = None,
 
 
 for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("model", model_app),
-                  ("export", export_app), ("sources", sources_app), ("takedowns", takedowns_app)):
+                  ("export", export_app), ("sources", sources_app), ("takedowns", takedowns_app),
+                  ("claims", claims_app), ("webhooks", webhooks_app), ("narratives", narratives_app),
+                  ("alerts", alerts_app)):
     app.add_typer(sub, name=name)
 for command in (crawl, run, train, evaluate, serve, demo, status):
     app.command()(command)

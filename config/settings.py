@@ -92,6 +92,35 @@ class Settings(_Strict):
         "request https (Secure cookies); empty: those headers are ignored"
     )
 
+    claim_suggest_threshold: float = Field(
+        0.4, ge=0, le=1, description="a post whose text scores at least this against a claim is shown as a "
+        "possible repeat of it (suggest tier)")
+    claim_auto_threshold: float = Field(
+        0.5, ge=0, le=1, description="at least this (and claim_auto_min_words words) is an auto-tier match: the "
+        "post is queued, its item ranked higher and pre-filled with the claim's category and fact-check URL; a "
+        "person still confirms")
+    claim_auto_min_words: int = Field(8, ge=1, le=1000, description="texts shorter than this many words are only "
+                                      "ever suggested, never auto-matched")
+
+    webhook_timeout_s: float = Field(10.0, gt=0, le=120, description="how long a webhook receiver may take to answer")
+    webhook_backoff_s: float = Field(30.0, ge=0, le=3600, description="first retry of a failed webhook delivery "
+                                     "after this many seconds, doubling each time")
+    webhook_max_attempts: int = Field(6, ge=1, le=20, description="a webhook delivery is marked failed after this "
+                                      "many attempts")
+
+    spike_min_count: int = Field(5, ge=1, le=100_000, description="a narrative or claim needs at least this many "
+                                 "posts in the last hour to raise a spike alert")
+    spike_p_value: float = Field(0.001, gt=0, lt=1, description="spike alert when the last hour's count is this "
+                                 "unlikely under a Poisson law with the trailing 7-day hourly rate")
+    spike_cooldown_hours: int = Field(6, ge=1, le=24 * 30, description="at most one alert per narrative or claim "
+                                      "in this many hours")
+
+    @model_validator(mode="after")
+    def _claim_tiers_in_order(self) -> Settings:
+        if self.claim_auto_threshold < self.claim_suggest_threshold:
+            raise ValueError("claim_auto_threshold must be at least claim_suggest_threshold")
+        return self
+
     @model_validator(mode="before")
     @classmethod
     def _no_old_network_switch(cls, data: Any) -> Any:

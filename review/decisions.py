@@ -36,6 +36,7 @@ from review.rules import (
     role_refusal,
     skipped_by,
 )
+from review.webhooks import emit
 from store.audit import record
 from store.db import Database
 from store.models import Decision, ExportItem, Post, QueueItem, User
@@ -191,6 +192,9 @@ def _write(session: Session, target: QueueItem, user: User, choice: Choice, now:
            dismiss_reason=decision.dismiss_reason, via_cluster_of=via.queue_item_id if via is not None else None,
            reversal=bool(supersedes and choice.action == "dismiss"),
            note=choice.justification if choice.action == "escalate" else None)
+    if choice.action == "confirm":  # who confirmed is not sent: events are about posts, not people
+        emit(session, "item.confirmed", {"item_id": target.id, "post_id": target.post_id,
+                                         "category": decision.category, "decision_id": decision.id})
     return decision
 
 

@@ -31,6 +31,10 @@ WHAT: Mapping[str, str] = {
     "item.comment": "comment on items", "filter.save": "save queue filters",
     "takedown.view": "see takedown requests", "takedown.manage": "change takedown requests",
     "takedown.recheck": "re-check takedown requests", "evidence.archive": "archive evidence of confirmed posts",
+    "claim.view": "see claims", "claim.manage": "create claims and link items to them",
+    "claim.import": "import claims", "claim.export": "export claims",
+    "webhook.view": "see webhooks and their delivery log", "webhook.manage": "configure webhooks",
+    "narrative.view": "see narratives and alerts",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
@@ -48,6 +52,12 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "item.appeal": frozenset({"analyst", "reviewer"}),
     "item.comment": frozenset({"analyst", "reviewer"}),
     "filter.save": frozenset({"analyst", "reviewer"}),
+    # claims (fact-checks): people make them and link items; files of them are public fact-checks, so the
+    # console may import and export them too
+    "claim.view": frozenset({"analyst", "reviewer", CONSOLE}),
+    "claim.manage": frozenset({"analyst", "reviewer"}),
+    "claim.import": frozenset({"analyst", "reviewer", CONSOLE}),
+    "claim.export": frozenset({"analyst", "reviewer", CONSOLE}),
     # takedown lists (always a named person)
     "export.manage": frozenset({"reviewer"}),
     "takedown.view": frozenset({"reviewer"}),
@@ -62,6 +72,9 @@ PERMISSIONS: Mapping[str, frozenset[str]] = {
     "user.view": frozenset({CONSOLE}),
     "user.manage": frozenset({CONSOLE}),
     "model.activate": frozenset({CONSOLE}),
+    "webhook.view": frozenset({CONSOLE}),
+    "narrative.view": frozenset({*PEOPLE, CONSOLE}),
+    "webhook.manage": frozenset({CONSOLE}),
     # kiemtin itself
     "queue.flag": frozenset({SYSTEM}),
 }

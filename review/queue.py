@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES
 from review.priority import PriorityWeights, priority
+from review.webhooks import emit, emit_many
 from store.audit import record, record_many
 from store.models import Post, QueueItem, Verdict
 from store.types import utcnow
@@ -43,6 +44,8 @@ def enqueue(*, session: Session, post: Post, verdict: Verdict,
         session.flush()
         record(session=session, actor="system", action="queue.flag", target_type="queue_item", target_id=item.id,
                post_id=post.id, score=round(verdict.score, 4), model_version=verdict.model_version)
+        emit(session, "item.flagged", {"item_id": item.id, "post_id": post.id, "url": post.url,
+                                       "score": round(verdict.score, 4)}, score=verdict.score)
     elif item.status in OPEN_STATUSES:
         item.verdict_id, item.priority, item.score = verdict.id, value, verdict.score
     return item
@@ -97,6 +100,10 @@ def enqueue_many(*, session: Session, flags: Sequence[Flag], weights: PriorityWe
         record_many(session=session, actor="system", action="queue.flag", target_type="queue_item", entries=[
             (item_of[f.post_id], {"post_id": f.post_id, "score": round(f.score, 4), "model_version": f.model_version})
             for f in fresh])
+        urls = dict(session.execute(select(Post.id, Post.url).where(Post.id.in_([f.post_id for f in fresh]))).all())
+        emit_many(session, "item.flagged", [
+            ({"item_id": item_of[f.post_id], "post_id": f.post_id, "url": urls.get(f.post_id),
+              "score": round(f.score, 4)}, f.score) for f in fresh])
     return len(fresh)
 
 

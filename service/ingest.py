@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from crawler import CrawlPage
 from review.priority import PriorityWeights
 from review.queue import Flag, enqueue_many
+from service.claim_matching import match_snapshots
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
@@ -133,6 +134,7 @@ def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: Priorit
             .values(score_pending=False),
             [{"pid": p.post_id, "sha": p.sha256} for p in batch],
         )
+    match_snapshots(runtime, [(p.snapshot_id, p.text) for p in batch])  # known claims (after the verdicts)
     log.debug("scored %d posts, %d flagged", len(batch), len(flags))
     return len(flags)
 

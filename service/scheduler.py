@@ -250,7 +250,8 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self.ensure_recheck_job, self._maybe_prune):
+            for step in (self.sync_jobs, self.dispatch_requests, self.ensure_recheck_job, self._maybe_prune,
+                         self._start_background_work):
                 try:
                     step()
                 except Exception:
@@ -495,6 +496,47 @@ class CrawlScheduler:
                 .execution_options(synchronize_session=False)
             ))
             return int(result.rowcount or 0)
+
+    def _start_background_work(self) -> None:
+        """Narratives, spike checks and webhook deliveries in a thread of their own, one round at a time, so a
+        slow receiver or a long rebuild never delays the crawl schedule."""
+        worker = getattr(self, "_background", None)
+        if worker is not None and worker.is_alive():
+            return
+        self._background = threading.Thread(target=self._background_round, name="kiemtin-background",
+                                            daemon=True)
+        self._background.start()
+
+    def _background_round(self) -> None:
+        for step in (self._narratives_and_spikes, self._deliver_webhooks):
+            if self._stop.is_set():
+                return
+            try:
+                step()
+            except Exception:
+                log.exception("scheduler background step %s failed", step.__name__)
+
+    def _narratives_and_spikes(self) -> None:
+        """Every 10 minutes test narratives and claims for spikes; every hour rebuild the narratives first."""
+        from service.narratives import check_spikes, rebuild_narratives
+
+        now = utcnow()
+        last_check = getattr(self, "_last_spike_check", None)
+        if last_check is not None and now - last_check < timedelta(minutes=10):
+            return
+        last_build = getattr(self, "_last_narratives", None)
+        if last_build is None or now - last_build >= timedelta(hours=1):
+            rebuild_narratives(self.runtime, now=now)
+            self._last_narratives = now
+        check_spikes(self.runtime, now=now)
+        self._last_spike_check = now
+
+    def _deliver_webhooks(self) -> None:
+        from service.webhooks import deliver_due
+
+        counts = deliver_due(self.runtime)
+        if counts.failed:
+            log.warning("webhooks: %d deliveries failed for good (see the delivery log)", counts.failed)
 
     def _maybe_prune(self) -> None:
         now = utcnow()

@@ -28,9 +28,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from store.types import UTCDateTime, utcnow
 
 __all__ = [
+    "CLAIM_VERDICTS",
+    "Alert",
+    "Narrative",
+    "NarrativeClaim",
+    "NarrativePost",
     "ROLES",
+    "WEBHOOK_EVENTS",
     "AuditEntry",
     "Base",
+    "Claim",
+    "ClaimLink",
+    "ClaimMatch",
     "CrawlHostState",
     "CrawlRun",
     "Decision",
@@ -55,6 +64,8 @@ __all__ = [
     "TakedownRequest",
     "User",
     "Verdict",
+    "Webhook",
+    "WebhookDelivery",
     "WebSession",
 ]
 
@@ -545,4 +556,158 @@ class EvidenceArchive(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     captured_at: Mapped[datetime | None]
     error: Mapped[str] = mapped_column(Text, default="")
+CLAIM_VERDICTS = ("false", "misleading", "partly_false", "missing_context", "unproven", "satire", "true", "other")
+
+
+class Claim(Base):
+    """A checked statement with its verdict: what a fact-check said about a claim that keeps coming back.
+
+    ``key`` (SHA-256 of the claim's dedupe form and its review URL) keeps an import from adding it twice;
+    ``appearances`` are URLs where it was seen that came with an import (linked posts are ClaimLinks)."""
+
+    __tablename__ = "claims"
+    __table_args__ = (CheckConstraint(f"verdict IN {CLAIM_VERDICTS!r}", name="ck_claims_verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(20))
+    rating: Mapped[str] = mapped_column(String(100), default="")  # the rating as the fact-checker wrote it
+    summary: Mapped[str] = mapped_column(Text, default="")
+    review_url: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    category: Mapped[str | None] = mapped_column(String(40))
+    reviewed_at: Mapped[datetime | None]
+    appearances: Mapped[list[Any]] = mapped_column(default=list)
+    origin: Mapped[str] = mapped_column(String(16), default="manual")  # manual | item | import
+    from_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimLink(Base):
+    """A post a person linked to a claim (from the item page, or by creating the claim from the item)."""
+
+    __tablename__ = "claim_links"
+    __table_args__ = (UniqueConstraint("claim_id", "post_id", name="uq_claim_links_claim_post"),
+                      Index("ix_claim_links_post", "post_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id", ondelete="SET NULL"))
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClaimMatch(Base):
+    """kiemtin's suggestion that a captured text repeats a claim: a score and a tier (``auto`` or ``suggest``).
+
+    Never a decision: a person still confirms the item."""
+
+    __tablename__ = "claim_matches"
+    __table_args__ = (UniqueConstraint("snapshot_id", "claim_id", name="uq_claim_matches_snapshot_claim"),
+                      Index("ix_claim_matches_post", "post_id"), Index("ix_claim_matches_claim_at", "claim_id",
+                                                                             "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"))
+    score: Mapped[float] = mapped_column(Float)
+    tier: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+WEBHOOK_EVENTS = ("item.flagged", "item.confirmed", "claim.matched", "narrative.spike", "export.created")
+
+
+class Webhook(Base):
+    """A URL an admin configured to receive JSON events, signed with HMAC-SHA256 under ``secret``."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(128))
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    min_score: Mapped[float] = mapped_column(Float, default=0.0)  # item.flagged only above this score
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: pending until delivered, retried with backoff, ``failed`` after the last try."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+                      Index("ix_webhook_deliveries_webhook", "webhook_id", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
+class Narrative(Base):
+    """A topic that flagged posts and claims share, named by a few keyword phrases (``key``: the phrases that
+    identify it from one rebuild to the next)."""
+
+    __tablename__ = "narratives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    label: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NarrativePost(Base):
+    """A post in a narrative, with when it was first seen and its source (what the counts are made of)."""
+
+    __tablename__ = "narrative_posts"
+    __table_args__ = (Index("ix_narrative_posts_seen", "narrative_id", "seen_at"),)
+
+    narrative_id: Mapped[int] = mapped_column(ForeignKey("narratives.id", ondelete="CASCADE"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime]
+
+
+class NarrativeClaim(Base):
+    """A claim grouped into a narrative."""
+
+    __tablename__ = "narrative_claims"
+
+    narrative_id: Mapped[int] = mapped_column(ForeignKey("narratives.id", ondelete="CASCADE"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Alert(Base):
+    """A narrative or claim whose count in the last hour rose far above its own trailing baseline (never about a
+    person or an account)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "window_start", name="uq_alerts_subject_window"),
+                      Index("ix_alerts_created", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))  # narrative | claim
+    subject_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(Text)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)  # expected posts per hour (trailing 7 days)
+    p_value: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,6 +23,7 @@ from web.errors import TITLES, status_for
 from web.render import is_htmx, render
 from web.routes import (
     api,
+    api_claims,
     api_ops,
     api_review,
     api_takedowns,
@@ -33,6 +34,7 @@ from web.routes import (
     dashboard,
     exports,
     items,
+    narratives,
     password_reset,
     queue,
     sources,
@@ -180,7 +182,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
                       user=auth_user(request), status_code=422)
 
     for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, takedowns,
-                   api, api_review, api_users, api_ops, api_takedowns):
+                   narratives, api, api_review, api_users, api_ops, api_takedowns, api_claims):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)

@@ -20,12 +20,14 @@ NAV: tuple[NavLink, ...] = (
     NavLink("Dashboard", "/", "dashboard.view"),
     NavLink("Queue", "/queue", "queue.view"),
     NavLink("Escalations", "/cases", "case.view"),
+    NavLink("Narratives", "/narratives", "narrative.view"),
     NavLink("Sources", "/sources", "source.view"),
     NavLink("Health", "/health", "health.view"),
     NavLink("Exports", "/exports", "export.manage"),
     NavLink("Takedowns", "/takedowns", "takedown.view"),
     NavLink("Audit log", "/admin/audit", "audit.view"),
     NavLink("Users", "/admin/users", "user.manage"),
+    NavLink("Webhooks", "/admin/webhooks", "webhook.view"),
 )
 
 

@@ -46,6 +46,7 @@ from review.exports.query import (
 )
 from review.exports.writers import EXTENSIONS, MEDIA_TYPES, file_sha256, open_writer
 from review.takedowns import open_requests
+from review.webhooks import emit
 from store.audit import record
 from store.models import Export, ExportItem, ExportProfile, User
 from store.types import utcnow, valid_id
@@ -388,6 +389,8 @@ def run_export(db: Database, settings: Settings, *, actor: ActorLike, profile: s
                    target_id=export.id, profile=export.manifest["profile"], format=fmt,
                    mode=export.manifest["mode"], filters=export.filters, row_count=export.row_count,
                    retraction_count=retracted, files=[{k: f[k] for k in ("kind", "name", "sha256")} for f in files])
+            emit(session, "export.created", {"export_id": export.id, "profile": export.manifest["profile"],
+                                             "format": fmt, "row_count": export.row_count, "sha256": export.sha256})
             info = _export_info(export, prof.name if prof else None, user.username)
     except BaseException:
         for path in written:

@@ -23,6 +23,7 @@ from store.types import utcnow
 from web.chart import bar_chart, grouped_bar_chart
 from web.deps import DbSession, RuntimeDep, SignedIn
 from web.render import render
+from web.routes.narratives import narratives_chart
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -66,4 +67,5 @@ def dashboard(request: Request, user: SignedIn, session: DbSession, runtime: Run
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
         "takedowns": takedown_panel(runtime, user),
+        "narratives_chart": narratives_chart(request, user, runtime),
     }, user=user)

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from review import decisions
 from review.browse import ItemDetail, item_detail
+from review.claims import ClaimInput, add_claim, claim_notes, link_item
 from review.comments import Comment, add_comment, comments_on
 from review.errors import ActionError, NotFound
 from review.evidence import list_evidence
@@ -86,9 +87,21 @@ def case_note(detail: ItemDetail) -> Any:
                  if row.decision.action in ("appeal", "escalate") and row.decision.id not in undone), None)
 
 
+def _claims_context(runtime: Runtime, user: AuthUser, detail: ItemDetail, extra: dict[str, Any]) -> dict[str, Any]:
+    """The claims the item's post matched or was linked to; the best one pre-fills the confirm form's category and
+    reference (a person still chooses and confirms)."""
+    with runtime.db.session() as session:
+        notes = claim_notes(session, [detail.post.id]).get(detail.post.id, [])
+    context: dict[str, Any] = {"claim_notes": notes, "can_make_claims": allowed(user.role, "claim.manage")}
+    if notes and "form" not in extra:
+        context["form"] = {"category": notes[0].category or "", "reference_url": notes[0].review_url or ""}
+    return context
+
+
 def _item_page(request: Request, runtime: Runtime, user: AuthUser, item_id: int, *, status_code: int = 200,
                block_only: bool = False, **extra: Any) -> Response:
     detail, block, undo_until, comments = load_detail(runtime, user, item_id)
+    extra = {**extra, **_claims_context(runtime, user, detail, extra)}
     context = item_context(detail, block, user, undo_until=undo_until, comments=comments, **extra)
     context["archives"] = list_evidence(runtime.db, actor=user.actor, post_id=detail.post.id)
     context["takedowns"] = (list_requests(runtime.db, actor=user.actor, post_id=detail.post.id)
@@ -207,3 +220,35 @@ def release_item(request: Request, item_id: RowId, user: CurrentUser, runtime: R
     """Give a claimed item back to the queue without deciding."""
     decisions.release(runtime.db, user.actor, item_id)
     return go(request, "/queue")
+
+
+@router.post("/items/{item_id}/claims")
+def claim_from_item(
+    request: Request, item_id: RowId, user: CurrentUser, runtime: RuntimeDep,
+    text: Annotated[str, Form(max_length=5000)] = "",
+    verdict: Annotated[str, Form(max_length=20)] = "false",
+    review_url: Annotated[str, Form(max_length=2000)] = "",
+    summary: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    """Make a claim from this (confirmed) item: its post is linked, its category carried over."""
+    try:
+        claim = add_claim(runtime.db, user.actor, ClaimInput(text=text, verdict=verdict, review_url=review_url or None,
+                                                             summary=summary), from_item_id=item_id)
+    except ActionError as exc:
+        return _shown_again(request, runtime, user, item_id, exc, claim_error=str(exc),
+                            claim_form={"text": text, "verdict": verdict, "review_url": review_url,
+                                        "summary": summary})
+    return go(request, f"/items/{item_id}?claimed={claim.id}#claims")
+
+
+@router.post("/items/{item_id}/claims/link")
+def link_item_to_claim(
+    request: Request, item_id: RowId, user: CurrentUser, runtime: RuntimeDep,
+    claim_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+) -> Response:
+    """Link this item's post to a claim (a person's judgement that the post repeats it)."""
+    try:
+        link_item(runtime.db, user.actor, claim_id, item_id)
+    except ActionError as exc:
+        return _shown_again(request, runtime, user, item_id, exc, claim_error=str(exc))
+    return go(request, f"/items/{item_id}#claims")

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from review.browse import SORTS, STATUS_CHOICES, QueueFilters, count_matching, filter_options, queue_page
 from review.bulk import MAX_BULK, decide_many, preview_bulk
+from review.claims import claim_notes
 from review.decisions import Choice, claim_next
 from review.errors import ActionError, InvalidInput
 from review.permissions import allowed
@@ -128,18 +129,23 @@ def queue(request: Request, user: QueueViewer, session: DbSession, runtime: Runt
     page = queue_page(session=session, filters=filters, after=after[:200] if after else None)
     target = request.headers.get("hx-target", "") if is_htmx(request) else ""
     if after and target.startswith("more-"):
-        return render(request, "queue.html", {"page": page, "params": filter_params(filters)}, user=user,
-                      block="rows")
+        return render(request, "queue.html", {"page": page, "params": filter_params(filters),
+                                              "claim_notes": _claim_notes(session, page)}, user=user, block="rows")
     context = {
         "page": page, "filters": filters, "params": filter_params(filters), "after": after,
         "options": cached_filter_options(request, session), "sorts": SORTS, "status_choices": STATUS_CHOICES,
         "just_decided": just_decided(request.query_params), "empty": request.query_params.get("empty") == "1",
         "saved": my_filters(runtime.db, user.actor), "saved_name": request.query_params.get("saved", "")[:100],
-        "can_claim": allowed(user.role, "item.claim"),
+        "can_claim": allowed(user.role, "item.claim"), "claim_notes": _claim_notes(session, page),
     }
     if target == "queue-results":
         return render(request, "queue.html", context, user=user, block="results")
     return render(request, "queue.html", context, user=user)
+
+
+def _claim_notes(session: Any, page: Any) -> dict[int, Any]:
+    """The known claims each listed post matched or was linked to ("matches claim #12, 0.91")."""
+    return claim_notes(session, [row.post.id for row in page.rows])
 
 
 @router.get("/queue/count")

