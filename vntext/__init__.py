@@ -11,9 +11,9 @@ the text a caller stores.
 from __future__ import annotations
 
 from vntext.dedupe import content_hash, dedupe_form, dedupe_words
-from vntext.fold import fold_accents, folded_words
+from vntext.fold import fold_accents, folded_words, search_form
 from vntext.language import LANGUAGE_SAMPLE_CHARS, NON_LETTERS, VI_LETTER_SHARE, detect_language
-from vntext.normalize import ZERO_WIDTH_CHARS, normalize_chars, normalize_text, search_form, unify_tone_marks
+from vntext.normalize import ZERO_WIDTH_CHARS, normalize_chars, normalize_text, unify_tone_marks
 from vntext.simhash import hamming, hamming_many, simhash64, simhash64_many
 
 __all__ = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ZERO_WIDTH_CHARS", "normalize_chars", "normalize_text", "search_form", "unify_tone_marks"]
+__all__ = ["ZERO_WIDTH_CHARS", "normalize_chars", "normalize_text", "unify_tone_marks"]
 
 #: Invisible characters removed first (zero-width space/joiners, word joiner, BOM, soft hyphen, marks).
 ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
@@ -82,13 +82,3 @@ def normalize_text(text: str) -> str:
     return _WHITESPACE.sub(" ", normalize_chars(text)).strip()
 
 
-_MARKS = re.compile("[\u0300-\u036f]+")  # combining diacritics (tones, circumflex, breve, horn) after NFD
-
-
-def search_form(text: str) -> str:
-    """The accent-insensitive form for search, of stored texts and of queries alike: zero-width characters
-    removed, case-folded, every diacritic removed, ``đ``/``ð`` -> ``d``, whitespace collapsed ("Cách  ly ĐỒNG"
-    -> "cach ly dong"). The same as folding ``normalize_text``'s form (where tone marks sit does not matter once
-    they are gone); left decomposed (NFD) for characters outside Vietnamese, so compare search forms only."""
-    folded = _MARKS.sub("", unicodedata.normalize("NFD", _ZERO_WIDTH.sub("", text).casefold()))
-    return " ".join(folded.split()).replace("\u0111", "d").replace("\u00f0", "d")
