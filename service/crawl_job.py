@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crawler import CrawlError, Fetcher, crawl
+from crawler import CrawlError, Fetcher, HostStateStore, crawl
 from service.ingest import IngestCounts, classify_unscored, store_page
 from service.runtime import Runtime, source_spec
 from store.crawl_state import DatabaseHostState, DatabaseValidators
@@ -30,22 +30,31 @@ class RunSummary:
 
 
 def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
-               on_page: Callable[[IngestCounts], None] | None = None) -> RunSummary:
+               on_page: Callable[[IngestCounts], None] | None = None, run_id: int | None = None,
+               worker: str | None = None, host_state: HostStateStore | None = None,
+               score: bool = True) -> RunSummary:
     """Crawl the source, store what it yields page by page, score new text, queue flags; record the run.
-    ``on_page`` hears the running counts after each stored page (for a progress bar)."""
+    ``on_page`` hears the running counts after each stored page (for a progress bar).
+
+    A Celery worker passes the ``run_id`` the leader queued, its own name (``worker``), the shared ``host_state``
+    in Redis, and ``score=False``: scoring is then a task of its own."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
         spec, cursor, name = source_spec(source), source.cursor, source.name
-        run = CrawlRun(source_id=source_id, trigger=trigger, started_at=utcnow())
-        session.add(run)
+        run = session.get(CrawlRun, run_id) if run_id is not None else None
+        if run is None:
+            run = CrawlRun(source_id=source_id, trigger=trigger)
+            session.add(run)
+        run.started_at, run.status, run.worker = utcnow(), "running", worker
         session.flush()
         run_id = run.id
 
     counts, errors = IngestCounts(), []
     validators = DatabaseValidators(runtime.db)
-    host_state = DatabaseHostState(runtime.db)  # robots.txt, pauses and gaps outlive this run and this process
+    if host_state is None:
+        host_state = DatabaseHostState(runtime.db)  # robots.txt, pauses and gaps outlive this run and this process
     settings = runtime.crawl_settings()
     statuses: dict[str, int] = {}
 
@@ -68,7 +77,7 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
         log.exception("crawl of %s failed unexpectedly", name)
         errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
     try:
-        counts.flagged = classify_unscored(runtime, source_id=source_id)
+        counts.flagged = classify_unscored(runtime, source_id=source_id) if score else 0
     except Exception as exc:
         log.exception("scoring after crawl of %s failed", name)
         errors.append(f"scoring failed: {type(exc).__name__}: {exc}")
