@@ -18,6 +18,7 @@ from cli.queue import queue_app
 from cli.sources import sources_app, status
 from cli.users import users_app
 from cli.web import serve
+from cli.worker import worker
 
 __all__ = ["app"]
 
@@ -42,5 +43,5 @@ def _main(config: ConfigOption = None,
 for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("model", model_app),
                   ("export", export_app), ("sources", sources_app)):
     app.add_typer(sub, name=name)
-for command in (crawl, run, train, evaluate, serve, demo, status):
+for command in (crawl, run, worker, train, evaluate, serve, demo, status):
     app.command()(command)

@@ -81,7 +81,9 @@ class RedisHostState:
     async def robots(self, origin: str) -> RobotsRecord | None:
         key = self._key("robots", origin)
         async with self._redis.pipeline(transaction=True) as pipe:
-            fields, ttl_ms = await pipe.hgetall(key).pttl(key).execute()
+            pipe.hgetall(key)
+            pipe.pttl(key)
+            fields, ttl_ms = await pipe.execute()
         if not fields or ttl_ms is None or int(ttl_ms) <= 0:
             return None
         body = fields.get("body") if fields.get("has_body") == "1" else None
@@ -93,7 +95,10 @@ class RedisHostState:
         mapping: dict[str, Any] = {"has_body": "1" if body is not None else "0", "body": body or "",
                                    "deny": deny_reason or ""}
         async with self._redis.pipeline(transaction=True) as pipe:
-            await pipe.delete(key).hset(key, mapping=mapping).pexpire(key, max(1, int(ttl_s * 1000))).execute()
+            pipe.delete(key)
+            pipe.hset(key, mapping=mapping)
+            pipe.pexpire(key, max(1, int(ttl_s * 1000)))
+            await pipe.execute()
 
     async def reserve(self, origin: str, min_gap: float) -> Reservation:
         wait, delay = await self._reserve(keys=[self._key("host", origin)], args=[float(min_gap), KEEP_S])
@@ -105,7 +110,9 @@ class RedisHostState:
     async def set_throttle_delay(self, origin: str, delay: float) -> None:
         key = self._key("host", origin)
         async with self._redis.pipeline(transaction=True) as pipe:
-            await pipe.hset(key, "throttle_delay", f"{delay:.6f}").expire(key, KEEP_S).execute()
+            pipe.hset(key, "throttle_delay", f"{delay:.6f}")
+            pipe.expire(key, KEEP_S)
+            await pipe.execute()
 
     async def acquire_slot(self, origin: str, limit: int, lease_s: float) -> str:
         """Wait for one of ``limit`` places for requests in flight to ``origin`` (across all processes); the

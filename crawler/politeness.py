@@ -3,10 +3,10 @@ one may start.
 
 Concurrency is counted in this process (:class:`HostSlot`) and, when the store also counts requests in flight
 across processes (``acquire_slot`` / ``release_slot``, e.g. :class:`~crawler.hoststate_redis.RedisHostState`),
-there too; the start times come from the :class:`~crawler.hoststate.HostStateStore`, so the gap between request starts to one host holds across
-runs and, with a shared store, across processes. The gap is the largest of ``CrawlSettings.min_delay_s``,
-the source's ``Politeness.min_delay_s``, robots.txt's Crawl-delay and the AutoThrottle delay; Retry-After
-and rate-limit pauses move the next start later.
+there too; the start times come from the :class:`~crawler.hoststate.HostStateStore`, so the gap between
+request starts to one host holds across runs and, with a shared store, across processes. The gap is the
+largest of ``CrawlSettings.min_delay_s``, the source's ``Politeness.min_delay_s``, robots.txt's Crawl-delay
+and the AutoThrottle delay; Retry-After and rate-limit pauses move the next start later.
 """
 
 from __future__ import annotations

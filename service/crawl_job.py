@@ -37,7 +37,7 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
     ``on_page`` hears the running counts after each stored page (for a progress bar).
 
     A Celery worker passes the ``run_id`` the leader queued, its own name (``worker``), the shared ``host_state``
-    in Redis, and ``score=False``: scoring is then a task of its own."""
+    in Redis (closed when the crawl ends), and ``score=False``: scoring is then a task of its own."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -68,6 +68,9 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
                         on_page(counts)
             finally:
                 statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
+                closer = getattr(host_state, "aclose", None)  # a Redis store's connections live on this loop
+                if closer is not None:
+                    await closer()
 
     try:
         asyncio.run(_crawl())

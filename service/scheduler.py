@@ -156,13 +156,15 @@ class CrawlScheduler:
 
     def __init__(self, runtime: Runtime, *, holder: str | None = None, workers: int = 4,
                  sync_every_s: float = 2.0, crawl: CrawlFunction | None = None,
-                 misfire_grace_time: int | None = None) -> None:
+                 misfire_grace_time: int | None = None,
+                 leader_steps: tuple[Callable[[], Any], ...] = ()) -> None:
         self.runtime = runtime
         self.holder = (holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}")[:128]
         self.ttl = timedelta(seconds=runtime.config.settings.lease_seconds)
         self.sync_every_s = sync_every_s
         self.crawl: CrawlFunction = crawl or default_crawl
         self.misfire_grace_time = misfire_grace_time
+        self.leader_steps = leader_steps  # more work each tick while leading (with a broker: re-queue lost runs)
         self.is_leader = False
         self.leader_since: datetime | None = None
         self._workers = workers
@@ -222,11 +224,11 @@ class CrawlScheduler:
                 self._step_down(release=False, wait=False)
             if not self.is_leader:
                 return
-            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune):
+            for step in (self.sync_jobs, self.dispatch_requests, self._maybe_prune, *self.leader_steps):
                 try:
                     step()
                 except Exception:
-                    log.exception("scheduler step %s failed", step.__name__)
+                    log.exception("scheduler step %s failed", getattr(step, "__name__", step))
 
     def _renew(self) -> bool:
         try:

@@ -35,24 +35,26 @@ def test_redis_host_state_keeps_the_contract(redis_prefix):
 
 
 def test_many_clients_reserving_at_once_get_starts_a_gap_apart(redis_prefix):
-    """Twelve separate connections ask for one host at the same moment: the granted starts are all >= the gap
-    apart (the reservation is one Lua script), and the longest wait is about 11 gaps."""
+    """Twelve separate connections ask for one host at the same moment: the granted starts (answer time + wait;
+    nobody sleeps) are all >= the gap apart (the reservation is one Lua script): 11 gaps from first to last."""
     url, prefix = redis_prefix
-    gap = 0.05
+    gap = 1.0
+
+    async def one(store: RedisHostState) -> float:
+        granted = await store.reserve("http://h.example", gap)
+        return time.time() + granted.wait_s
 
     async def go() -> list[float]:
         stores = [RedisHostState(url, prefix=prefix) for _ in range(12)]
         try:
-            t0 = time.time()
-            waits = await asyncio.gather(*(s.reserve("http://h.example", gap) for s in stores))
-            return sorted(t0 + w.wait_s for w in waits)
+            return sorted(await asyncio.gather(*(one(s) for s in stores)))
         finally:
             for s in stores:
                 await s.aclose()
 
     starts = run(go())
-    assert all(b - a >= gap - 0.005 for a, b in zip(starts, starts[1:], strict=False))
-    assert starts[-1] - starts[0] == pytest.approx(11 * gap, abs=0.03)
+    assert all(b - a >= gap - 0.1 for a, b in zip(starts, starts[1:], strict=False))
+    assert starts[-1] - starts[0] == pytest.approx(11 * gap, abs=0.3)
 
 
 def test_in_flight_limit_holds_across_clients_and_a_dead_holder_frees_its_place(redis_prefix):
