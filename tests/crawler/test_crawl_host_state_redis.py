@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from crawlkit import exercise_host_state, run
 from crawler.hoststate_redis import RedisHostState
+from crawlkit import exercise_host_state, run
 from redis_kit import shared_redis_or_skip, unique_prefix
 
 

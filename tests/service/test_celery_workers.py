@@ -13,7 +13,6 @@ when each request arrived (politeness is measured at the server, not in the clie
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import subprocess
