@@ -57,7 +57,8 @@ def run() -> None:
 
         configure(rt.config)
         dispatcher = Dispatcher(rt)
-        scheduler = CrawlScheduler(rt, crawl=dispatcher.crawl, leader_steps=(dispatcher.redispatch_lost,))
+        scheduler = CrawlScheduler(rt, crawl=dispatcher.crawl, leader_steps=(dispatcher.redispatch_lost,),
+                                   housekeeping=dispatcher.housekeeping)
     else:
         scheduler = CrawlScheduler(rt)
     scheduler.start()

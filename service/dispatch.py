@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +79,6 @@ class Dispatcher:
             self._missing_since.pop(gone, None)
         return sent
 
-    def housekeeping(self, now: datetime | None = None) -> None:
+    def housekeeping(self) -> None:
         """Queue the retention purge (the leader does it once a day)."""
         housekeeping.apply_async()
