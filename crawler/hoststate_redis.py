@@ -6,7 +6,9 @@ sorted set ``<prefix>slots:<origin>`` (token -> lease end). The read-modify-writ
 Redis runs one at a time, so ``reserve`` hands out starts at least the gap apart whatever the number of
 workers, ``pause`` only moves later, and ``acquire_slot`` never lets more than ``limit`` requests be in flight
 to one host across processes. "Now" is Redis's clock (``TIME``), so workers whose clocks disagree share one
-timeline. A slot whose holder died frees itself when its lease ends.
+timeline. A slot whose holder died frees itself when its lease ends. Releasing a slot moves the host's last
+start to "now" (the answer came), so with ``concurrency_per_host = 1`` consecutive requests *arrive* at least the
+gap apart, not only start so.
 
 The client is ``redis.asyncio``: make one store per event loop (one per crawl run) and ``await aclose()``.
 """
@@ -50,6 +52,15 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 """
 
+_DONE = _NOW + """
+local last = redis.call('HGET', KEYS[1], 'last_start')
+if not last or tonumber(last) < now then
+  redis.call('HSET', KEYS[1], 'last_start', string.format('%.6f', now))
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+end
+return 1
+"""
+
 _ACQUIRE = _NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
@@ -71,6 +82,7 @@ class RedisHostState:
         self._reserve = self._redis.register_script(_RESERVE)
         self._pause = self._redis.register_script(_PAUSE)
         self._acquire = self._redis.register_script(_ACQUIRE)
+        self._done = self._redis.register_script(_DONE)
 
     def _key(self, kind: str, origin: str) -> str:
         return f"{self._prefix}{kind}:{origin[:300]}"
@@ -124,4 +136,8 @@ class RedisHostState:
         return token
 
     async def release_slot(self, origin: str, token: str) -> None:
+        """Free the place, first moving the host's last start to now: the next request starts a gap after this
+        one's answer, so with one place per host the gaps hold where they count, at the server, even when a
+        request left this machine late (a busy CPU, a new connection)."""
+        await self._done(keys=[self._key("host", origin)], args=[KEEP_S])
         await self._redis.zrem(self._key("slots", origin), token)

@@ -61,6 +61,8 @@ def configure(config: AppConfig) -> Celery:
     s = config.settings
     if not s.broker_url:
         raise ValueError("broker_url is not set: without a broker kiemtin runs everything in-process")
+    if _state.get("config") is config:
+        return celery_app
     transport = {"visibility_timeout": s.task_visibility_timeout_s, "global_keyprefix": s.redis_key_prefix,
                  # look for tasks of dead workers often enough for the visibility timeout
                  "unacked_restore_interval": max(1, min(10, s.task_visibility_timeout_s // 2)),
