@@ -63,6 +63,7 @@ def configure(config: AppConfig) -> Celery:
         raise ValueError("broker_url is not set: without a broker kiemtin runs everything in-process")
     if _state.get("config") is config:
         return celery_app
+    _forget_connections()
     transport = {"visibility_timeout": s.task_visibility_timeout_s, "global_keyprefix": s.redis_key_prefix,
                  # look for tasks of dead workers often enough for the visibility timeout
                  "unacked_restore_interval": max(1, min(10, s.task_visibility_timeout_s // 2)),
@@ -79,6 +80,14 @@ def configure(config: AppConfig) -> Celery:
         _state.clear()
         _state["config"] = config
     return celery_app
+
+
+def _forget_connections() -> None:
+    """Drop the app's broker and result connections (made for an earlier configuration)."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local = threading.local()
 
 
 def _config() -> AppConfig:

@@ -232,20 +232,25 @@ def test_killed_worker_and_restarted_redis_lose_nothing(tmp_path, servers, start
         config = write_config(tmp_path / "k.toml", broker=redis_server.url, prefix="kiemtin:",
                               sources=[("slow", a.url("/slow.xml"))],
                               extra="min_delay_s = 0.0\nmax_retries = 0\ntask_visibility_timeout_s = 3\n")
-        first = start("w1", config, "worker", "--concurrency", "1", "--name", "w1@test")
-        wait_until(first.ready, STARTUP_S, "first worker ready", [first])
+        workers = {name: start(name, config, "worker", "--concurrency", "1", "--name", f"{name}@test")
+                   for name in ("w1", "w2")}
+        wait_until(lambda: all(w.ready() for w in workers.values()), STARTUP_S, "two workers ready",
+                   list(workers.values()))
         leader = start("run", config, "run")
-        wait_until(hits_seen.is_set, STARTUP_S, "the first worker is crawling", [first, leader])
-        first.popen.kill()  # kill -9 while the feed is still answering
-        first.popen.wait(10)
-        second = start("w2", config, "worker", "--concurrency", "1", "--name", "w2@test")
-        procs = [first, second, leader]
+        procs = [*workers.values(), leader]
         db = Database(db_url)
         rt = Runtime.open(_config(config, db_url), migrate=False)
         try:
+            wait_until(hits_seen.is_set, STARTUP_S, "a worker is crawling", procs)
+            crawling = wait_until(lambda: next((w for _, status, w in runs(db) if status == "running"), None), 10,
+                                  "the run names its worker", procs)
+            victim = workers[crawling.split("@")[0]]
+            victim.popen.kill()  # kill -9 while the feed is still answering
+            victim.popen.wait(10)
+            survivor = next(w for w in workers.values() if w is not victim)
             done = wait_until(lambda: [r for r in runs(db) if r[1] == "ok"], STARTUP_S, "the crawl done elsewhere",
                               procs)
-            assert done == [("slow", "ok", "w2@test")]  # the same run, finished by the other worker
+            assert done == [("slow", "ok", f"{survivor.tag}@test")]  # the same run, finished by the other worker
             assert len(runs(db)) == 1
 
             def scored() -> bool:
