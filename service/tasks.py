@@ -115,7 +115,7 @@ def redis_client() -> Redis:
             if url is None:
                 raise RuntimeError("no Redis configured: set redis_url (needed with a non-Redis broker)")
             client = _state["redis"] = Redis.from_url(url, decode_responses=True, socket_timeout=10,
-                                                      health_check_interval=10)
+                                                      socket_connect_timeout=3, health_check_interval=10)
         return client  # type: ignore[no-any-return]
 
 

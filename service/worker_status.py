@@ -66,6 +66,7 @@ def workers_status(config: AppConfig, *, timeout_s: float = 1.0) -> WorkersStatu
         app = configure(config)
         if s.shared_redis_url:
             client = redis_client()
+            client.ping()  # a Redis that is down answers here at once, not after the broker's connection retries
             now = time.time()
             for name in QUEUES:
                 key = f"{s.redis_key_prefix}{name}"
