@@ -9,6 +9,7 @@ when each request arrived (politeness is measured at the server, not in the clie
    ``kill -9`` of the worker in the middle of a crawl: the run completes on the other worker, nothing lost or
    stored twice, and its posts get scored; Redis stopped and started again empty in the middle of a crawl: the
    crawl finishes and the next run-now request is served.
+3. RabbitMQ as the broker (the machine's, at its default port), Redis for the shared state: a crawl is done.
 """
 
 from __future__ import annotations
@@ -287,3 +288,31 @@ def _config(path: Path, db_url: str):  # noqa: ANN202
     config = load_config(path)
     config.settings.database_url = db_url
     return config
+
+
+def test_rabbitmq_broker_with_redis_for_the_shared_state(tmp_path, servers, start, db_url):
+    """The same worker on RabbitMQ (``amqp://``) as broker, Redis (``redis_url``) for politeness and locks."""
+    import socket
+
+    url = shared_redis_or_skip()
+    try:
+        socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
+    except OSError as exc:
+        pytest.skip(f"no RabbitMQ at 127.0.0.1:5672: {exc}")
+    a, _ = servers
+    a.routes["/robots.txt"] = Resp(404, "", content_type="text/plain")
+    a.routes["/r.xml"] = rss(a, "r", 4)
+    with unique_prefix(url) as prefix:
+        config = write_config(tmp_path / "k.toml", broker="amqp://guest:guest@127.0.0.1:5672//", prefix=prefix,
+                              sources=[("r", a.url("/r.xml"))],
+                              extra=f'redis_url = "{url}"\nmin_delay_s = 0.0\nmax_retries = 0\n')
+        worker = start("w", config, "worker", "--queues", "crawl", "--concurrency", "1", "--name", "rabbit@test")
+        wait_until(worker.ready, STARTUP_S, "the worker ready", [worker])
+        leader = start("run", config, "run")
+        db = Database(db_url)
+        try:
+            wait_until(lambda: runs(db) == [("r", "ok", "rabbit@test")], STARTUP_S, "the crawl done", [worker, leader])
+            with db.session() as session:
+                assert session.scalar(select(func.count(Post.id))) == 4
+        finally:
+            db.dispose()
