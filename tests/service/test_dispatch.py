@@ -52,3 +52,4 @@ def test_queue_skip_and_redispatch_lost_runs(queued_runtime: Runtime):
     assert dispatcher.redispatch_lost() == [run_id]
     assert redis_client().exists(run_marker(run_id))
     assert next(q for q in workers_status(rt.config, timeout_s=0.2).queues if q.name == "crawl").depth == 3
+
