@@ -22,6 +22,7 @@ from cli.takedowns import takedowns_app
 from cli.users import users_app
 from cli.web import serve
 from cli.webhooks import webhooks_app
+from cli.worker import worker
 
 __all__ = ["app"]
 
@@ -48,5 +49,5 @@ for name, sub in (("db", db_app), ("queue", queue_app), ("users", users_app), ("
                   ("claims", claims_app), ("webhooks", webhooks_app), ("narratives", narratives_app),
                   ("alerts", alerts_app)):
     app.add_typer(sub, name=name)
-for command in (crawl, run, train, evaluate, serve, demo, status):
+for command in (crawl, run, worker, train, evaluate, serve, demo, status):
     app.command()(command)

@@ -48,13 +48,25 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
 
 
 def run() -> None:
-    """Run the scheduler until Ctrl-C: every enabled source on its schedule (one leader among processes)."""
+    """Run the scheduler until Ctrl-C: every enabled source on its schedule (one leader among processes); with a
+    broker_url it queues the crawls for `kiemtin worker` processes instead of crawling here."""
     from service.scheduler import CrawlScheduler
 
     stop = stop_on_sigterm()  # before anything starts: an early SIGTERM still stops cleanly
-    scheduler = CrawlScheduler(runtime())
+    rt = runtime()
+    if rt.config.settings.broker_url:
+        from service.dispatch import Dispatcher
+        from service.tasks import configure
+
+        configure(rt.config)
+        dispatcher = Dispatcher(rt)
+        scheduler = CrawlScheduler(rt, crawl=dispatcher.crawl, leader_steps=(dispatcher.redispatch_lost,),
+                                   housekeeping=dispatcher.housekeeping)
+    else:
+        scheduler = CrawlScheduler(rt)
     scheduler.start()
-    typer.echo("scheduler started; Ctrl-C stops it")
+    typer.echo("scheduler started; Ctrl-C stops it" + (" (crawls go to the workers)" if rt.config.settings.broker_url
+                                                       else ""))
     wait_for_interrupt(stop)
     scheduler.stop()
 

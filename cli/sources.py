@@ -280,22 +280,44 @@ def sources_history(name: str,
 
 # --- status -------------------------------------------------------------------------------------------
 
+def _workers_lines(workers: Any) -> str:
+    """The broker's workers and queues as text (``service.worker_status.WorkersStatus``)."""
+    if workers.error:
+        return f"broker {workers.broker}: NOT REACHABLE ({workers.error})"
+    queues = ", ".join(f"{q.name} {q.depth} waiting" + (f" (oldest {q.oldest_wait_s:.0f}s)" if q.oldest_wait_s
+                                                         is not None else "") for q in workers.queues)
+    lines = [f"broker {workers.broker}: {len(workers.workers)} worker(s) alive; queues: {queues or '-'}"]
+    lines += [f"  worker {w.name}: queues {','.join(w.queues) or '-'}, {w.running} task(s) running"
+              for w in workers.workers]
+    return "\n".join(lines)
+
+
 def status(
     stale_after: Annotated[int, typer.Option(min=1, help="stale after this many planned runs without success")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Source health: last run, next run, posts and flags in 24h, failing or stale sources (exit 1 if any)."""
+    from dataclasses import asdict
+
     from service.health import health_summary, local_time
+    from service.retention import storage_facts
+    from service.worker_status import workers_status
 
     rt = _runtime()
     with rt.db.session() as session:
         summary = health_summary(session=session, stale_after=stale_after)
+    storage, workers = storage_facts(rt), workers_status(rt.config)
     if as_json:
-        from dataclasses import asdict
-
         typer.echo(json.dumps({**asdict(summary), "failing": [s.name for s in summary.failing],
-                               "stale": [s.name for s in summary.stale]}, default=str, ensure_ascii=False, indent=2))
+                               "stale": [s.name for s in summary.stale], "storage": asdict(storage),
+                               "workers": None if workers is None else asdict(workers)},
+                              default=str, ensure_ascii=False, indent=2))
         raise typer.Exit(0 if summary.healthy else 1)
+    size = "-" if storage.database_bytes is None else f"{storage.database_bytes / 1e6:,.1f} MB"
+    typer.echo(f"database: {size}, {storage.posts:,} posts, oldest kept post first seen "
+               f"{local_time(storage.oldest_post_seen_at)} (retention {rt.config.settings.retention_days} days)")
+    if workers is not None:
+        typer.echo(_workers_lines(workers))
     leader = (f"scheduler leader: {summary.leader} (lease until {local_time(summary.leader_until, '%H:%M:%S')})"
               if summary.leader else "scheduler: not running (start it with `kiemtin run`)")
     typer.echo(f"{leader}; times are Asia/Ho_Chi_Minh")

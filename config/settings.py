@@ -1,7 +1,7 @@
 """The one settings object: a TOML file validated with pydantic, with environment overrides.
 
 Environment variables win over the file: ``KIEMTIN_DATABASE_URL``, ``KIEMTIN_CONFIG`` (the file's path),
-``KIEMTIN_MODELS_DIR``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
+``KIEMTIN_MODELS_DIR``, ``KIEMTIN_BROKER_URL``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
 """
 
 from __future__ import annotations
@@ -92,6 +92,25 @@ class Settings(_Strict):
         "request https (Secure cookies); empty: those headers are ignored"
     )
 
+    broker_url: str | None = Field(
+        None, description="Celery broker (e.g. redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//): "
+        "`kiemtin run` then enqueues crawls and scoring for `kiemtin worker` processes; unset: everything runs "
+        "in-process"
+    )
+    redis_url: str | None = Field(
+        None, description="Redis shared by all workers for politeness, source locks and results; default: "
+        "broker_url when that is a redis:// URL"
+    )
+    redis_key_prefix: str = Field("kiemtin:", min_length=1, max_length=64, pattern=r"^[\w:.\-]+$",
+                                  description="prefix of every Redis key and queue kiemtin uses (several "
+                                  "deployments may share one Redis)")
+    task_visibility_timeout_s: int = Field(
+        3600, ge=2, le=7 * 24 * 3600, description="a task taken by a worker that died unacknowledged is given "
+        "to another worker after this long"
+    )
+    retention_days: int = Field(90, ge=1, description="posts never flagged, decided, linked to a claim or under a "
+                                "takedown request are deleted after this many days")
+
     claim_suggest_threshold: float = Field(
         0.4, ge=0, le=1, description="a post whose text scores at least this against a claim is shown as a "
         "possible repeat of it (suggest tier)")
@@ -155,6 +174,24 @@ class Settings(_Strict):
                 raise ValueError(f"{entry!r} is not an IP address or a network such as '10.0.0.0/8' "
                                  "(no host bits after the prefix)") from None
         return networks
+
+    @field_validator("broker_url", "redis_url")
+    @classmethod
+    def _broker(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or amqp:// URL")
+        return value
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """The Redis for shared politeness and locks: ``redis_url``, else ``broker_url`` when it is Redis."""
+        if self.redis_url:
+            return self.redis_url
+        if self.broker_url and self.broker_url.startswith(("redis://", "rediss://")):
+            return self.broker_url
+        return None
 
     @property
     def display_zone(self) -> ZoneInfo:
@@ -257,7 +294,8 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(str(chosen), exc)) from None
-    overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR"}
+    overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR",
+                 "broker_url": "KIEMTIN_BROKER_URL"}
     for field, env in overrides.items():
         if os.environ.get(env):
             try:

@@ -75,7 +75,7 @@ class Fetcher:
         self.host_state: HostStateStore = host_state if host_state is not None else MemoryHostState()
         self.stats = FetchStats()
         self._policy = AddressPolicy(settings.allow_networks)
-        self._slots = HostSlots(self.host_state)
+        self._slots = HostSlots(self.host_state, lease_s=settings.timeout + settings.max_wait_s + 30.0)
         self._robots = RobotsCache(self.host_state, settings, self._fetch_robots)
         self._retry = RetryPolicy(settings)
         self._throttle = AutoThrottle(settings) if settings.autothrottle else None

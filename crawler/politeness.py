@@ -1,16 +1,18 @@
 """Per-host politeness (Scrapy's downloader ``Slot``): how many requests may be in flight, and when the next
 one may start.
 
-Concurrency is counted in this process (:class:`HostSlot`); the start times come from the
-:class:`~crawler.hoststate.HostStateStore`, so the gap between request starts to one host holds across
-runs and, with a shared store, across processes. The gap is the largest of ``CrawlSettings.min_delay_s``,
-the source's ``Politeness.min_delay_s``, robots.txt's Crawl-delay and the AutoThrottle delay; Retry-After
-and rate-limit pauses move the next start later.
+Concurrency is counted in this process (:class:`HostSlot`) and, when the store also counts requests in flight
+across processes (``acquire_slot`` / ``release_slot``, e.g. :class:`~crawler.hoststate_redis.RedisHostState`),
+there too; the start times come from the :class:`~crawler.hoststate.HostStateStore`, so the gap between
+request starts to one host holds across runs and, with a shared store, across processes. The gap is the
+largest of ``CrawlSettings.min_delay_s``, the source's ``Politeness.min_delay_s``, robots.txt's Crawl-delay
+and the AutoThrottle delay; Retry-After and rate-limit pauses move the next start later.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from .hoststate import HostStateStore, Reservation
 from .models import CrawlSettings, Politeness
@@ -50,8 +52,10 @@ class HostSlot:
 class HostSlots:
     """One :class:`HostSlot` per origin, and the start times from ``store``."""
 
-    def __init__(self, store: HostStateStore) -> None:
+    def __init__(self, store: HostStateStore, *, lease_s: float = 120.0) -> None:
         self.store = store
+        self.shared: Any = store if hasattr(store, "acquire_slot") else None  # counts in-flight across processes
+        self.lease_s = lease_s  # a shared place frees itself after this long if its holder died
         self._slots: dict[str, HostSlot] = {}
 
     def slot(self, origin: str) -> HostSlot:
@@ -63,27 +67,39 @@ class HostSlots:
     def turn(self, origin: str, *, limit: int, min_gap: float) -> HostTurn:
         """``async with slots.turn(...) as granted:`` holds one of ``limit`` places for ``origin`` and
         enters at the start time the store grants."""
-        return HostTurn(self.slot(origin), self.store, origin, limit, min_gap)
+        return HostTurn(self.slot(origin), self, origin, limit, min_gap)
 
 
 class HostTurn:
     """One request's turn at a host (a plain class, not a generator: it runs for every request)."""
 
-    __slots__ = ("_limit", "_min_gap", "_origin", "_slot", "_store")
+    __slots__ = ("_limit", "_min_gap", "_origin", "_slot", "_slots", "_token")
 
-    def __init__(self, slot: HostSlot, store: HostStateStore, origin: str, limit: int, min_gap: float) -> None:
-        self._slot, self._store, self._origin, self._limit, self._min_gap = slot, store, origin, limit, min_gap
+    def __init__(self, slot: HostSlot, slots: HostSlots, origin: str, limit: int, min_gap: float) -> None:
+        self._slot, self._slots, self._origin, self._limit, self._min_gap = slot, slots, origin, limit, min_gap
+        self._token: str | None = None
 
     async def __aenter__(self) -> Reservation:
         await self._slot.acquire(self._limit)
+        shared = self._slots.shared
         try:
-            granted = Reservation(*await self._store.reserve(self._origin, self._min_gap))
+            if shared is not None:
+                self._token = await shared.acquire_slot(self._origin, self._limit, self._slots.lease_s)
+            granted = Reservation(*await self._slots.store.reserve(self._origin, self._min_gap))
             if granted.wait_s > 0:
                 await asyncio.sleep(granted.wait_s)
         except BaseException:
-            await self._slot.release()
+            await self._release()
             raise
         return granted
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._slot.release()
+        await self._release()
+
+    async def _release(self) -> None:
+        token, self._token = self._token, None
+        try:
+            if token is not None:
+                await self._slots.shared.release_slot(self._origin, token)
+        finally:
+            await self._slot.release()

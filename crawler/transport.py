@@ -11,6 +11,7 @@ backend every pool opens its TCP connections with.
 
 from __future__ import annotations
 
+import functools
 import ssl
 
 import httpcore
@@ -36,6 +37,12 @@ class _CountedStream(httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
+@functools.lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """The verifying client context, built once per process (an SSLContext may be shared by threads)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class ShardedTransport(httpx.AsyncBaseTransport):
     """``shards`` pools of at most ``connections_per_shard`` connections each."""
 
@@ -51,9 +58,10 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         limits = httpx.Limits(max_connections=connections_per_shard,
                               max_keepalive_connections=connections_per_shard)
         # one SSL context for all pools: building one loads the CA bundle (~20 ms), per pool it made
-        # opening a Fetcher (25 pools by default) take about half a second
+        # opening a Fetcher (25 pools by default) take about half a second; and one per process, as a worker
+        # opens a Fetcher for every crawl
         if ssl_context is None:
-            ssl_context = httpx.create_ssl_context(trust_env=False)
+            ssl_context = default_ssl_context()
         self._pools = [httpx.AsyncHTTPTransport(verify=ssl_context, http2=http2, limits=limits, trust_env=False)
                        for _ in range(max(1, shards))]
         if network_backend is not None:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crawler import CrawlError, Fetcher, crawl
+from crawler import CrawlError, Fetcher, HostStateStore, crawl
 from service.ingest import IngestCounts, classify_unscored, store_page
 from service.runtime import Runtime, source_spec
 from store.crawl_state import DatabaseHostState, DatabaseValidators
@@ -30,23 +30,32 @@ class RunSummary:
 
 
 def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
-               on_page: Callable[[IngestCounts], None] | None = None) -> RunSummary:
+               on_page: Callable[[IngestCounts], None] | None = None, run_id: int | None = None,
+               worker: str | None = None, host_state: HostStateStore | None = None,
+               score: bool = True) -> RunSummary:
     """Crawl the source, store what it yields page by page, score new text, queue flags; record the run.
     ``on_page`` hears the running counts after each stored page and each scored batch (for a progress bar:
-    ``counts.scored`` of ``counts.to_score`` while scoring)."""
+    ``counts.scored`` of ``counts.to_score`` while scoring).
+
+    A Celery worker passes the ``run_id`` the leader queued, its own name (``worker``), the shared ``host_state``
+    in Redis (closed when the crawl ends), and ``score=False``: scoring is then a task of its own."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
             raise LookupError(f"no source with id {source_id}")
         spec, cursor, name = source_spec(source), source.cursor, source.name
-        run = CrawlRun(source_id=source_id, trigger=trigger, started_at=utcnow())
-        session.add(run)
+        run = session.get(CrawlRun, run_id) if run_id is not None else None
+        if run is None:
+            run = CrawlRun(source_id=source_id, trigger=trigger)
+            session.add(run)
+        run.started_at, run.status, run.worker = utcnow(), "running", worker
         session.flush()
         run_id = run.id
 
     counts, errors = IngestCounts(), []
     validators = DatabaseValidators(runtime.db)
-    host_state = DatabaseHostState(runtime.db)  # robots.txt, pauses and gaps outlive this run and this process
+    if host_state is None:
+        host_state = DatabaseHostState(runtime.db)  # robots.txt, pauses and gaps outlive this run and this process
     settings = runtime.crawl_settings()
     statuses: dict[str, int] = {}
 
@@ -60,6 +69,9 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
                         on_page(counts)
             finally:
                 statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
+                closer = getattr(host_state, "aclose", None)  # a Redis store's connections live on this loop
+                if closer is not None:
+                    await closer()
 
     try:
         asyncio.run(_crawl())
@@ -74,7 +86,7 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
             if on_page is not None:
                 on_page(counts)
 
-        counts.flagged = classify_unscored(runtime, source_id=source_id, on_batch=on_batch)
+        counts.flagged = classify_unscored(runtime, source_id=source_id, on_batch=on_batch) if score else 0
     except Exception as exc:
         log.exception("scoring after crawl of %s failed", name)
         errors.append(f"scoring failed: {type(exc).__name__}: {exc}")

@@ -15,7 +15,8 @@
   edits, pauses and resumes made from any process (CLI or web) take effect without a restart.
 * Run now: a ``run_requests`` row written by any process; the leader turns each one into a one-off job and
   marks it dispatched with a conditional UPDATE, so a request runs once even across a change of leader.
-* Run history older than ``run_history_days`` is pruned by the leader once a day.
+* Run history older than ``run_history_days`` is pruned by the leader once a day, and posts past
+  ``retention_days`` are purged (:mod:`service.retention`; with a broker, as the ``kiemtin.housekeeping`` task).
 * Takedown re-checks: one job (``takedowns:recheck``) every few minutes re-checks the takedown requests that are
   due (``service.takedown_checks.recheck_due_requests``; the pace per request is set by the request's rules).
 """
@@ -182,7 +183,9 @@ class CrawlScheduler:
 
     def __init__(self, runtime: Runtime, *, holder: str | None = None, workers: int = 4,
                  sync_every_s: float = 2.0, crawl: CrawlFunction | None = None,
-                 misfire_grace_time: int | None = None, recheck: RecheckFunction | None = None) -> None:
+                 misfire_grace_time: int | None = None, recheck: RecheckFunction | None = None,
+                 leader_steps: tuple[Callable[[], Any], ...] = (),
+                 housekeeping: Callable[[], Any] | None = None) -> None:
         self.runtime = runtime
         self.holder = (holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}")[:128]
         self.ttl = timedelta(seconds=runtime.config.settings.lease_seconds)
@@ -191,6 +194,8 @@ class CrawlScheduler:
         self.recheck: RecheckFunction = recheck or default_recheck
         self._recheck_lock = threading.Lock()
         self.misfire_grace_time = misfire_grace_time
+        self.leader_steps = leader_steps  # more work each tick while leading (with a broker: re-queue lost runs)
+        self.housekeeping = housekeeping or self._purge_here  # daily; with a broker: queued as a task
         self.is_leader = False
         self.leader_since: datetime | None = None
         self._workers = workers
@@ -251,11 +256,11 @@ class CrawlScheduler:
             if not self.is_leader:
                 return
             for step in (self.sync_jobs, self.dispatch_requests, self.ensure_recheck_job, self._maybe_prune,
-                         self._start_background_work):
+                         self._start_background_work, *self.leader_steps):
                 try:
                     step()
                 except Exception:
-                    log.exception("scheduler step %s failed", step.__name__)
+                    log.exception("scheduler step %s failed", getattr(step, "__name__", step))
 
     def _renew(self) -> bool:
         try:
@@ -550,3 +555,9 @@ class CrawlScheduler:
         if pruned or interrupted:
             log.info("run history: %d runs older than %d days deleted, %d marked interrupted",
                      pruned, days, interrupted)
+        self.housekeeping()
+
+    def _purge_here(self) -> None:
+        from service.retention import purge_expired
+
+        purge_expired(self.runtime)

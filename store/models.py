@@ -133,6 +133,7 @@ class CrawlRun(Base):
     updated: Mapped[int] = mapped_column(Integer, default=0)
     flagged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(default=list)
+    worker: Mapped[str | None] = mapped_column(String(200))  # who ran it; None: before workers were recorded
 
     source: Mapped[Source] = relationship(back_populates="runs")
 

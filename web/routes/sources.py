@@ -227,7 +227,10 @@ async def remove(request: Request, source_id: RowId, user: CurrentUser, runtime:
 
 
 @router.get("/health")
-def health_page(request: Request, user: HealthViewer, session: DbSession) -> Response:
+def health_page(request: Request, user: HealthViewer, session: DbSession, runtime: RuntimeDep) -> Response:
+    from service.retention import storage_facts
+    from service.worker_status import workers_status
+
     summary = health_summary(session=session)
     counts = daily_counts(session=session, days=14)
     charts = []
@@ -240,4 +243,7 @@ def health_page(request: Request, user: HealthViewer, session: DbSession) -> Res
     upcoming = [s for _, s in sorted(scheduled, key=lambda pair: pair[0])]
     problems = [s for s in summary.sources if s.enabled and (s.failing or s.stale)]
     return render(request, "health.html", {"summary": summary, "charts": charts, "upcoming": upcoming,
-                                           "problems": problems, "days": len(counts.days)}, user=user)
+                                           "problems": problems, "days": len(counts.days),
+                                           "storage": storage_facts(runtime),
+                                           "retention_days": runtime.config.settings.retention_days,
+                                           "workers": workers_status(runtime.config, timeout_s=0.5)}, user=user)
