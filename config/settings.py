@@ -81,6 +81,10 @@ class Settings(_Strict):
         DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages, for dates typed "
         "into their filters and for the dashboard's days (exports and the API stay in UTC)"
     )
+    ui_language: Literal["vi", "en"] = Field(
+        "vi", description="language of the web pages and command-line messages for people who have not chosen "
+        "one (vi: Vietnamese, en: English); each person can switch in the page header"
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list, description="reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For "
         "or Forwarded header names the client and whose X-Forwarded-Proto (or Forwarded proto=) https makes the "

@@ -29,11 +29,13 @@ WHAT: Mapping[str, str] = {
     "model.activate": "switch the active model", "queue.flag": "flag posts",
     "case.view": "open the escalations and appeals", "case.decide": "decide escalated and appealed items",
     "item.comment": "comment on items", "filter.save": "save queue filters",
+    "profile.language": "choose a page language",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     # reading
     "dashboard.view": PEOPLE,
+    "profile.language": PEOPLE,
     "queue.view": frozenset({"analyst", "reviewer"}),
     "item.view": frozenset({"analyst", "reviewer"}),
     "case.view": frozenset({"reviewer"}),

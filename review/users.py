@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from config.i18n import LANGUAGES, usable_language
 from review.actors import Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused
 from store.audit import record
@@ -36,6 +37,7 @@ __all__ = [
     "people",
     "reactivate_user",
     "reset_link_owner",
+    "set_ui_language",
     "use_password_reset",
 ]
 
@@ -145,6 +147,22 @@ def reactivate_user(db: Database, actor: Actor, user: int | str) -> tuple[Person
         record(session=session, actor=actor.name, action="user.reactivate", target_type="user", target_id=target.id,
                username=target.username)
         return _person(target), True
+
+
+def set_ui_language(db: Database, actor: Actor, language: str) -> str:
+    """The acting person's own page language ("vi" or "en"); returns the code. Audited like every change."""
+    code = usable_language(language)
+    if code is None:
+        raise InvalidInput(f"unknown language {language!r}; choose one of: {', '.join(LANGUAGES)}")
+    with db.write() as session:
+        me = authorize(session, actor, "profile.language")
+        if me is None:
+            raise InvalidInput("only a person has a page language")
+        if me.ui_language != code:
+            me.ui_language = code
+            record(session=session, actor=actor.name, action="user.language", target_type="user", target_id=me.id,
+                   language=code)
+        return code
 
 
 def change_role(db: Database, actor: Actor, user: int | str, role: str) -> tuple[Person, str]:

@@ -70,7 +70,7 @@ def db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def runtime(database_url: str) -> Iterator[Runtime]:
     """A runtime on the test database with the committed model, allowed to crawl 127.0.0.1."""
-    config = AppConfig(settings=Settings(database_url=database_url, models_dir=MODELS_DIR,
+    config = AppConfig(settings=Settings(ui_language="en", database_url=database_url, models_dir=MODELS_DIR,
                                          allow_networks=["127.0.0.0/8"], min_delay_s=0.0, request_timeout_s=3.0,
                                          backoff_base_s=0.05))
     rt = Runtime.open(config)

@@ -32,6 +32,7 @@ from web.routes import (
     dashboard,
     exports,
     items,
+    language,
     password_reset,
     queue,
     sources,
@@ -124,6 +125,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
     settings = runtime.config.settings
     app.state.templates = Templates(zone=settings.display_zone)
     app.state.display_zone = settings.display_zone
+    app.state.ui_language = settings.ui_language
     app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     app.state.rate_limit = rate_limit or RateLimit()
 
@@ -177,7 +179,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
+    for module in (auth, language, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, api,
                    api_review, api_users, api_ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
