@@ -45,6 +45,9 @@ _NUMBER = re.compile(r"\d[\d.]*")
 _HOUR = re.compile(r"đăng lúc (\d+) giờ (\w+)")
 _SIMILAR = re.compile(r"giống (\d+) bài(?:.*?\((\d+) do người duyệt)?")
 _WORD_CHAR = re.compile(r"\w")
+_WORD = re.compile(r"[^\W\d_]+")
+#: Sentence-final particles: they end no word ("gấp nhé" is not a reason).
+_PARTICLES = frozenset(["à", "ạ", "ơi", "nhé", "nhá", "nha", "nhỉ", "hả", "hử", "nhen", "hen", "chứ", "thôi"])
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,30 @@ class EvidenceView:
 
 
 def _is_function_phrase(term: str) -> bool:
+    """A function word, only function words, or a phrase that starts with one or ends in a particle ("nhé"), or
+    (three words or more) ends in a function word. A two-syllable word may end in one: "chuẩn bị"."""
     lowered = " ".join(term.lower().split())
     if not lowered or lowered in FUNCTION_WORDS or not _WORD_CHAR.search(lowered):
         return True
     parts = lowered.split(" ")
-    if all(p in FUNCTION_WORDS for p in parts):
+    if all(p in FUNCTION_WORDS for p in parts) or parts[0] in FUNCTION_WORDS or parts[-1] in _PARTICLES:
         return True
-    return parts[0] in FUNCTION_WORDS or (parts[-1] in FUNCTION_WORDS and parts[-1] not in PHRASE_ENDINGS)
+    return len(parts) > 2 and parts[-1] in FUNCTION_WORDS and parts[-1] not in PHRASE_ENDINGS
+
+
+def _names_in(text: str) -> set[str]:
+    """Syllables written as a name somewhere in the post: capitalised, not at the start of a sentence, not all
+    capitals (a shouted headline), and not part of a known place."""
+    names: set[str] = set()
+    for found in _WORD.finditer(text):
+        word = found.group()
+        if word[0].isupper() and not word.isupper() and not _sentence_start(text, found.start()):
+            names.add(word.lower())
+    lowered = text.lower()
+    for place in PLACES:
+        if place in lowered:
+            names.difference_update(place.split(" "))
+    return names
 
 
 def _whole_words(text: str, start: int, end: int) -> bool:
@@ -101,12 +121,12 @@ def _sentence_start(text: str, start: int) -> bool:
     return not head or head[-1] in ".!?…\n:\"“-"
 
 
-def _looks_like_a_name(text: str, start: int, end: int) -> bool:
-    shown = " ".join(text[start:end].split())
-    syllables = shown.split(" ")
-    if shown.lower() in PLACES or not all(s[:1].isupper() for s in syllables):
-        return False
-    return len(syllables) > 1 or not _sentence_start(text, start)
+def _looks_like_a_name(text: str, start: int, end: int, names: set[str]) -> bool:
+    """The span has a syllable written as a name in this post (outside a known place it is part of)."""
+    shown = " ".join(text[start:end].split()).lower()
+    for place in PLACES:
+        shown = shown.replace(place, " ")
+    return any(syllable in names for syllable in shown.split())
 
 
 def _marked_sentence(text: str, sentences: list[tuple[int, int]], start: int, end: int) -> Markup:
@@ -146,6 +166,7 @@ def evidence_view(text: str, features: Iterable[Any] | None, language: str) -> E
     phrases: list[Highlight] = []
     signals: list[Signal] = []
     sentences: list[tuple[int, int]] | None = None
+    names = _names_in(text)
     for feature in features or []:
         if not isinstance(feature, Mapping):
             continue
@@ -170,7 +191,7 @@ def evidence_view(text: str, features: Iterable[Any] | None, language: str) -> E
             except (TypeError, ValueError, IndexError):
                 continue
             if 0 <= start < end <= len(text) and _whole_words(text, start, end) \
-                    and not _looks_like_a_name(text, start, end):
+                    and not _looks_like_a_name(text, start, end, names):
                 spans.append((start, end))
         if not spans or len(phrases) >= MAX_PHRASES:
             continue
