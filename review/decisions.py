@@ -72,19 +72,21 @@ class Choice:
     def checked(self) -> Choice:
         """The choice with its text cleaned, or InvalidInput naming what is missing or wrong."""
         if self.action not in DECISION_ACTIONS:
-            raise InvalidInput(f"unknown action {self.action!r}; choose one of: {', '.join(DECISION_ACTIONS)}")
+            raise InvalidInput("unknown action %(action)r; choose one of: %(choices)s", action=self.action,
+                               choices=", ".join(DECISION_ACTIONS))
         justification = checked_text(self.justification, "the justification")
         reference = checked_url(self.reference_url, "the reference")
         category = dismiss_reason = None
         if self.action == "confirm":
             if self.category not in CATEGORIES:
-                raise InvalidInput(f"a confirmation needs a policy category: {', '.join(CATEGORIES)}")
+                raise InvalidInput("a confirmation needs a policy category: %(choices)s",
+                                   choices=", ".join(CATEGORIES))
             if not justification:
                 raise InvalidInput("a confirmation needs a justification")
             category = self.category
         elif self.action == "dismiss":
             if self.dismiss_reason not in DISMISS_REASONS:
-                raise InvalidInput(f"a dismissal needs a reason: {', '.join(DISMISS_REASONS)}")
+                raise InvalidInput("a dismissal needs a reason: %(choices)s", choices=", ".join(DISMISS_REASONS))
             dismiss_reason = self.dismiss_reason
         elif self.action == "escalate" and not justification:
             raise InvalidInput("an escalation needs a note: say what the reviewer should look at")
@@ -133,7 +135,7 @@ def _item(session: Session, item_id: int, *, lock: bool = False) -> QueueItem:
         query = select(QueueItem).where(QueueItem.id == item_id)
         item = session.scalar(query.with_for_update().execution_options(populate_existing=True) if lock else query)
     if item is None:
-        raise NotFound(f"there is no queue item #{item_id}")
+        raise NotFound("there is no queue item #%(item_id)s", item_id=item_id)
     return item
 
 
@@ -158,7 +160,7 @@ def _locked(session: Session, item_id: int, *, cluster: bool) -> tuple[QueueItem
         select(QueueItem).where(QueueItem.id.in_(ids)).order_by(QueueItem.id).with_for_update()
         .execution_options(populate_existing=True))}
     if item.id not in rows:
-        raise NotFound(f"there is no queue item #{item_id}")
+        raise NotFound("there is no queue item #%(item_id)s", item_id=item_id)
     return rows[item.id], [rows[i] for i in sorted(ids[1:]) if i in rows]
 
 
@@ -301,8 +303,8 @@ def appeal(db: Database, actor: Actor, item_id: int, reason: str, *, now: dateti
             raise InvalidInput("an appeal needs a reason")
         item = _item(session, item_id, lock=True)
         if item.status != "confirmed":
-            raise WrongState(f"only confirmed items can be appealed; item {item.id} is {item.status}",
-                             status=item.status)
+            raise WrongState("only confirmed items can be appealed; item %(id)s is %(now)s", id=item.id,
+                             now=item.status, status=item.status)
         decision = Decision(queue_item_id=item.id, post_id=item.post_id, snapshot_id=item.verdict.snapshot_id,
                             user_id=user.id, action="appeal", justification=reason,
                             supersedes_id=item.current_decision_id, created_at=now)

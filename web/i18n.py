@@ -25,7 +25,7 @@ from babel.numbers import format_decimal
 from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
 
 __all__ = ["LOCALE_DIR", "catalog_path", "format_moment", "format_number", "gettext", "ngettext", "pick_language",
-           "translations"]
+           "said", "translations"]
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -86,3 +86,19 @@ def format_moment(moment: datetime, language: str, *, with_time: bool = True, se
     if seconds:
         pattern = pattern.replace("HH:mm", "HH:mm:ss")
     return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=Locale.parse(code))
+
+
+def said(value: object, language: str) -> str:
+    """A message for a person in ``language``: an action's refusal (``ActionError`` keeps its English sentence as
+    ``template`` and ``params``), or a string defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+    if value is None:
+        return ""
+    template = getattr(value, "template", None)
+    if isinstance(template, str) and template:
+        params = getattr(value, "params", None) or {}
+        text = translations(language).gettext(template)
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):
+            return str(value)
+    return translations(language).gettext(str(value))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fastapi import Request
@@ -10,12 +12,12 @@ from fastapi.responses import HTMLResponse
 
 from config.i18n import LANGUAGES
 from review.permissions import allowed
-from web.i18n import pick_language
+from web.i18n import gettext, pick_language
 from web.nav import nav_for
 from web.security import AuthUser
 from web.templating import Templates
 
-__all__ = ["LANGUAGE_COOKIE", "Confirmation", "confirm_page", "is_htmx", "page_language", "render"]
+__all__ = ["LANGUAGE_COOKIE", "Confirmation", "confirm_page", "is_htmx", "page_language", "render", "translator"]
 
 LANGUAGE_COOKIE = "kiemtin_lang"  # the language chosen before signing in (and after, to follow the person)
 
@@ -28,6 +30,11 @@ def page_language(request: Request, user: AuthUser | None) -> str:
 
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true" and request.headers.get("hx-history-restore-request") != "true"
+
+
+def translator(request: Request, user: AuthUser | None) -> Callable[..., str]:
+    """``_`` for a route: ``_("Saved %(name)s", name=...)`` in the page's language (extraction finds ``_``)."""
+    return partial(gettext, page_language(request, user))
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, user: AuthUser | None,

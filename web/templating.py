@@ -22,7 +22,7 @@ from config.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from config.settings import DEFAULT_DISPLAY_TIMEZONE
 from review.policy import ACTION_LABELS, CATEGORIES, DISMISS_REASONS, ROLE_LABELS, STATUS_LABELS
 from web.evidence import EvidenceView, evidence_view
-from web.i18n import format_number, translations
+from web.i18n import format_number, said, translations
 from web.localtime import local_time, zone_abbreviation
 
 __all__ = ["Templates", "highlight", "safe_href"]
@@ -110,6 +110,12 @@ def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
 
 
 @pass_context
+def _translated(context: Context, value: object) -> str:
+    """A message made in Python (a refusal, a flash, a title) in the page's language (``web.i18n.said``)."""
+    return said(value, _lang(context))
+
+
+@pass_context
 def _explain(context: Context, text: str, features: Iterable[Any] | None) -> EvidenceView:
     """A verdict's evidence as the item page shows it (``web.evidence``), worded in the page's language."""
     return evidence_view(text, features, _lang(context))
@@ -144,7 +150,7 @@ class Templates:
         self.env.filters.update(dt=self._dt, duration=_duration, num=_num, safe_href=safe_href)
         self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, STATUS_LABELS=STATUS_LABELS,
                                 ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, query=_query,
-                                highlight=highlight, explain=_explain, zone_name=self.zone_name)
+                                highlight=highlight, explain=_explain, translated=_translated, zone_name=self.zone_name)
 
     @pass_context
     def _dt(self, context: Context, value: Any, fmt: str | None = None) -> Markup | str:

@@ -162,7 +162,7 @@ def _profile(session: Session, name: str, *, lock: bool = False) -> ExportProfil
     profile = session.scalar(stmt.with_for_update() if lock else stmt)
     if profile is None:
         known = ", ".join(session.scalars(select(ExportProfile.name).order_by(ExportProfile.name))) or "none yet"
-        raise ExportNotFound(f"no export profile named {name!r} (profiles: {known})")
+        raise ExportNotFound("no export profile named %(name)r (profiles: %(known)s)", name=name, known=known)
     return profile
 
 
@@ -178,7 +178,7 @@ def _profile_info(session: Session, profile: ExportProfile) -> ProfileInfo:
 def _check_format(fmt: str) -> str:
     fmt = (fmt or "").lower().strip()
     if fmt not in FORMATS:
-        raise ExportFilterError(f"unknown format {fmt!r}; choose {', '.join(FORMATS)}")
+        raise ExportFilterError("unknown format %(fmt)r; choose %(v2)s", fmt=fmt, v2=', '.join(FORMATS))
     return fmt
 
 
@@ -213,7 +213,7 @@ def save_profile(db: Database, *, actor: ActorLike, name: str, recipient: str = 
         user = require_exporter(session, actor)
         profile = session.scalar(select(ExportProfile).where(ExportProfile.name == name))
         if profile is not None and not replace:
-            raise ExportFilterError(f"an export profile named {name!r} exists; change it instead")
+            raise ExportFilterError("an export profile named %(name)r exists; change it instead", name=name)
         if profile is None:
             profile = ExportProfile(name=name, recipient=recipient.strip(), format=fmt, filters=stored,
                                     created_by_id=user.id)
@@ -432,17 +432,17 @@ def get_export(db: Database, *, actor: ActorLike, export_id: int) -> ExportInfo:
         require_exporter(session, actor)
         export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
-            raise ExportNotFound(f"no export with id {export_id}")
+            raise ExportNotFound("no export with id %(export_id)s", export_id=export_id)
         return _infos(session, [export])[0]
 
 
 def _file_entry(export: Export, which: str) -> dict[str, Any]:
     if which not in ("main", "retractions"):
-        raise ExportFilterError(f"unknown file {which!r}; choose main or retractions")
+        raise ExportFilterError("unknown file %(which)r; choose main or retractions", which=which)
     for entry in (export.manifest or {}).get("files", []):
         if entry.get("kind") == which:
             return dict(entry)
-    raise ExportNotFound(f"export {export.id} has no {which} file")
+    raise ExportNotFound("export %(id)s has no %(which)s file", id=export.id, which=which)
 
 
 def _kept_path(settings: Settings, export: Export, entry: dict[str, Any]) -> Path:
@@ -469,7 +469,7 @@ def _verified(db: Database, settings: Settings, actor: ActorLike, export_id: int
         username = user.username
         export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
-            raise ExportNotFound(f"no export with id {export_id}")
+            raise ExportNotFound("no export with id %(export_id)s", export_id=export_id)
         entry = _file_entry(export, which)
     try:
         path = _kept_path(settings, export, entry)
@@ -519,5 +519,6 @@ def download_export(db: Database, settings: Settings, *, actor: ActorLike, expor
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file.path, out)
         if file_sha256(out) != file.sha256:
-            raise ExportError(f"the copy at {out} does not match export {export_id}'s SHA-256; try again")
+            raise ExportError("the copy at %(out)s does not match export %(export_id)s's SHA-256; try again",
+                              out=out, export_id=export_id)
     return file

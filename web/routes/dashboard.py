@@ -17,7 +17,7 @@ from review.stats import DashboardStats, dashboard_stats
 from store.types import utcnow
 from web.chart import bar_chart
 from web.deps import DbSession, SignedIn
-from web.render import render
+from web.render import render, translator
 
 router = APIRouter(include_in_schema=False)
 CACHE_S = 60.0
@@ -40,9 +40,11 @@ def dashboard(request: Request, user: SignedIn, session: DbSession) -> Response:
     stats = cached_stats(request, session, request.app.state.display_zone)
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
+    _ = translator(request, user)
     return render(request, "dashboard.html", {
         "stats": stats,
-        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
+        "chart": bar_chart(stats.per_day, unit=_("flagged"),
+                           title=_("Posts flagged per day over the last %(n)s days", n=stats.days)),
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),

@@ -197,7 +197,7 @@ def _bulk_page(request: Request, user: AuthUser, context: dict[str, Any], exc: A
         return render(request, "bulk.html", context, user=user)
     if status_for(exc) in (403, 404):
         raise exc
-    return render(request, "bulk.html", {**context, "error": str(exc)}, user=user, status_code=status_for(exc))
+    return render(request, "bulk.html", {**context, "error": exc}, user=user, status_code=status_for(exc))
 
 
 @router.post("/queue/bulk/review")
