@@ -1,7 +1,7 @@
 """The one settings object: a TOML file validated with pydantic, with environment overrides.
 
 Environment variables win over the file: ``KIEMTIN_DATABASE_URL``, ``KIEMTIN_CONFIG`` (the file's path),
-``KIEMTIN_MODELS_DIR``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
+``KIEMTIN_MODELS_DIR``, ``KIEMTIN_UI_LANGUAGE``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
 """
 
 from __future__ import annotations
@@ -227,7 +227,8 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(str(chosen), exc)) from None
-    overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR"}
+    overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR",
+                 "ui_language": "KIEMTIN_UI_LANGUAGE"}
     for field, env in overrides.items():
         if os.environ.get(env):
             try:

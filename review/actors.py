@@ -76,7 +76,8 @@ def authorize(session: Session, actor: Actor, permission: str) -> User | None:
 
 def not_allowed(name: str, role: str, permission: str) -> NotAllowed:
     """The refusal for a person whose role lacks ``permission``: "'rita' is a reviewer; only an analyst ..."."""
-    return NotAllowed(f"{name!r} is {_a_or_an(role)}; only {_needed(permission)} may {WHAT[permission]}")
+    return NotAllowed("%(name)r is %(role)s; only %(needed)s may %(what)s", name=name, role=_a_or_an(role),
+                      needed=_needed(permission), what=WHAT[permission])
 
 
 def authorize_any(session: Session, actor: Actor, permissions: Sequence[str]) -> User | None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.i18n import N_
+
 __all__ = [
     "ActionError",
     "Gone",
@@ -72,7 +74,7 @@ class LeaseHeld(Refused):
     def __init__(self, item_id: int, holder: str, until: datetime) -> None:
         self.item_id, self.holder, self.until = item_id, holder, until
         super().__init__("item %(id)s is claimed by %(name)s until %(time)s UTC", id=item_id, name=holder,
-                         time=f"{until:%H:%M}")
+                         time=until.strftime("%H:%M"))
 
 
 class NotAnotherPerson(Refused):
@@ -84,8 +86,8 @@ class NotAnotherPerson(Refused):
     def __init__(self, item_id: int, status: str, took_part_as: str) -> None:
         self.item_id, self.status, self.took_part_as = item_id, status, took_part_as
         did = self._DID.get(took_part_as, took_part_as)
-        message = ("you %(did)s item %(id)s; a different person decides its appeal" if status == "appealed" else
-                   "you %(did)s item %(id)s; a different person decides its escalation")
+        message = (N_("you %(did)s item %(id)s; a different person decides its appeal") if status == "appealed" else
+                   N_("you %(did)s item %(id)s; a different person decides its escalation"))
         super().__init__(message, did=did, id=item_id)
 
 
@@ -94,4 +96,4 @@ class WrongState(Refused):
 
     def __init__(self, message: str, *, status: str | None = None, **params: object) -> None:
         self.status = status
-        super().__init__(message, **params)
+        super().__init__(message, **({"status": status, **params} if "%(status)" in message else params))

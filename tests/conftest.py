@@ -93,5 +93,6 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """The CLI on the test database, run from tmp_path with no configuration file."""
     monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
     monkeypatch.setenv("KIEMTIN_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # the CLI tests read its English messages
     monkeypatch.chdir(tmp_path)
     return tmp_path

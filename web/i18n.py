@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
 from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
+from review.policy import STATUS_LABELS
 
 __all__ = ["LOCALE_DIR", "catalog_path", "format_moment", "format_number", "gettext", "ngettext", "pick_language",
            "said", "translations"]
@@ -95,7 +96,10 @@ def said(value: object, language: str) -> str:
         return ""
     template = getattr(value, "template", None)
     if isinstance(template, str) and template:
-        params = getattr(value, "params", None) or {}
+        params = dict(getattr(value, "params", None) or {})
+        for key in ("status", "now"):  # an item's status reads in the same language as the sentence
+            if params.get(key) in STATUS_LABELS:
+                params[key] = translations(language).gettext(STATUS_LABELS[params[key]])
         text = translations(language).gettext(template)
         try:
             return text % params if params else text

@@ -448,11 +448,11 @@ def _file_entry(export: Export, which: str) -> dict[str, Any]:
 def _kept_path(settings: Settings, export: Export, entry: dict[str, Any]) -> Path:
     name = str(entry.get("name") or "")
     if not name or Path(name).name != name:
-        raise ExportFileChanged(f"export {export.id}: its manifest names no usable file ({name!r})")
+        raise ExportFileChanged("export %(id)s: its manifest names no usable file (%(name)r)", id=export.id, name=name)
     path = Path(settings.exports_dir) / name
     if not path.is_file():
-        raise ExportFileMissing(f"export {export.id}: the kept file {path} is missing, so it cannot be sent again; "
-                              f"its manifest SHA-256 is {entry.get('sha256')}")
+        raise ExportFileMissing("export %(id)s: the kept file %(path)s is missing, so it cannot be sent again; its "
+                                "manifest SHA-256 is %(sha256)s", id=export.id, path=path, sha256=entry.get("sha256"))
     return path
 
 
@@ -482,8 +482,9 @@ def _verified(db: Database, settings: Settings, actor: ActorLike, export_id: int
             actual = file_sha256(path)
         if actual != entry["sha256"]:
             raise ExportFileChanged(
-                f"export {export_id}: {path.name} no longer matches its manifest (SHA-256 {actual} on disk, "
-                f"{entry['sha256']} when sent); it has been changed or replaced and will not be handed out")
+                "export %(id)s: %(name)s no longer matches its manifest (SHA-256 %(actual)s on disk, %(sent)s when "
+                "sent); it has been changed or replaced and will not be handed out", id=export_id, name=path.name,
+                actual=actual, sent=entry["sha256"])
     except ExportFileError as exc:
         _refuse(db, username, export_id, which, str(exc))
         raise

@@ -127,3 +127,36 @@ def test_the_sign_in_page_follows_the_setting_and_the_cookie(rt) -> None:
 
 def test_the_po_file_is_the_only_catalog() -> None:
     assert not list(Path(catalog_path("vi")).parent.glob("*.mo")), ".mo files are compiled in memory, never kept"
+
+
+def test_refusals_and_flashes_read_in_the_page_language(rt) -> None:
+    rt.config.settings.ui_language = "vi"
+    first, second = flag(rt.db, "a", 0.9), flag(rt.db, "b", 0.8)
+    ana = signed_in(rt, "ana")
+    token = csrf_of(ana)
+    ana.post("/queue/next", data={"csrf_token": token})
+    refused = ana.post(f"/items/{first}/decide", data={"csrf_token": token, "action": "confirm",
+                                                       "category": "false_claim", "justification": " "})
+    assert refused.status_code == 422 and "Xác nhận cần có lý do" in refused.text
+    done = ana.post(f"/items/{first}/decide", data={"csrf_token": token, "action": "dismiss",
+                                                    "dismiss_reason": "satire"})
+    assert f'Bạn đã bác bỏ mục <a href="/items/{first}">#{first}</a>.' in done.text
+    assert "Hoàn tác" in done.text and "Bạn đang giữ mục này đến" in done.text
+    missing = ana.get("/items/999999")
+    assert missing.status_code == 404 and "Không tìm thấy" in missing.text and "Không có mục #999999" in missing.text
+    bob = signed_in(rt, "bob")
+    page = bob.get(f"/items/{second}").text  # held by ana: a lease refusal, in Vietnamese, status translated
+    assert f"Mục {second} đang do ana giữ đến" in page or "Một kiểm chứng viên khác đang giữ mục này" in page
+
+
+def test_audit_sentences_follow_the_language(rt) -> None:
+    from builders import people
+    from web.audit_text import sentence
+
+    class Entry:
+        actor, action, target_type, target_id = "lan", "decision.confirm", "queue_item", "42"
+        details = {"category": "health_misinformation"}
+
+    assert str(sentence(Entry(), "vi")) == 'lan đã xác nhận <a href="/items/42">#42</a> là Thông tin sai về sức khỏe.'
+    assert str(sentence(Entry(), "en")) == 'lan confirmed <a href="/items/42">#42</a> as Health misinformation.'
+    assert people  # the builders module is importable from the web tests

@@ -40,20 +40,20 @@ def claim_lease(runtime: Runtime) -> timedelta:
 
 
 def load_detail(runtime: Runtime, user: AuthUser, item_id: int
-                ) -> tuple[ItemDetail, str | None, datetime | None, list[Comment]]:
+                ) -> tuple[ItemDetail, ActionError | None, datetime | None, list[Comment]]:
     """The item; when the form is not for this person, why (the decide action's own rules); until when they may
     undo its latest decision; its comments."""
     with runtime.db.session() as session:
         detail = item_detail(session=session, item_id=item_id)
         if detail is None:
             raise NotFound("There is no queue item #%(id)s.", id=item_id)
-        block = decisions.decide_block(session, user.actor, detail.item)
+        block = decisions.decide_refusal_for(session, user.actor, detail.item)
         undo_until = decisions.undo_deadline(session, user.actor, detail.item, undo_window(runtime))
         comments = comments_on(session, detail.item.id)
     return detail, block, undo_until, comments
 
 
-def item_context(detail: ItemDetail, block: str | None, user: AuthUser, **extra: Any) -> dict[str, Any]:
+def item_context(detail: ItemDetail, block: ActionError | None, user: AuthUser, **extra: Any) -> dict[str, Any]:
     item = detail.item
     now = utcnow()
     live = bool(item.lease_expires_at and item.lease_expires_at > now)

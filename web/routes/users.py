@@ -47,7 +47,7 @@ def _page(request: Request, user: AuthUser, runtime: RuntimeDep, *, error: str |
 def _one(runtime: RuntimeDep, user: AuthUser, user_id: int) -> Person:
     found = next((p for p in people(runtime.db, user.actor) if p.id == user_id), None)
     if found is None:
-        raise NotFound(f"there is no user #{user_id}")
+        raise NotFound("there is no user #%(id)s", id=user_id)
     return found
 
 
