@@ -79,7 +79,8 @@ class EvidenceView:
     @property
     def marks(self) -> list[dict[str, Any]]:
         """The highlights as ``web.templating.highlight`` takes them."""
-        return [{"term": h.term, "spans": h.spans, "title": h.title} for h in self.phrases]
+        return [{"term": h.term, "spans": h.spans, "title": h.title, "ref": f"evidence-{i}"}
+                for i, h in enumerate(self.phrases, start=1)]
 
 
 def _is_function_phrase(term: str) -> bool:

@@ -70,15 +70,17 @@ def merge_spans(text_length: int, features: Iterable[Any]) -> list[tuple[int, in
 
 def highlight(text: str, features: Iterable[Any]) -> Markup:
     """The text with evidence spans wrapped in ``<mark>``; every text segment is escaped. A feature's ``title``
-    (its weight, in words) is the hover text and is also said to screen readers."""
+    (its weight, in words) is the hover text; with a ``ref`` (the id of the element that says it, in the list of
+    phrases) screen readers hear it too (``aria-describedby``), and the post's text itself stays as published."""
     features = list(features or [])
-    titles = {str(f["title"]) for f in features if isinstance(f, dict) and f.get("title")}
+    refs = {str(f["title"] or f.get("term", "")): str(f["ref"]) for f in features
+            if isinstance(f, dict) and f.get("title") and f.get("ref")}
     out: list[str] = []
     position = 0
     for start, end, term in merge_spans(len(text), features):
         out.append(str(escape(text[position:start])))
-        said = f'<span class="visually-hidden"> ({escape(term)})</span>' if term in titles else ""
-        out.append(f'<mark title="{escape(term)}">{escape(text[start:end])}{said}</mark>')
+        described = f' aria-describedby="{escape(refs[term])}"' if term in refs else ""
+        out.append(f'<mark title="{escape(term)}"{described}>{escape(text[start:end])}</mark>')
         position = end
     out.append(str(escape(text[position:])))
     return Markup("".join(out))  # noqa: S704 - built only from escaped segments and literal tags

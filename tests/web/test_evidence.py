@@ -79,7 +79,10 @@ def test_the_item_page_shows_real_evidence_in_vietnamese_and_english(runtime) ->
     ana = signed_in(runtime, "ana")
     page = ana.get(f"/items/{item}").text
     post_text = page.split('id="post-text">', 1)[1].split("</div>", 1)[0]
-    marks = re.findall(r'<mark title="trọng số \+\d\.\d\d">([^<]+)<span class="visually-hidden"> \(trọng số', post_text)
+    marks = re.findall(r'<mark title="trọng số \+\d\.\d\d" aria-describedby="(evidence-\d+)">([^<]+)</mark>', post_text)
+    for ref, _ in marks:
+        assert f'id="{ref}">trọng số +' in page
+    marks = [shown for _, shown in marks]
     assert marks, post_text
     for shown in marks:
         assert shown.lower() not in FUNCTION_WORDS and "Thùy" not in shown and "Trang" not in shown
