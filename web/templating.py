@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from config.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from config.settings import DEFAULT_DISPLAY_TIMEZONE
 from review.policy import ACTION_LABELS, CATEGORIES, DISMISS_REASONS, ROLE_LABELS, STATUS_LABELS
 from web.evidence import EvidenceView, evidence_view
@@ -28,6 +28,13 @@ from web.localtime import local_time, zone_abbreviation
 __all__ = ["Templates", "highlight", "safe_href"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+#: Words of the system shown to people: crawl run outcomes and export row kinds (translated where shown).
+LABELS: dict[str, str] = {
+    "ok": N_("ok"), "partial": N_("partial"), "error": N_("error"), "running": N_("running"),
+    "interrupted": N_("interrupted"), "takedown": N_("takedown"), "retraction": N_("retraction"),
+}
 
 
 def safe_href(url: object) -> str | None:
@@ -150,9 +157,10 @@ class Templates:
         # translated into the page's ``lang`` (``web.i18n``); dates and numbers follow it too.
         self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
         self.env.filters.update(dt=self._dt, duration=_duration, num=_num, safe_href=safe_href)
-        self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, STATUS_LABELS=STATUS_LABELS,
-                                ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS, query=_query,
-                                highlight=highlight, explain=_explain, translated=_translated, zone_name=self.zone_name)
+        self.env.globals.update(LABELS=LABELS, CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS,
+                                STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
+                                query=_query, highlight=highlight, explain=_explain, translated=_translated,
+                                zone_name=self.zone_name)
 
     @pass_context
     def _dt(self, context: Context, value: Any, fmt: str | None = None) -> Markup | str:
