@@ -76,7 +76,27 @@ def test_no_template_shows_text_outside_gettext(name: str) -> None:
     assert not found, f"{name}: wrap in {{{{ _(...) }}}}: {found[:5]}"
 
 
+def english_literals(source: str) -> list[str]:
+    """Strings in {{ }} and {% %} that read as English words ("Add a profile", 'Pause') outside _()."""
+    tokens = [(kind, value) for _, kind, value in Environment(extensions=["jinja2.ext.i18n"]).lex(source)
+              if kind != "whitespace"]
+    found = []
+    for i, (kind, value) in enumerate(tokens):
+        text = value[1:-1] if kind == "string" else ""
+        inside_gettext = i >= 2 and tokens[i - 2] == ("name", "_") and tokens[i - 1][1] == "("
+        if text and not inside_gettext and (re.search(r"[A-Za-z]{2,} [A-Za-z]", text) or re.match(r"[A-Z][a-z]", text)):
+            found.append(text)
+    return [text for text in found if text != "(no source)"]  # compared with, then shown through translated()
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TEMPLATES_DIR.glob("*.html")))
+def test_no_template_expression_holds_english_words(name: str) -> None:
+    found = english_literals((TEMPLATES_DIR / name).read_text(encoding="utf-8"))
+    assert not found, f"{name}: wrap in _(...): {found[:5]}"
+
+
 def test_the_check_sees_bare_text() -> None:
+    assert english_literals("{{ 'Pause' if x else _('Resume') }} {{ 'status-ok' }}") == ["Pause"]
     assert bare_text('<p>Hello {{ _("Hi") }}</p><input placeholder="Search">') == ["Hello", 'placeholder="Search"']
     assert bare_text('<p>{{ _("Hi") }} · #{{ n }}</p><title>kiemtin</title>') == []
 
