@@ -19,7 +19,7 @@ from config.i18n import DEFAULT_LANGUAGE, usable_language
 from review.actors import CONSOLE_ACTOR, Actor, person
 from review.errors import ActionError, Gone, InvalidInput, NotAllowed, NotFound, Refused
 from service.runtime import Runtime
-from web.i18n import said
+from web.i18n import gettext, said
 
 __all__ = [
     "EXIT_CODES",
@@ -33,6 +33,7 @@ __all__ = [
     "runtime",
     "set_config_path",
     "set_language",
+    "translate",
     "table",
 ]
 
@@ -102,6 +103,11 @@ def actor_for(as_user: str | None) -> Actor:
     """``--as USERNAME`` as that person (the action checks they exist, are active and may act), else the
     console."""
     return person(as_user.strip()) if as_user and as_user.strip() else CONSOLE_ACTOR
+
+
+def translate(message: str, **params: object) -> str:
+    """``message`` (English, with ``%(name)s`` placeholders) in the CLI's language; modules import it as ``_``."""
+    return gettext(language(), message, **params)
 
 
 @contextmanager

@@ -16,3 +16,12 @@ def test_a_refusal_is_said_in_the_chosen_language(cli_env, monkeypatch) -> None:
     assert "Không có người dùng" in CliRunner().invoke(app, ["users", "reactivate", "nobody"]).stderr
     wrong = CliRunner().invoke(app, ["--lang", "fr", "users", "list"])
     assert wrong.exit_code == 2 and "unknown language 'fr'" in wrong.stderr
+
+
+def test_messages_for_people_follow_the_language(cli_env) -> None:
+    added = CliRunner().invoke(app, ["--lang", "vi", "users", "add", "lan", "--role", "analyst", "--password-stdin"],
+                               input="mat-khau-dai-1234\n")
+    assert added.exit_code == 0 and "đã tạo analyst lan" in added.stdout, added.output
+    again = CliRunner().invoke(app, ["--lang", "vi", "users", "reactivate", "lan"])
+    assert again.exit_code == 0 and "lan: vốn đang hoạt động" in again.stdout
+    assert "lan: was already active" in CliRunner().invoke(app, ["users", "reactivate", "lan"]).stdout
