@@ -73,11 +73,14 @@ def pick_language(*choices: object) -> str:
     return DEFAULT_LANGUAGE
 
 
-def format_number(value: int | float | None, language: str) -> str:
-    """12 345 as Vietnamese writes it (12.345) or English (12,345); "—" for None."""
+def format_number(value: int | float | None, language: str, digits: int | None = None) -> str:
+    """12 345 as Vietnamese writes it (12.345) or English (12,345), with exactly ``digits`` decimals when given
+    (0,50 / 0.50); "—" for None."""
     if value is None:
         return "—"
-    return format_decimal(value, locale=Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE))
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern,
+                          locale=Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE))
 
 
 def format_moment(moment: datetime, language: str, *, with_time: bool = True, seconds: bool = False) -> str:

@@ -131,8 +131,8 @@ def _explain(context: Context, text: str, features: Iterable[Any] | None) -> Evi
 
 
 @pass_context
-def _num(context: Context, value: int | float | None) -> str:
-    return format_number(value, _lang(context))
+def _num(context: Context, value: int | float | None, digits: int | None = None) -> str:
+    return format_number(value, _lang(context), digits)
 
 
 def _query(params: dict[str, Any], **changes: Any) -> str:

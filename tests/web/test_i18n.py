@@ -103,6 +103,7 @@ def test_the_check_sees_bare_text() -> None:
 
 def test_numbers_dates_and_messages_follow_the_language() -> None:
     assert format_number(12345, "vi") == "12.345" and format_number(12345, "en") == "12,345"
+    assert format_number(0.5, "vi", 2) == "0,50" and format_number(0.5, "en", 2) == "0.50"
     assert gettext("vi", "Queue") == "Hàng đợi" and gettext("en", "Queue") == "Queue"
     assert gettext("vi", "%(n)s exclamation marks", n=5) == "5 dấu chấm than"
     page = Templates().env.from_string('{{ _("Confirm") }} {{ v|dt }} {{ 1234|num }}')
