@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.claims import claims_app
-from cli.common import set_config_path
+from cli.common import set_config_path, set_language
 from cli.crawling import crawl, run
 from cli.database import db_app
 from cli.demo import demo
@@ -36,8 +36,11 @@ ConfigOption = Annotated[
 
 @app.callback()
 def _main(config: ConfigOption = None,
-          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log debug details")] = False) -> None:
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log debug details")] = False,
+          lang: Annotated[str | None, typer.Option(
+              "--lang", help="language of messages: vi or en (default: the setting ui_language)")] = None) -> None:
     set_config_path(config)
+    set_language(lang)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("httpx", "httpcore", "apscheduler.executors", "apscheduler.scheduler", "alembic"):

@@ -15,9 +15,11 @@ from typing import Annotated
 import typer
 
 from config import AppConfig, ConfigError, load_config
+from config.i18n import DEFAULT_LANGUAGE, usable_language
 from review.actors import CONSOLE_ACTOR, Actor, person
 from review.errors import ActionError, Gone, InvalidInput, NotAllowed, NotFound, Refused
 from service.runtime import Runtime
+from web.i18n import gettext, said
 
 __all__ = [
     "EXIT_CODES",
@@ -25,10 +27,13 @@ __all__ = [
     "YesOption",
     "actor_for",
     "fail",
+    "language",
     "load",
     "refusals",
     "runtime",
     "set_config_path",
+    "set_language",
+    "translate",
     "table",
 ]
 
@@ -37,7 +42,7 @@ AsOption = Annotated[str | None, typer.Option(
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
-_state: dict[str, Path | None] = {"config": None}
+_state: dict[str, Path | str | None] = {"config": None, "lang": None}
 
 #: exit codes of a refused command: 2 a value that cannot be used (like a usage error), 3 the rules or the
 #: state forbid it now, 4 no such thing, 5 not allowed for who you are, 6 something kept is gone.
@@ -47,6 +52,24 @@ EXIT_CODES: tuple[tuple[type[ActionError], int], ...] = (
 
 def set_config_path(path: Path | None) -> None:
     _state["config"] = path
+
+
+def set_language(code: str | None) -> None:
+    """``--lang``: the language of messages for people (else the setting ``ui_language``)."""
+    if code is not None and usable_language(code) is None:
+        raise fail(f"unknown language {code!r}; choose vi or en")
+    _state["lang"] = usable_language(code)
+
+
+def language() -> str:
+    """``--lang``, else the setting ``ui_language`` (``$KIEMTIN_UI_LANGUAGE`` wins over the file), else vi."""
+    chosen = _state["lang"]
+    if isinstance(chosen, str):
+        return chosen
+    try:
+        return load().settings.ui_language
+    except typer.Exit:
+        return DEFAULT_LANGUAGE
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -59,7 +82,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def load() -> AppConfig:
     """The configuration (``--config``, ``$KIEMTIN_CONFIG`` or kiemtin.toml), or exit with what is wrong."""
     try:
-        return load_config(_state["config"])
+        path = _state["config"]
+        return load_config(path if isinstance(path, Path) else None)
     except ConfigError as exc:
         raise fail(str(exc)) from None
 
@@ -81,13 +105,19 @@ def actor_for(as_user: str | None) -> Actor:
     return person(as_user.strip()) if as_user and as_user.strip() else CONSOLE_ACTOR
 
 
+def translate(message: str, **params: object) -> str:
+    """``message`` (English, with ``%(name)s`` placeholders) in the CLI's language; modules import it as ``_``."""
+    return gettext(language(), message, **params)
+
+
 @contextmanager
 def refusals() -> Iterator[None]:
     """Turn an action's refusal into ``error: ...`` and its kind's exit code."""
     try:
         yield
     except ActionError as exc:
-        raise fail(str(exc), next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 2)) from None
+        raise fail(said(exc, language()), next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 2)) \
+            from None
 
 
 def _clip(value: object, width: int) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, YesOption, actor_for, fail, load, refusals, runtime
+from cli.common import translate as _
 
 __all__ = ["queue_app"]
 
@@ -56,9 +57,9 @@ def queue_next(
         item_id = claim_next(rt.db, actor_for(as_user), lease=timedelta(minutes=load().settings.claim_minutes),
                              cases=cases)
     if item_id is None:
-        typer.echo("nothing left for you to decide")
+        typer.echo(_("nothing left for you to decide"))
         raise typer.Exit(1)
-    typer.echo(f"#{item_id} is yours for {load().settings.claim_minutes} minutes")
+    typer.echo(_("#%(id)s is yours for %(n)s minutes", id=item_id, n=load().settings.claim_minutes))
 
 
 @queue_app.command("decide")
@@ -100,7 +101,7 @@ def queue_appeal(item: ItemArg,
 
     with refusals():
         appeal(runtime(seed=False).db, actor_for(as_user), item, reason)
-    typer.echo(f"#{item}: appealed; a different person decides it again")
+    typer.echo(_("#%(id)s: appealed; a different person decides it again", id=item))
 
 
 @queue_app.command("release")
@@ -110,7 +111,7 @@ def queue_release(item: ItemArg, as_user: AsOption = None) -> None:
 
     with refusals():
         released = release(runtime(seed=False).db, actor_for(as_user), item)
-    typer.echo(f"#{item}: released" if released else f"#{item}: nobody held it")
+    typer.echo(_("#%(id)s: released", id=item) if released else _("#%(id)s: nobody held it", id=item))
 
 
 @queue_app.command("bulk")
@@ -169,4 +170,4 @@ def queue_comment(item: ItemArg, text: Annotated[str, typer.Option(help="the com
 
     with refusals():
         comment = add_comment(runtime(seed=False).db, actor_for(as_user), item, text)
-    typer.echo(f"#{item}: comment {comment.id} added")
+    typer.echo(_("#%(id)s: comment %(comment)s added", id=item, comment=comment.id))

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, YesOption, actor_for, load, refusals, runtime
+from cli.common import translate as _
 
 __all__ = ["users_app"]
 
@@ -29,7 +30,8 @@ def users_add(
         "password", hide_input=True, confirmation_prompt=True)
     with refusals():
         user = add_user(runtime(seed=False).db, actor_for(as_user), username=name, password=password, role=role)
-    typer.echo(f"created {user.role} {user.username} (pseudonym {user.pseudonym})")
+    typer.echo(_("created %(role)s %(name)s (pseudonym %(pseudonym)s)", role=user.role, name=user.username,
+                 pseudonym=user.pseudonym))
 
 
 @users_app.command("list")
@@ -40,7 +42,7 @@ def users_list(as_user: AsOption = None) -> None:
     with refusals():
         everyone = people(runtime(seed=False).db, actor_for(as_user))
     for user in everyone:
-        typer.echo(f"{user.username:<20} {user.role:<9} {'active' if user.active else 'deactivated'}")
+        typer.echo(f"{user.username:<20} {user.role:<9} {_('active') if user.active else _('deactivated')}")
 
 
 @users_app.command("deactivate")
@@ -52,7 +54,8 @@ def users_deactivate(name: str, yes: YesOption = False, as_user: AsOption = None
         typer.confirm(f"deactivate {name}? They are signed out everywhere at once", abort=True)
     with refusals():
         user, changed = deactivate_user(runtime(seed=False).db, actor_for(as_user), name)
-    typer.echo(f"{user.username}: deactivated" if changed else f"{user.username}: was already deactivated")
+    typer.echo(_("%(name)s: deactivated", name=user.username) if changed else
+               _("%(name)s: was already deactivated", name=user.username))
 
 
 @users_app.command("reactivate")
@@ -62,7 +65,8 @@ def users_reactivate(name: str, as_user: AsOption = None) -> None:
 
     with refusals():
         user, changed = reactivate_user(runtime(seed=False).db, actor_for(as_user), name)
-    typer.echo(f"{user.username}: reactivated" if changed else f"{user.username}: was already active")
+    typer.echo(_("%(name)s: reactivated", name=user.username) if changed else
+               _("%(name)s: was already active", name=user.username))
 
 
 @users_app.command("role")
@@ -74,7 +78,7 @@ def users_role(name: str, role: Annotated[str, typer.Argument(help="analyst, ope
     with refusals():
         user, before = change_role(runtime(seed=False).db, actor_for(as_user), name, role)
     typer.echo(f"{user.username}: {before} -> {user.role}" if before != user.role else
-               f"{user.username}: was already {user.role}")
+               _("%(name)s: was already %(role)s", name=user.username, role=user.role))
 
 
 @users_app.command("reset-password")
@@ -91,6 +95,7 @@ def users_reset_password(name: str, yes: YesOption = False, as_user: AsOption = 
     with refusals():
         link = issue_password_reset(runtime(seed=False).db, actor_for(as_user), name,
                                     valid_for=timedelta(hours=settings.reset_link_hours))
-    typer.echo(f"{link.username}: hand over this link, valid once until {link.expires_at:%Y-%m-%d %H:%M} UTC:")
+    typer.echo(_("%(name)s: hand over this link, valid once until %(time)s UTC:", name=link.username,
+                 time=link.expires_at.strftime("%Y-%m-%d %H:%M")))
     typer.echo(f"  http://{settings.web_host}:{settings.web_port}{link.path}")
-    typer.echo("  (on the address people use for the web app, if that is another one)")
+    typer.echo("  " + _("(on the address people use for the web app, if that is another one)"))

@@ -1,7 +1,8 @@
 """The one settings object: a TOML file validated with pydantic, with environment overrides.
 
 Environment variables win over the file: ``KIEMTIN_DATABASE_URL``, ``KIEMTIN_CONFIG`` (the file's path),
-``KIEMTIN_MODELS_DIR``, ``KIEMTIN_BROKER_URL``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see ``kiemtin users``).
+``KIEMTIN_MODELS_DIR``, ``KIEMTIN_BROKER_URL``, ``KIEMTIN_UI_LANGUAGE``, ``KIEMTIN_ADMIN_PASSWORD`` (first admin, see
+``kiemtin users``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ class Settings(_Strict):
     display_timezone: str = Field(
         DEFAULT_DISPLAY_TIMEZONE, description="IANA time zone for times shown on web pages, for dates typed "
         "into their filters and for the dashboard's days (exports and the API stay in UTC)"
+    )
+    ui_language: Literal["vi", "en"] = Field(
+        "vi", description="language of the web pages and command-line messages for people who have not chosen "
+        "one (vi: Vietnamese, en: English); each person can switch in the page header"
     )
     trusted_proxies: list[str] = Field(
         default_factory=list, description="reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For "
@@ -295,7 +300,7 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
     except ValidationError as exc:
         raise ConfigError(format_validation_error(str(chosen), exc)) from None
     overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR",
-                 "broker_url": "KIEMTIN_BROKER_URL"}
+                 "broker_url": "KIEMTIN_BROKER_URL", "ui_language": "KIEMTIN_UI_LANGUAGE"}
     for field, env in overrides.items():
         if os.environ.get(env):
             try:

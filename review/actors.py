@@ -59,16 +59,16 @@ def authorize(session: Session, actor: Actor, permission: str) -> User | None:
     if not actor.is_person:
         if not allowed(actor.role, permission):
             who = "the command line" if actor.role == CONSOLE else "kiemtin itself"
-            raise NotAllowed(f"{who} may not {WHAT[permission]}: say who you are with --as USERNAME "
-                             f"({_needed(permission)})")
+            raise NotAllowed("%(who)s may not %(what)s: say who you are with --as USERNAME (%(needed)s)", who=who,
+                             what=WHAT[permission], needed=_needed(permission))
         return None
     query = select(User).where(User.id == actor.user_id) if actor.user_id is not None else select(User).where(
         User.username == actor.name)
     user = session.scalar(query)
     if user is None:
-        raise NotAllowed(f"no user named {actor.name!r}")
+        raise NotAllowed("no user named %(name)r", name=actor.name)
     if not user.active:
-        raise NotAllowed(f"{user.username!r} is deactivated")
+        raise NotAllowed("%(username)r is deactivated", username=user.username)
     if not allowed(user.role, permission):
         raise not_allowed(user.username, user.role, permission)
     return user
@@ -76,7 +76,8 @@ def authorize(session: Session, actor: Actor, permission: str) -> User | None:
 
 def not_allowed(name: str, role: str, permission: str) -> NotAllowed:
     """The refusal for a person whose role lacks ``permission``: "'rita' is a reviewer; only an analyst ..."."""
-    return NotAllowed(f"{name!r} is {_a_or_an(role)}; only {_needed(permission)} may {WHAT[permission]}")
+    return NotAllowed("%(name)r is %(role)s; only %(needed)s may %(what)s", name=name, role=_a_or_an(role),
+                      needed=_needed(permission), what=WHAT[permission])
 
 
 def authorize_any(session: Session, actor: Actor, permissions: Sequence[str]) -> User | None:

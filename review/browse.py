@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Integer, func, literal_column, or_, select, table
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
 from store.types import day_start, valid_id
@@ -39,10 +40,11 @@ __all__ = [
 ]
 
 Sort = Literal["priority", "newest", "score"]
-SORTS: dict[str, str] = {"priority": "Priority (score, reach, recency)", "newest": "Newest flagged",
-                         "score": "Highest score"}
-STATUS_CHOICES: dict[str, str] = {"pending": "Pending", "open": "All open (pending, escalated, appealed)",
-                                  **{s: s.capitalize() for s in STATUSES if s != "pending"}, "all": "Any status"}
+SORTS: dict[str, str] = {"priority": N_("Priority (score, reach, recency)"), "newest": N_("Newest flagged"),
+                         "score": N_("Highest score")}
+STATUS_CHOICES: dict[str, str] = {"pending": N_("Pending"), "open": N_("All open (pending, escalated, appealed)"),
+                                  "escalated": N_("Escalated"), "appealed": N_("Appealed"),
+                                  "confirmed": N_("Confirmed"), "dismissed": N_("Dismissed"), "all": N_("Any status")}
 MAX_PAGE = 200
 
 

@@ -39,14 +39,15 @@ def selection(db: Database, actor: Actor, filters: QueueFilters) -> list[QueueRo
         authorize(session, actor, "queue.view")
         page = queue_page(session=session, filters=filters, limit=MAX_BULK)
     if page.next_cursor is not None:
-        raise InvalidInput(f"more than {MAX_BULK} items match these filters; a bulk decision takes at most "
-                           f"{MAX_BULK}: narrow the filters")
+        raise InvalidInput("more than %(n)s items match these filters; a bulk decision takes at most %(n)s: narrow "
+                           "the filters", n=MAX_BULK)
     return page.rows
 
 
 def _checked(choice: Choice) -> Choice:
     if choice.action not in BULK_ACTIONS:
-        raise InvalidInput(f"a bulk decision confirms or dismisses; {choice.action!r} is decided one item at a time")
+        raise InvalidInput("a bulk decision confirms or dismisses; %(action)r is decided one item at a time",
+                           action=choice.action)
     return replace(choice.checked(), apply_to_cluster=False)
 
 
@@ -69,7 +70,7 @@ def decide_many(db: Database, actor: Actor, item_ids: Sequence[int], choice: Cho
     if not ids:
         raise InvalidInput("choose at least one item")
     if len(ids) > MAX_BULK:
-        raise InvalidInput(f"a bulk decision takes at most {MAX_BULK} items; {len(ids)} were given")
+        raise InvalidInput("a bulk decision takes at most %(most)s items; %(n)s were given", most=MAX_BULK, n=len(ids))
     with db.session() as session:
         authorize(session, actor, "item.decide")
     now = now or utcnow()

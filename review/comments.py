@@ -48,7 +48,7 @@ def add_comment(db: Database, actor: Actor, item_id: int, text: str, *, now: dat
         if not body:
             raise InvalidInput("a comment needs some text")
         if not valid_id(item_id) or session.get(QueueItem, item_id) is None:
-            raise NotFound(f"there is no queue item #{item_id}")
+            raise NotFound("there is no queue item #%(item_id)s", item_id=item_id)
         comment = ItemComment(queue_item_id=item_id, user_id=user.id, body=body, created_at=now or utcnow())
         session.add(comment)
         session.flush()

@@ -17,7 +17,7 @@ from sqlalchemy import CursorResult, Table, or_, select
 from sqlalchemy.orm import Session
 
 from review.actors import Actor, authorize, authorize_any
-from review.errors import ActionError, InvalidInput, LeaseHeld, NotFound, Refused, WrongState
+from review.errors import ActionError, InvalidInput, LeaseHeld, NotAllowed, NotFound, Refused, WrongState
 from review.inputs import checked_text, checked_url
 from review.permissions import allowed
 from review.policy import (
@@ -50,6 +50,7 @@ __all__ = [
     "claim_next",
     "decide",
     "decide_block",
+    "decide_refusal_for",
     "release",
     "summarize",
     "undo",
@@ -73,19 +74,21 @@ class Choice:
     def checked(self) -> Choice:
         """The choice with its text cleaned, or InvalidInput naming what is missing or wrong."""
         if self.action not in DECISION_ACTIONS:
-            raise InvalidInput(f"unknown action {self.action!r}; choose one of: {', '.join(DECISION_ACTIONS)}")
+            raise InvalidInput("unknown action %(action)r; choose one of: %(choices)s", action=self.action,
+                               choices=", ".join(DECISION_ACTIONS))
         justification = checked_text(self.justification, "the justification")
         reference = checked_url(self.reference_url, "the reference")
         category = dismiss_reason = None
         if self.action == "confirm":
             if self.category not in CATEGORIES:
-                raise InvalidInput(f"a confirmation needs a policy category: {', '.join(CATEGORIES)}")
+                raise InvalidInput("a confirmation needs a policy category: %(choices)s",
+                                   choices=", ".join(CATEGORIES))
             if not justification:
                 raise InvalidInput("a confirmation needs a justification")
             category = self.category
         elif self.action == "dismiss":
             if self.dismiss_reason not in DISMISS_REASONS:
-                raise InvalidInput(f"a dismissal needs a reason: {', '.join(DISMISS_REASONS)}")
+                raise InvalidInput("a dismissal needs a reason: %(choices)s", choices=", ".join(DISMISS_REASONS))
             dismiss_reason = self.dismiss_reason
         elif self.action == "escalate" and not justification:
             raise InvalidInput("an escalation needs a note: say what the reviewer should look at")
@@ -134,7 +137,7 @@ def _item(session: Session, item_id: int, *, lock: bool = False) -> QueueItem:
         query = select(QueueItem).where(QueueItem.id == item_id)
         item = session.scalar(query.with_for_update().execution_options(populate_existing=True) if lock else query)
     if item is None:
-        raise NotFound(f"there is no queue item #{item_id}")
+        raise NotFound("there is no queue item #%(item_id)s", item_id=item_id)
     return item
 
 
@@ -159,14 +162,14 @@ def _locked(session: Session, item_id: int, *, cluster: bool) -> tuple[QueueItem
         select(QueueItem).where(QueueItem.id.in_(ids)).order_by(QueueItem.id).with_for_update()
         .execution_options(populate_existing=True))}
     if item.id not in rows:
-        raise NotFound(f"there is no queue item #{item_id}")
+        raise NotFound("there is no queue item #%(item_id)s", item_id=item_id)
     return rows[item.id], [rows[i] for i in sorted(ids[1:]) if i in rows]
 
 
 def _sibling_refusal(session: Session, sibling: QueueItem, user: User, action: str,
                      now: datetime) -> ActionError | None:
     if sibling.status != "pending":
-        return WrongState(f"item {sibling.id} is {sibling.status}: decide it on its own", status=sibling.status)
+        return WrongState("item %(id)s is %(status)s: decide it on its own", id=sibling.id, status=sibling.status)
     return role_refusal(user.username, user.role, sibling) or decide_refusal(session, sibling, user.id, action, now)
 
 
@@ -227,15 +230,21 @@ def decide(db: Database, actor: Actor, item_id: int, choice: Choice, *, now: dat
                                status_before)
 
 
-def decide_block(session: Session, actor: Actor, item: QueueItem, *, now: datetime | None = None) -> str | None:
+def decide_refusal_for(session: Session, actor: Actor, item: QueueItem, *,
+                       now: datetime | None = None) -> ActionError | None:
     """Why the decision form is not offered to ``actor`` on this item (None: it is). For the item page: the
     same checks ``decide`` makes, without writing anything."""
     if actor.user_id is None or not any(allowed(actor.role, p) for p in DECIDE_PERMISSIONS):
-        return "your role does not decide items"
+        return NotAllowed("your role does not decide items")
     if item.status not in OPEN_STATUSES:
-        return f"it is {item.status}"
-    refusal = role_refusal(actor.name, actor.role, item) or decide_refusal(session, item, actor.user_id, "confirm",
-                                                                now or utcnow())
+        return WrongState("it is %(status)s", status=item.status)
+    return role_refusal(actor.name, actor.role, item) or decide_refusal(session, item, actor.user_id, "confirm",
+                                                                        now or utcnow())
+
+
+def decide_block(session: Session, actor: Actor, item: QueueItem, *, now: datetime | None = None) -> str | None:
+    """``decide_refusal_for`` as a sentence (the JSON API's ``decide_block``)."""
+    refusal = decide_refusal_for(session, actor, item, now=now)
     return None if refusal is None else str(refusal)
 
 
@@ -305,8 +314,8 @@ def appeal(db: Database, actor: Actor, item_id: int, reason: str, *, now: dateti
             raise InvalidInput("an appeal needs a reason")
         item = _item(session, item_id, lock=True)
         if item.status != "confirmed":
-            raise WrongState(f"only confirmed items can be appealed; item {item.id} is {item.status}",
-                             status=item.status)
+            raise WrongState("only confirmed items can be appealed; item %(id)s is %(now)s", id=item.id,
+                             now=item.status, status=item.status)
         decision = Decision(queue_item_id=item.id, post_id=item.post_id, snapshot_id=item.verdict.snapshot_id,
                             user_id=user.id, action="appeal", justification=reason,
                             supersedes_id=item.current_decision_id, created_at=now)
@@ -339,20 +348,22 @@ def _undo_refusal(session: Session, item: QueueItem, decision: Decision | None, 
                   now: datetime) -> Refused | None:
     """Why ``user`` may not undo ``decision`` (the item's latest) now, or None."""
     if decision is None or decision.action not in UNDOABLE_ACTIONS or item.current_decision_id != decision.id:
-        return WrongState(f"item {item.id} has no confirmation, dismissal or escalation to undo", status=item.status)
+        return WrongState("item %(id)s has no confirmation, dismissal or escalation to undo", id=item.id,
+                          status=item.status)
     if decision.user_id != user.id:
         name = session.scalar(select(User.username).where(User.id == decision.user_id))
-        return Refused(f"only {name} can undo their decision on item {item.id}")
+        return Refused("only %(name)s can undo their decision on item %(id)s", name=name, id=item.id)
     if window <= timedelta(0):
         return Refused("undo is turned off (the undo_seconds setting is 0)")
     if now - decision.created_at > window:
-        return Refused(f"the decision on item {item.id} can no longer be undone (it is more than "
-                       f"{int(window.total_seconds())} seconds old); appeal it instead")
+        return Refused("the decision on item %(id)s can no longer be undone (it is more than %(n)s seconds old); "
+                       "appeal it instead", id=item.id, n=int(window.total_seconds()))
     export_id = session.scalar(select(ExportItem.export_id).where(ExportItem.decision_id == decision.id).limit(1))
     if export_id is not None:
-        return Refused(f"the decision on item {item.id} went out in export #{export_id}; appeal it instead")
+        return Refused("the decision on item %(id)s went out in export #%(export)s; appeal it instead", id=item.id,
+                       export=export_id)
     if decision.status_before not in OPEN_STATUSES:
-        return WrongState(f"the decision on item {item.id} was made before undo existed; appeal it instead")
+        return WrongState("the decision on item %(id)s was made before undo existed; appeal it instead", id=item.id)
     held = lease_holder(session, item, now)
     if held is not None and held[0] != user.id:
         return LeaseHeld(item.id, held[1], held[2])
@@ -402,7 +413,7 @@ def undo(db: Database, actor: Actor, item_id: int, *, window: timedelta, lease: 
         for copy in list(copies):
             sibling = _item(session, copy.queue_item_id, lock=True)
             latest = _latest(session, sibling.id)
-            why = (WrongState(f"item {sibling.id} changed since: it is {sibling.status}", status=sibling.status)
+            why = (WrongState("item %(id)s changed since: it is %(status)s", id=sibling.id, status=sibling.status)
                    if latest is None or latest.id != copy.id else
                    _undo_refusal(session, sibling, copy, user, window, now))
             if why is not None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.i18n import N_
+
 __all__ = [
     "ActionError",
     "Gone",
@@ -32,7 +34,14 @@ __all__ = [
 
 
 class ActionError(Exception):
-    """Base class of every refusal; ``str(exc)`` is a readable sentence."""
+    """Base class of every refusal; ``str(exc)`` is a readable sentence (English).
+
+    Raised as ``NotFound("there is no queue item #%(id)s", id=7)``, the sentence is kept as ``template`` and
+    ``params`` too, so that pages and the CLI can show it in the reader's language (``web.i18n``)."""
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template, self.params = message, params
+        super().__init__(message % params if params else message)
 
     @property
     def message(self) -> str:
@@ -64,7 +73,8 @@ class LeaseHeld(Refused):
 
     def __init__(self, item_id: int, holder: str, until: datetime) -> None:
         self.item_id, self.holder, self.until = item_id, holder, until
-        super().__init__(f"item {item_id} is claimed by {holder} until {until:%H:%M} UTC")
+        super().__init__("item %(id)s is claimed by %(name)s until %(time)s UTC", id=item_id, name=holder,
+                         time=until.strftime("%H:%M"))
 
 
 class NotAnotherPerson(Refused):
@@ -76,13 +86,14 @@ class NotAnotherPerson(Refused):
     def __init__(self, item_id: int, status: str, took_part_as: str) -> None:
         self.item_id, self.status, self.took_part_as = item_id, status, took_part_as
         did = self._DID.get(took_part_as, took_part_as)
-        case = "appeal" if status == "appealed" else "escalation"
-        super().__init__(f"you {did} item {item_id}; a different person decides its {case}")
+        message = (N_("you %(did)s item %(id)s; a different person decides its appeal") if status == "appealed" else
+                   N_("you %(did)s item %(id)s; a different person decides its escalation"))
+        super().__init__(message, did=did, id=item_id)
 
 
 class WrongState(Refused):
     """The item is in a state this action does not apply to (e.g. deciding an item already confirmed)."""
 
-    def __init__(self, message: str, *, status: str | None = None) -> None:
+    def __init__(self, message: str, *, status: str | None = None, **params: object) -> None:
         self.status = status
-        super().__init__(message)
+        super().__init__(message, **({"status": status, **params} if "%(status)" in message else params))

@@ -14,11 +14,12 @@ def checked_text(value: str | None, field: str, *, max_length: int = MAX_NOTE, r
     """``value`` stripped; InvalidInput when required and empty, too long, or holding a NUL character."""
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{field} is required")
+        raise InvalidInput("%(field)s is required", field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is too long: {len(text):,} characters, at most {max_length:,}")
+        raise InvalidInput("%(field)s is too long: %(v2)s characters, at most %(max_length)s",
+                           field=field, v2=format(len(text), ","), max_length=format(max_length, ","))
     if "\x00" in text:
-        raise InvalidInput(f"{field} contains a NUL character")
+        raise InvalidInput("%(field)s contains a NUL character", field=field)
     return text
 
 
@@ -28,6 +29,6 @@ def checked_url(value: str | None, field: str, *, required: bool = False) -> str
     if not text:
         return None
     if not text.lower().startswith(("http://", "https://")) or any(c.isspace() for c in text):
-        raise InvalidInput(f"{field} must be an http(s) URL without spaces")
+        raise InvalidInput("%(field)s must be an http(s) URL without spaces", field=field)
     return text
 

@@ -35,11 +35,13 @@ WHAT: Mapping[str, str] = {
     "claim.import": "import claims", "claim.export": "export claims",
     "webhook.view": "see webhooks and their delivery log", "webhook.manage": "configure webhooks",
     "narrative.view": "see narratives and alerts",
+    "profile.language": "choose a page language",
 }
 
 PERMISSIONS: Mapping[str, frozenset[str]] = {
     # reading
     "dashboard.view": PEOPLE,
+    "profile.language": PEOPLE,
     "queue.view": frozenset({"analyst", "reviewer"}),
     "item.view": frozenset({"analyst", "reviewer"}),
     "case.view": frozenset({"reviewer"}),

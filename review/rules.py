@@ -104,14 +104,15 @@ def skipped_by(user_id: int) -> ColumnElement[bool]:
 def decide_refusal(session: Session, item: QueueItem, user_id: int, action: str, now: datetime) -> Refused | None:
     """Why ``user_id`` may not take ``action`` (confirm, dismiss, escalate, skip) on ``item`` now, or None."""
     if item.status not in OPEN_STATUSES:
-        return WrongState(f"item {item.id} is {item.status}; appeal it to have it decided again", status=item.status)
+        return WrongState("item %(id)s is %(status)s; appeal it to have it decided again", id=item.id,
+                          status=item.status)
     held = lease_holder(session, item, now)
     if held is not None and held[0] != user_id:
         return LeaseHeld(item.id, held[1], held[2])
     if action == "skip":
         already = session.scalar(select(exists().where(Decision.queue_item_id == item.id, Decision.user_id == user_id,
                                                        Decision.action == "skip")))
-        return WrongState(f"you skipped item {item.id} already") if already else None
+        return WrongState("you skipped item %(id)s already", id=item.id) if already else None
     if item.status in REDECIDED_STATUSES:
         took_part = party_action(session, item, user_id)
         if took_part is not None:

@@ -49,11 +49,12 @@ def checked_params(params: Mapping[str, object]) -> dict[str, str]:
     """The filter parameters that are set, as text; InvalidInput naming an unknown or over-long one."""
     unknown = sorted(set(params) - set(FILTER_KEYS))
     if unknown:
-        raise InvalidInput(f"unknown filter {', '.join(unknown)}; filters are: {', '.join(FILTER_KEYS)}")
+        raise InvalidInput("unknown filter %(v1)s; filters are: %(v2)s",
+                           v1=', '.join(unknown), v2=', '.join(FILTER_KEYS))
     out = {key: str(params[key]).strip() for key in FILTER_KEYS if key in params and params[key] not in (None, "")}
     too_long = [key for key, value in out.items() if len(value) > 200 or "\x00" in value]
     if too_long:
-        raise InvalidInput(f"filter {too_long[0]} is longer than 200 characters or holds a NUL character")
+        raise InvalidInput("filter %(v1)s is longer than 200 characters or holds a NUL character", v1=too_long[0])
     return out
 
 
@@ -78,7 +79,8 @@ def save_filter(db: Database, actor: Actor, name: str, params: Mapping[str, obje
             count = session.scalar(select(func.count()).select_from(SavedFilter).where(
                 SavedFilter.user_id == user.id)) or 0
             if count >= MAX_SAVED:
-                raise InvalidInput(f"you have {MAX_SAVED} saved filters, the most there can be; delete one first")
+                raise InvalidInput("you have %(n)s saved filters, the most there can be; delete one first",
+                                   n=MAX_SAVED)
             row = SavedFilter(user_id=user.id, name=name, params=values)
             session.add(row)
         else:
@@ -95,7 +97,7 @@ def delete_filter(db: Database, actor: Actor, name: str) -> None:
         user = _person(authorize(session, actor, "filter.save"))
         row = session.scalar(select(SavedFilter).where(SavedFilter.user_id == user.id, SavedFilter.name == name))
         if row is None:
-            raise NotFound(f"you have no saved filter named {name!r}")
+            raise NotFound("you have no saved filter named %(name)r", name=name)
         record(session=session, actor=user.username, action="filter.delete", target_type="saved_filter",
                target_id=row.id, name=name)
         session.delete(row)

@@ -14,6 +14,7 @@ from itertools import pairwise
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from review.policy import OPEN_STATUSES
 from store.models import Decision, Post, QueueItem, Source
 from store.types import day_start, utcnow
@@ -69,7 +70,7 @@ def dashboard_stats(*, session: Session, days: int = 30, now: datetime | None = 
         select(QueueItem.category, func.count()).where(QueueItem.status == "confirmed")
         .group_by(QueueItem.category).order_by(func.count().desc())
     )]
-    stats.by_source = [(s or "(no source)", n) for s, n in session.execute(
+    stats.by_source = [(s or N_("(no source)"), n) for s, n in session.execute(
         select(Source.name, func.count()).select_from(QueueItem)
         .join(Post, Post.id == QueueItem.post_id).outerjoin(Source, Source.id == Post.source_id)
         .where(QueueItem.created_at >= since)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from config.i18n import LANGUAGES, usable_language
 from review.actors import Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused
 from store.audit import record
@@ -36,6 +37,7 @@ __all__ = [
     "people",
     "reactivate_user",
     "reset_link_owner",
+    "set_ui_language",
     "use_password_reset",
 ]
 
@@ -95,7 +97,9 @@ def _target(session: Session, user: int | str) -> User:
         select(User).where(User.id == user) if valid_id(user) else None)
     target = session.scalar(query.with_for_update()) if query is not None else None
     if target is None:
-        raise NotFound(f"there is no user {user!r}" if isinstance(user, str) else f"there is no user #{user}")
+        if isinstance(user, str):
+            raise NotFound("there is no user %(name)r", name=user)
+        raise NotFound("there is no user #%(id)s", id=user)
     return target
 
 
@@ -108,7 +112,8 @@ def _keep_an_admin(session: Session, target: User, change: str) -> None:
     if target.role == "admin" and target.active:
         admins = session.scalar(select(func.count()).select_from(User).where(User.role == "admin", User.active))
         if (admins or 0) <= 1:
-            raise Refused(f"{target.username!r} is the last active admin: add another admin before you {change}")
+            raise Refused("%(username)r is the last active admin: add another admin before you %(change)s",
+                          username=target.username, change=change)
 
 
 def _sign_out(session: Session, target: User) -> None:
@@ -147,10 +152,27 @@ def reactivate_user(db: Database, actor: Actor, user: int | str) -> tuple[Person
         return _person(target), True
 
 
+def set_ui_language(db: Database, actor: Actor, language: str) -> str:
+    """The acting person's own page language ("vi" or "en"); returns the code. Audited like every change."""
+    code = usable_language(language)
+    if code is None:
+        raise InvalidInput("unknown language %(language)r; choose one of: %(choices)s", language=language,
+                           choices=", ".join(LANGUAGES))
+    with db.write() as session:
+        me = authorize(session, actor, "profile.language")
+        if me is None:
+            raise InvalidInput("only a person has a page language")
+        if me.ui_language != code:
+            me.ui_language = code
+            record(session=session, actor=actor.name, action="user.language", target_type="user", target_id=me.id,
+                   language=code)
+        return code
+
+
 def change_role(db: Database, actor: Actor, user: int | str, role: str) -> tuple[Person, str]:
     """Give a person another role (it counts from their next click). Returns (person, the role before)."""
     if role not in ROLES:
-        raise InvalidInput(f"unknown role {role!r}; choose one of: {', '.join(ROLES)}")
+        raise InvalidInput("unknown role %(role)r; choose one of: %(v2)s", role=role, v2=', '.join(ROLES))
     with db.write() as session:
         authorize(session, actor, "user.manage")
         target = _target(session, user)
@@ -175,7 +197,7 @@ def issue_password_reset(db: Database, actor: Actor, user: int | str, *, valid_f
         authorize(session, actor, "user.manage")
         target = _target(session, user)
         if not target.active:
-            raise Refused(f"{target.username!r} is deactivated: reactivate them first")
+            raise Refused("%(username)r is deactivated: reactivate them first", username=target.username)
         token = secrets.token_urlsafe(32)
         session.execute(update(PasswordReset).where(PasswordReset.user_id == target.id,
                                                     PasswordReset.used_at.is_(None)).values(used_at=now))

@@ -89,6 +89,7 @@ class User(Base):
     pseudonym: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ui_language: Mapped[str | None] = mapped_column(String(8))  # "vi", "en"; None: the setting ui_language
 
 
 class Source(Base):

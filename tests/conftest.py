@@ -70,7 +70,7 @@ def db(database_url: str) -> Iterator[Database]:
 @pytest.fixture
 def runtime(database_url: str) -> Iterator[Runtime]:
     """A runtime on the test database with the committed model, allowed to crawl 127.0.0.1."""
-    config = AppConfig(settings=Settings(database_url=database_url, models_dir=MODELS_DIR,
+    config = AppConfig(settings=Settings(ui_language="en", database_url=database_url, models_dir=MODELS_DIR,
                                          allow_networks=["127.0.0.0/8"], min_delay_s=0.0, request_timeout_s=3.0,
                                          backoff_base_s=0.05))
     rt = Runtime.open(config)
@@ -93,5 +93,6 @@ def cli_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     """The CLI on the test database, run from tmp_path with no configuration file."""
     monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
     monkeypatch.setenv("KIEMTIN_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # the CLI tests read its English messages
     monkeypatch.chdir(tmp_path)
     return tmp_path

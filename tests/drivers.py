@@ -78,7 +78,8 @@ class Driver:
         from pipeline import app
 
         env = {"KIEMTIN_DATABASE_URL": self.runtime.config.settings.database_url,
-               "KIEMTIN_CONFIG": os.devnull + ".absent.toml"}
+               "KIEMTIN_CONFIG": os.devnull + ".absent.toml",
+               "KIEMTIN_UI_LANGUAGE": self.runtime.config.settings.ui_language}
         result = CliRunner().invoke(app, list(args), env=env)
         if result.exit_code == 0:
             return Answer(True, message=result.output)

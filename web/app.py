@@ -15,6 +15,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from config.i18n import N_
 from review.errors import ActionError
 from service.runtime import Runtime
 from web.client_address import Network, forwarded_scheme, trusted_networks
@@ -34,6 +35,7 @@ from web.routes import (
     dashboard,
     exports,
     items,
+    language,
     narratives,
     password_reset,
     queue,
@@ -128,6 +130,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
     settings = runtime.config.settings
     app.state.templates = Templates(zone=settings.display_zone)
     app.state.display_zone = settings.display_zone
+    app.state.ui_language = settings.ui_language
     app.state.trusted_proxies = trusted_networks(settings.trusted_proxies)
     app.state.rate_limit = rate_limit or RateLimit()
 
@@ -146,7 +149,7 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
     async def _forbidden(request: Request, exc: Forbidden) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.message}, status_code=403)
-        return render(request, "error.html", {"status": 403, "title": "Not allowed", "message": exc.message},
+        return render(request, "error.html", {"status": 403, "title": N_("Not allowed"), "message": exc.message},
                       user=auth_user(request), status_code=403)
 
     @app.exception_handler(ActionError)
@@ -158,16 +161,16 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
             await run_in_threadpool(deny, request, user, "role", str(exc))
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-        return render(request, "error.html", {"status": status, "title": TITLES.get(status, "Error"),
-                                              "message": str(exc)}, user=user, status_code=status)
+        return render(request, "error.html", {"status": status, "title": TITLES.get(status, N_("Error")),
+                                              "message": exc}, user=user, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request) or exc.status_code == 405:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        titles = {404: "Not found", 429: "Too many attempts"}
+        titles = {404: N_("Not found"), 429: N_("Too many attempts")}
         return render(request, "error.html", {"status": exc.status_code,
-                                              "title": titles.get(exc.status_code, "Error"),
+                                              "title": titles.get(exc.status_code, N_("Error")),
                                               "message": str(exc.detail)},
                       user=auth_user(request), status_code=exc.status_code)
 
@@ -178,11 +181,11 @@ def create_app(runtime: Runtime, *, rate_limit: RateLimit | None = None) -> Fast
         if _wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
-        return render(request, "error.html", {"status": 422, "title": "Invalid request", "message": message},
+        return render(request, "error.html", {"status": 422, "title": N_("Invalid request"), "message": message},
                       user=auth_user(request), status_code=422)
 
-    for module in (auth, password_reset, dashboard, queue, cases, items, audit, users, sources, exports, takedowns,
-                   narratives, api, api_review, api_users, api_ops, api_takedowns, api_claims):
+    for module in (auth, language, password_reset, dashboard, queue, cases, items, audit, users, sources, exports,
+                   takedowns, narratives, api, api_review, api_users, api_ops, api_takedowns, api_claims):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(TrailingSlash)

@@ -13,33 +13,66 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from config.i18n import N_
 from review.policy import CATEGORIES, DISMISS_REASONS
 from store.models import AuditEntry
+from web.i18n import translations
 
 __all__ = ["ACTION_GROUPS", "ROUTINE", "actions_for", "details_text", "sentence"]
 
 #: kinds of entries, grouped as the page's filter offers them: (group label, [(action, label), ...])
 ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Decisions", (("decision.confirm", "Confirmations"), ("decision.dismiss", "Dismissals"),
-                   ("decision.escalate", "Escalations"), ("decision.appeal", "Appeals"), ("decision.undo", "Undos"),
-                   ("decision.skip", "Skips"))),
-    ("Items", (("comment.add", "Comments"), ("queue.flag", "Flags by the model"), ("queue.claim", "Items taken"),
-               ("queue.release", "Items given back"))),
-    ("Sign-ins and access", (("auth.login", "Sign-ins"), ("auth.logout", "Sign-outs"),
-                             ("auth.login_failed", "Failed sign-ins"), ("auth.login_blocked", "Blocked sign-ins"),
-                             ("access.denied", "Refused access"))),
-    ("People", (("user.create", "People added"), ("user.deactivate", "Deactivations"),
-                ("user.reactivate", "Reactivations"), ("user.role_change", "Role changes"),
-                ("user.password_reset_issued", "Password reset links"),
-                ("user.password_reset_used", "Passwords reset"))),
-    ("Exports", (("export.create", "Exports"), ("export.preview", "Previews"), ("export.download", "Downloads"),
-                 ("export.download_refused", "Refused downloads"), ("export_profile.create", "Profiles added"),
-                 ("export_profile.update", "Profiles changed"), ("export_profile.delete", "Profiles deleted"))),
-    ("Sources and model", (("source.create", "Sources added"), ("source.update", "Sources changed"),
-                           ("source.pause", "Sources paused"), ("source.resume", "Sources resumed"),
-                           ("source.run_requested", "Runs asked for"), ("source.delete", "Sources removed"),
-                           ("model.activate", "Model switches"))),
-    ("Saved filters", (("filter.save", "Filters saved"), ("filter.delete", "Filters deleted"))),
+    (N_("Decisions"), (
+        ("decision.confirm", N_("Confirmations")),
+        ("decision.dismiss", N_("Dismissals")),
+        ("decision.escalate", N_("Escalations")),
+        ("decision.appeal", N_("Appeals")),
+        ("decision.undo", N_("Undos")),
+        ("decision.skip", N_("Skips")),
+    )),
+    (N_("Items"), (
+        ("comment.add", N_("Comments")),
+        ("queue.flag", N_("Flags by the model")),
+        ("queue.claim", N_("Items taken")),
+        ("queue.release", N_("Items given back")),
+    )),
+    (N_("Sign-ins and access"), (
+        ("auth.login", N_("Sign-ins")),
+        ("auth.logout", N_("Sign-outs")),
+        ("auth.login_failed", N_("Failed sign-ins")),
+        ("auth.login_blocked", N_("Blocked sign-ins")),
+        ("access.denied", N_("Refused access")),
+    )),
+    (N_("People"), (
+        ("user.create", N_("People added")),
+        ("user.deactivate", N_("Deactivations")),
+        ("user.reactivate", N_("Reactivations")),
+        ("user.role_change", N_("Role changes")),
+        ("user.password_reset_issued", N_("Password reset links")),
+        ("user.password_reset_used", N_("Passwords reset")),
+    )),
+    (N_("Exports"), (
+        ("export.create", N_("Exports")),
+        ("export.preview", N_("Previews")),
+        ("export.download", N_("Downloads")),
+        ("export.download_refused", N_("Refused downloads")),
+        ("export_profile.create", N_("Profiles added")),
+        ("export_profile.update", N_("Profiles changed")),
+        ("export_profile.delete", N_("Profiles deleted")),
+    )),
+    (N_("Sources and model"), (
+        ("source.create", N_("Sources added")),
+        ("source.update", N_("Sources changed")),
+        ("source.pause", N_("Sources paused")),
+        ("source.resume", N_("Sources resumed")),
+        ("source.run_requested", N_("Runs asked for")),
+        ("source.delete", N_("Sources removed")),
+        ("model.activate", N_("Model switches")),
+    )),
+    (N_("Saved filters"), (
+        ("filter.save", N_("Filters saved")),
+        ("filter.delete", N_("Filters deleted")),
+    )),
 )
 
 #: what happens many times a day without a decision behind it: hidden unless asked for
@@ -47,53 +80,54 @@ ROUTINE: tuple[str, ...] = ("queue.flag", "queue.claim", "queue.release", "auth.
                             "export.preview", "filter.save", "filter.delete")
 
 _SENTENCES: Mapping[str, str] = {
-    "decision.confirm": "{actor} confirmed {item} as {category}.",
-    "decision.confirm.cluster": "{actor} confirmed {item} as {category}, with the cluster of {via}.",
-    "decision.dismiss": "{actor} dismissed {item}: {reason}.",
-    "decision.dismiss.cluster": "{actor} dismissed {item}: {reason}, with the cluster of {via}.",
-    "decision.dismiss.reversal": "{actor} reversed the confirmation of {item} on appeal: {reason}.",
-    "decision.escalate": "{actor} escalated {item} to the reviewers: “{note}”",
-    "decision.skip": "{actor} skipped {item}.",
-    "decision.appeal": "{actor} appealed the confirmation of {item}: “{reason}”",
-    "decision.undo.confirm": "{actor} undid their confirmation of {item}.",
-    "decision.undo.dismiss": "{actor} undid their dismissal of {item}.",
-    "decision.undo.escalate": "{actor} undid their escalation of {item}.",
-    "comment.add": "{actor} commented on {item}: “{text}”",
-    "queue.flag": "The model flagged {item} (score {score}).",
-    "queue.claim": "{actor} took {item} from the queue.",
-    "queue.release": "{actor} gave {item} back to the queue.",
-    "auth.login": "{actor} signed in from {client}.",
-    "auth.logout": "{actor} signed out.",
-    "auth.login_failed": "A sign-in as {actor} failed (from {client}).",
-    "auth.login_blocked": "A sign-in as {actor} was blocked after too many failures (from {client}).",
-    "access.denied": "{actor} was refused {path}.",
-    "access.denied.csrf": "{actor} was refused {path}: the form had no valid security token.",
-    "user.create": "{actor} added {username} as {role}.",
-    "user.deactivate": "{actor} deactivated {username}.",
-    "user.reactivate": "{actor} reactivated {username}.",
-    "user.role_change": "{actor} changed the role of {username} from {before} to {after}.",
-    "user.password_reset_issued": "{actor} gave {username} a password reset link.",
-    "user.password_reset_used": "{actor} chose a new password with a reset link.",
-    "user.password_reset": "{actor} set a new demo password for user {target}.",
-    "export.create": "{actor} recorded export {export} for {profile}: {rows} rows, {retractions} retractions.",
-    "export.preview": "{actor} previewed an export for {profile}.",
-    "export.download": "{actor} downloaded export {export} ({file} file).",
-    "export.download_refused": "{actor} was refused a download of export {export}: {reason}",
-    "export_profile.create": "{actor} added the export profile {name}.",
-    "export_profile.update": "{actor} changed the export profile {name}.",
-    "export_profile.delete": "{actor} deleted the export profile {name}.",
-    "source.create": "{actor} added the source {target}.",
-    "source.update": "{actor} changed the source {target}: {changes}.",
-    "source.pause": "{actor} paused the source {target}.",
-    "source.resume": "{actor} resumed the source {target}.",
-    "source.run_requested": "{actor} asked for a run of the source {target} now.",
-    "source.delete": "{actor} removed the source {target}.",
-    "model.activate": "{actor} switched the model to {target} (it was {previous}).",
-    "filter.save": "{actor} saved the queue filter “{name}”.",
-    "filter.delete": "{actor} deleted the queue filter “{name}”.",
+    "decision.confirm": N_("%(actor)s confirmed %(item)s as %(category)s."),
+    "decision.confirm.cluster": N_("%(actor)s confirmed %(item)s as %(category)s, with the cluster of %(via)s."),
+    "decision.dismiss": N_("%(actor)s dismissed %(item)s: %(reason)s."),
+    "decision.dismiss.cluster": N_("%(actor)s dismissed %(item)s: %(reason)s, with the cluster of %(via)s."),
+    "decision.dismiss.reversal": N_("%(actor)s reversed the confirmation of %(item)s on appeal: %(reason)s."),
+    "decision.escalate": N_("%(actor)s escalated %(item)s to the reviewers: “%(note)s”"),
+    "decision.skip": N_("%(actor)s skipped %(item)s."),
+    "decision.appeal": N_("%(actor)s appealed the confirmation of %(item)s: “%(reason)s”"),
+    "decision.undo.confirm": N_("%(actor)s undid their confirmation of %(item)s."),
+    "decision.undo.dismiss": N_("%(actor)s undid their dismissal of %(item)s."),
+    "decision.undo.escalate": N_("%(actor)s undid their escalation of %(item)s."),
+    "comment.add": N_("%(actor)s commented on %(item)s: “%(text)s”"),
+    "queue.flag": N_("The model flagged %(item)s (score %(score)s)."),
+    "queue.claim": N_("%(actor)s took %(item)s from the queue."),
+    "queue.release": N_("%(actor)s gave %(item)s back to the queue."),
+    "auth.login": N_("%(actor)s signed in from %(client)s."),
+    "auth.logout": N_("%(actor)s signed out."),
+    "auth.login_failed": N_("A sign-in as %(actor)s failed (from %(client)s)."),
+    "auth.login_blocked": N_("A sign-in as %(actor)s was blocked after too many failures (from %(client)s)."),
+    "access.denied": N_("%(actor)s was refused %(path)s."),
+    "access.denied.csrf": N_("%(actor)s was refused %(path)s: the form had no valid security token."),
+    "user.create": N_("%(actor)s added %(username)s as %(role)s."),
+    "user.deactivate": N_("%(actor)s deactivated %(username)s."),
+    "user.reactivate": N_("%(actor)s reactivated %(username)s."),
+    "user.role_change": N_("%(actor)s changed the role of %(username)s from %(before)s to %(after)s."),
+    "user.password_reset_issued": N_("%(actor)s gave %(username)s a password reset link."),
+    "user.password_reset_used": N_("%(actor)s chose a new password with a reset link."),
+    "user.password_reset": N_("%(actor)s set a new demo password for user %(target)s."),
+    "export.create": N_("%(actor)s recorded export %(export)s for %(profile)s: %(rows)s rows, %(retractions)s "
+                        "retractions."),
+    "export.preview": N_("%(actor)s previewed an export for %(profile)s."),
+    "export.download": N_("%(actor)s downloaded export %(export)s (%(file)s file)."),
+    "export.download_refused": N_("%(actor)s was refused a download of export %(export)s: %(reason)s"),
+    "export_profile.create": N_("%(actor)s added the export profile %(name)s."),
+    "export_profile.update": N_("%(actor)s changed the export profile %(name)s."),
+    "export_profile.delete": N_("%(actor)s deleted the export profile %(name)s."),
+    "source.create": N_("%(actor)s added the source %(target)s."),
+    "source.update": N_("%(actor)s changed the source %(target)s: %(changes)s."),
+    "source.pause": N_("%(actor)s paused the source %(target)s."),
+    "source.resume": N_("%(actor)s resumed the source %(target)s."),
+    "source.run_requested": N_("%(actor)s asked for a run of the source %(target)s now."),
+    "source.delete": N_("%(actor)s removed the source %(target)s."),
+    "model.activate": N_("%(actor)s switched the model to %(target)s (it was %(previous)s)."),
+    "filter.save": N_("%(actor)s saved the queue filter “%(name)s”."),
+    "filter.delete": N_("%(actor)s deleted the queue filter “%(name)s”."),
 }
-_UNKNOWN = "{actor}: {action}."
-_ACTORS = {"system": "kiemtin", "cli": "The command line"}
+_UNKNOWN = N_("%(actor)s: %(action)s.")
+_ACTORS = {"system": "kiemtin", "cli": N_("The command line")}
 
 
 def actions_for(choice: str) -> tuple[str, ...]:
@@ -132,26 +166,30 @@ def _changes(details: Mapping[str, Any]) -> str:
                      for key, value in after.items())
 
 
-def sentence(entry: AuditEntry) -> Markup:
-    """The entry as one readable sentence (escaped, with links to items)."""
+def sentence(entry: AuditEntry, language: str = "en") -> Markup:
+    """The entry as one readable sentence in ``language`` (escaped, with links to items)."""
+    tr = translations(language).gettext
     details: Mapping[str, Any] = entry.details or {}
-    actor = _ACTORS.get(entry.actor, entry.actor)
+    actor = tr(_ACTORS[entry.actor]) if entry.actor in _ACTORS else entry.actor
     values: dict[str, Any] = {
         "actor": actor, "action": entry.action, "target": entry.target_id or "",
         "item": _item(entry.target_id) if entry.target_type == "queue_item" else "",
         "via": _item(details.get("via_cluster_of")),
-        "category": CATEGORIES.get(str(details.get("category")), details.get("category") or ""),
+        "category": tr(CATEGORIES[str(details.get("category"))]) if str(details.get("category")) in CATEGORIES
+        else details.get("category") or "",
         "reason": details.get("reason", ""),
         "export": Markup("#{0}").format(entry.target_id or ""), "changes": _changes(details),
-        "profile": details.get("profile") or "an ad hoc list", "rows": details.get("row_count", 0),
+        "profile": details.get("profile") or tr("an ad hoc list"), "rows": details.get("row_count", 0),
         "retractions": details.get("retraction_count", 0), "path": entry.target_id or "",
         **{key: details.get(key, "") for key in ("note", "text", "score", "client", "username", "role", "before",
                                                   "after", "file", "name", "previous")},
     }
     if entry.action == "decision.dismiss":
-        values["reason"] = DISMISS_REASONS.get(str(details.get("dismiss_reason")), details.get("dismiss_reason") or "")
-    template = _SENTENCES.get(_key(entry, details), _UNKNOWN)
-    return escape(template).format(**values)  # format() escapes every value that is not Markup
+        reason = str(details.get("dismiss_reason"))
+        values["reason"] = (tr(DISMISS_REASONS[reason]) if reason in DISMISS_REASONS
+                            else details.get("dismiss_reason") or "")
+    template = tr(_SENTENCES.get(_key(entry, details), _UNKNOWN))
+    return escape(template) % values  # % escapes every value that is not Markup
 
 
 def details_text(details: Mapping[str, Any] | None) -> list[tuple[str, str]]:

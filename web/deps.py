@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from config.i18n import N_
 from review.permissions import allowed
 from service.runtime import Runtime
 from store.audit import record
@@ -48,7 +49,7 @@ class AuthError(Exception):
 class Forbidden(Exception):
     """Signed in but not allowed (role or CSRF): a 403 page or JSON."""
 
-    def __init__(self, message: str = "You are not allowed to do this.") -> None:
+    def __init__(self, message: str = N_("You are not allowed to do this.")) -> None:
         super().__init__(message)
         self.message = message
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from config.i18n import N_
 from review.errors import ActionError, Gone, InvalidInput, NotAllowed, NotFound, Refused
 
 __all__ = ["TITLES", "status_for"]
 
 _STATUSES: tuple[tuple[type[ActionError], int], ...] = (
     (NotAllowed, 403), (NotFound, 404), (InvalidInput, 422), (Refused, 409), (Gone, 410))
-TITLES = {403: "Not allowed", 404: "Not found", 409: "Not possible now", 410: "Gone", 422: "Invalid request"}
+TITLES = {403: N_("Not allowed"), 404: N_("Not found"), 409: N_("Not possible now"), 410: N_("Gone"),
+          422: N_("Invalid request")}
 
 
 def status_for(exc: ActionError) -> int:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from markupsafe import Markup
 
 from store.types import day_start, usable_day
+from web.i18n import format_moment
 
 __all__ = ["day_start", "describe_bound", "local_time", "page_day_bound", "parse_instant", "shown_day",
            "zone_abbreviation"]
@@ -21,6 +22,8 @@ __all__ = ["day_start", "describe_bound", "local_time", "page_day_bound", "parse
 _ABBREVIATIONS = {name: "ICT" for name in ("Asia/Ho_Chi_Minh", "Asia/Saigon", "Asia/Bangkok", "Asia/Phnom_Penh",
                                            "Asia/Vientiane")}
 _DEFAULT_FORMAT = "%Y-%m-%d %H:%M"
+#: strftime formats templates use -> (with a time, with seconds) as Vietnamese writes them
+_VI_FORMS = {_DEFAULT_FORMAT: (True, False), "%Y-%m-%d %H:%M:%S": (True, True), "%Y-%m-%d": (False, False)}
 
 
 def zone_abbreviation(moment: datetime) -> str:
@@ -47,12 +50,24 @@ def parse_instant(value: object) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def local_time(value: datetime | str | None, fmt: str = _DEFAULT_FORMAT, *, zone: tzinfo) -> Markup | str:
+def _written(local: datetime, fmt: str, language: str | None) -> str:
+    """``local`` as ``fmt`` says, or, for a date or a date and time in Vietnamese, as Vietnamese writes it
+    (day first: "23:30 01/05/2024", with Babel)."""
+    if language == "vi" and fmt in _VI_FORMS:
+        with_time, seconds = _VI_FORMS[fmt]
+        return format_moment(local, "vi", with_time=with_time, seconds=seconds)
+    return local.strftime(fmt)
+
+
+def local_time(value: datetime | str | None, fmt: str | None = None, *, zone: tzinfo,
+               language: str | None = None) -> Markup | str:
     """``value`` in ``zone`` inside a ``<time>`` element carrying its UTC instant; "—" for None.
 
-    ``fmt`` is a strftime format from a template; the zone's abbreviation follows when it shows the hour. A string
-    that is not an ISO 8601 moment is shown as it is (escaped).
+    ``fmt`` is a strftime format from a template (a date and a time by default; in Vietnamese dates are written
+    day first); the zone's abbreviation follows when it shows the hour. A string that is not an ISO 8601 moment
+    is shown as it is (escaped).
     """
+    fmt = fmt or _DEFAULT_FORMAT
     if value is None or value == "":
         return "—"
     moment = parse_instant(value)
@@ -60,7 +75,7 @@ def local_time(value: datetime | str | None, fmt: str = _DEFAULT_FORMAT, *, zone
         return str(value)  # autoescaped by the template
     utc = moment.astimezone(UTC)
     local = moment.astimezone(zone)
-    shown = local.strftime(fmt) + (f" {zone_abbreviation(local)}" if "%H" in fmt else "")
+    shown = _written(local, fmt, language) + (f" {zone_abbreviation(local)}" if "%H" in fmt else "")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(
         utc.isoformat(timespec="seconds").replace("+00:00", "Z"), utc.strftime("%Y-%m-%d %H:%M:%S UTC"), shown)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.i18n import N_
 from review.permissions import allowed
 
 __all__ = ["NAV", "NavLink", "nav_for"]
@@ -11,23 +12,23 @@ __all__ = ["NAV", "NavLink", "nav_for"]
 
 @dataclass(frozen=True)
 class NavLink:
-    label: str
+    label: str  # English, translated where shown
     href: str
     permission: str
 
 
 NAV: tuple[NavLink, ...] = (
-    NavLink("Dashboard", "/", "dashboard.view"),
-    NavLink("Queue", "/queue", "queue.view"),
-    NavLink("Escalations", "/cases", "case.view"),
-    NavLink("Narratives", "/narratives", "narrative.view"),
-    NavLink("Sources", "/sources", "source.view"),
-    NavLink("Health", "/health", "health.view"),
-    NavLink("Exports", "/exports", "export.manage"),
-    NavLink("Takedowns", "/takedowns", "takedown.view"),
-    NavLink("Audit log", "/admin/audit", "audit.view"),
-    NavLink("Users", "/admin/users", "user.manage"),
-    NavLink("Webhooks", "/admin/webhooks", "webhook.view"),
+    NavLink(N_("Dashboard"), "/", "dashboard.view"),
+    NavLink(N_("Queue"), "/queue", "queue.view"),
+    NavLink(N_("Escalations"), "/cases", "case.view"),
+    NavLink(N_("Narratives"), "/narratives", "narrative.view"),
+    NavLink(N_("Sources"), "/sources", "source.view"),
+    NavLink(N_("Health"), "/health", "health.view"),
+    NavLink(N_("Exports"), "/exports", "export.manage"),
+    NavLink(N_("Takedowns"), "/takedowns", "takedown.view"),
+    NavLink(N_("Audit log"), "/admin/audit", "audit.view"),
+    NavLink(N_("Users"), "/admin/users", "user.manage"),
+    NavLink(N_("Webhooks"), "/admin/webhooks", "webhook.view"),
 )
 
 

@@ -53,6 +53,7 @@ class AuthUser:
     pseudonym: str | None
     csrf_token: str
     token_sha256: str
+    ui_language: str | None = None  # chosen by the person; None: the setting ui_language
 
     @property
     def actor(self) -> Actor:
@@ -107,7 +108,7 @@ def load_session(*, session: Session, token: str | None, now: datetime | None = 
     if expires_at <= now or not user.active:
         return None
     return AuthUser(id=user.id, username=user.username, role=user.role, pseudonym=user.pseudonym,
-                    csrf_token=csrf, token_sha256=digest)
+                    csrf_token=csrf, token_sha256=digest, ui_language=user.ui_language)
 
 
 def end_session(*, session: Session, token_sha256: str) -> None:

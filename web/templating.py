@@ -9,22 +9,32 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from config.settings import DEFAULT_DISPLAY_TIMEZONE
-from review.policy import CATEGORIES, DISMISS_REASONS
+from review.policy import ACTION_LABELS, CATEGORIES, DISMISS_REASONS, ROLE_LABELS, STATUS_LABELS
+from web.evidence import EvidenceView, evidence_view
+from web.i18n import format_number, said, translations
 from web.localtime import local_time, zone_abbreviation
 
 __all__ = ["Templates", "highlight", "safe_href"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+#: Words of the system shown to people: crawl run outcomes and export row kinds (translated where shown).
+LABELS: dict[str, str] = {
+    "ok": N_("ok"), "partial": N_("partial"), "error": N_("error"), "running": N_("running"),
+    "interrupted": N_("interrupted"), "takedown": N_("takedown"), "retraction": N_("retraction"),
+}
 
 
 def safe_href(url: object) -> str | None:
@@ -39,12 +49,13 @@ def safe_href(url: object) -> str | None:
 
 
 def merge_spans(text_length: int, features: Iterable[Any]) -> list[tuple[int, int, str]]:
-    """Non-overlapping (start, end, term) spans within the text, from a verdict's features."""
+    """Non-overlapping (start, end, title) spans within the text, from a verdict's features (the title is the
+    feature's ``title`` when it has one, else its term)."""
     spans: list[tuple[int, int, str]] = []
     for feature in features or []:
         if not isinstance(feature, dict):
             continue
-        term = str(feature.get("term", ""))
+        term = str(feature.get("title") or feature.get("term", ""))
         for span in feature.get("spans") or []:
             try:
                 start, end = int(span[0]), int(span[1])
@@ -65,12 +76,18 @@ def merge_spans(text_length: int, features: Iterable[Any]) -> list[tuple[int, in
 
 
 def highlight(text: str, features: Iterable[Any]) -> Markup:
-    """The text with evidence spans wrapped in ``<mark>``; every text segment is escaped."""
+    """The text with evidence spans wrapped in ``<mark>``; every text segment is escaped. A feature's ``title``
+    (its weight, in words) is the hover text; with a ``ref`` (the id of the element that says it, in the list of
+    phrases) screen readers hear it too (``aria-describedby``), and the post's text itself stays as published."""
+    features = list(features or [])
+    refs = {str(f["title"] or f.get("term", "")): str(f["ref"]) for f in features
+            if isinstance(f, dict) and f.get("title") and f.get("ref")}
     out: list[str] = []
     position = 0
     for start, end, term in merge_spans(len(text), features):
         out.append(str(escape(text[position:start])))
-        out.append(f'<mark title="{escape(term)}">{escape(text[start:end])}</mark>')
+        described = f' aria-describedby="{escape(refs[term])}"' if term in refs else ""
+        out.append(f'<mark title="{escape(term)}"{described}>{escape(text[start:end])}</mark>')
         position = end
     out.append(str(escape(text[position:])))
     return Markup("".join(out))  # noqa: S704 - built only from escaped segments and literal tags
@@ -85,8 +102,37 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def _num(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}".replace(",", " ")
+def _lang(context: Context) -> str:
+    """The page's language: ``lang`` in the render context (``web.render`` puts it there)."""
+    value = context.get("lang")
+    return value if isinstance(value, str) and value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return translations(_lang(context)).gettext(message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return translations(_lang(context)).ngettext(singular, plural, n)
+
+
+@pass_context
+def _translated(context: Context, value: object) -> str:
+    """A message made in Python (a refusal, a flash, a title) in the page's language (``web.i18n.said``)."""
+    return said(value, _lang(context))
+
+
+@pass_context
+def _explain(context: Context, text: str, features: Iterable[Any] | None) -> EvidenceView:
+    """A verdict's evidence as the item page shows it (``web.evidence``), worded in the page's language."""
+    return evidence_view(text, features, _lang(context))
+
+
+@pass_context
+def _num(context: Context, value: int | float | None, digits: int | None = None) -> str:
+    return format_number(value, _lang(context), digits)
 
 
 def _query(params: dict[str, Any], **changes: Any) -> str:
@@ -107,13 +153,18 @@ class Templates:
             lstrip_blocks=True,
             extensions=["jinja2.ext.i18n"],
         )
-        # Every string meant for people is written as {{ _("...") }} (new-style gettext: {{ _("%(n)s items", n=3) }}).
-        # Until the message catalogs are installed these are shown as written.
-        self.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters.update(dt=partial(local_time, zone=self.zone), duration=_duration, num=_num,
-                                safe_href=safe_href)
-        self.env.globals.update(CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS, query=_query,
-                                highlight=highlight, zone_name=self.zone_name)
+        # Every string meant for people is written as {{ _("...") }} (new-style gettext: {{ _("%(n)s items", n=3) }}),
+        # translated into the page's ``lang`` (``web.i18n``); dates and numbers follow it too.
+        self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env.filters.update(dt=self._dt, duration=_duration, num=_num, safe_href=safe_href)
+        self.env.globals.update(LABELS=LABELS, CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS,
+                                STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
+                                query=_query, highlight=highlight, explain=_explain, translated=_translated,
+                                zone_name=self.zone_name)
+
+    @pass_context
+    def _dt(self, context: Context, value: Any, fmt: str | None = None) -> Markup | str:
+        return local_time(value, fmt, zone=self.zone, language=_lang(context))
 
     def zone_name(self) -> str:
         """The display zone's abbreviation now, for headings ("ICT")."""

@@ -30,10 +30,12 @@ def parse_when(value: str | date | datetime | None, *, end: bool = False) -> dat
         try:
             value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ExportFilterError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 date and time") from None
+            raise ExportFilterError("%(text)r is not a date (YYYY-MM-DD) or an ISO 8601 date and time",
+                                    text=text) from None
     day = value.date() if isinstance(value, datetime) else value
     if not usable_day(day):
-        raise ExportFilterError(f"{value} is out of range: dates go from {FIRST_DAY} to {LAST_DAY}")
+        raise ExportFilterError("%(value)s is out of range: dates go from %(first_day)s to %(last_day)s",
+                                value=value, first_day=FIRST_DAY, last_day=LAST_DAY)
     if not isinstance(value, datetime):
         return datetime.combine(value, time(), tzinfo=UTC) + (timedelta(days=1) if end else timedelta())
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -46,7 +48,8 @@ def _names(value: Any, what: str) -> tuple[str, ...]:
     names = []
     for item in items:
         if not isinstance(item, str) or not item.strip():
-            raise ExportFilterError(f"{what} filter must be a name or a list of names, not {item!r}")
+            raise ExportFilterError("%(what)s filter must be a name or a list of names, not %(item)r",
+                                    what=what, item=item)
         names.append(item.strip())
     return tuple(dict.fromkeys(names))
 
@@ -65,7 +68,8 @@ class ExportFilters:
     def __post_init__(self) -> None:
         unknown = [c for c in self.categories if c not in CATEGORIES]
         if unknown:
-            raise ExportFilterError(f"unknown category {unknown[0]!r}; choose from {', '.join(CATEGORIES)}")
+            raise ExportFilterError("unknown category %(v1)r; choose from %(v2)s",
+                                    v1=unknown[0], v2=', '.join(CATEGORIES))
         if self.date_from and self.date_to and self.date_from >= self.date_to:
             raise ExportFilterError("the date range is empty: 'from' must be before 'to'")
 
@@ -76,7 +80,7 @@ class ExportFilters:
         data = dict(data or {})
         unknown = sorted(set(data) - set(_KEYS))
         if unknown:
-            raise ExportFilterError(f"unknown filter {unknown[0]!r}; filters are {', '.join(_KEYS)}")
+            raise ExportFilterError("unknown filter %(v1)r; filters are %(v2)s", v1=unknown[0], v2=', '.join(_KEYS))
         raw_to = data.get("date_to")
         return cls(
             platforms=_names(data.get("platform"), "platform"), sources=_names(data.get("source"), "source"),

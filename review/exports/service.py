@@ -165,7 +165,7 @@ def _profile(session: Session, name: str, *, lock: bool = False) -> ExportProfil
     profile = session.scalar(stmt.with_for_update() if lock else stmt)
     if profile is None:
         known = ", ".join(session.scalars(select(ExportProfile.name).order_by(ExportProfile.name))) or "none yet"
-        raise ExportNotFound(f"no export profile named {name!r} (profiles: {known})")
+        raise ExportNotFound("no export profile named %(name)r (profiles: %(known)s)", name=name, known=known)
     return profile
 
 
@@ -181,7 +181,7 @@ def _profile_info(session: Session, profile: ExportProfile) -> ProfileInfo:
 def _check_format(fmt: str) -> str:
     fmt = (fmt or "").lower().strip()
     if fmt not in FORMATS:
-        raise ExportFilterError(f"unknown format {fmt!r}; choose {', '.join(FORMATS)}")
+        raise ExportFilterError("unknown format %(fmt)r; choose %(v2)s", fmt=fmt, v2=', '.join(FORMATS))
     return fmt
 
 
@@ -216,7 +216,7 @@ def save_profile(db: Database, *, actor: ActorLike, name: str, recipient: str = 
         user = require_exporter(session, actor)
         profile = session.scalar(select(ExportProfile).where(ExportProfile.name == name))
         if profile is not None and not replace:
-            raise ExportFilterError(f"an export profile named {name!r} exists; change it instead")
+            raise ExportFilterError("an export profile named %(name)r exists; change it instead", name=name)
         if profile is None:
             profile = ExportProfile(name=name, recipient=recipient.strip(), format=fmt, filters=stored,
                                     created_by_id=user.id)
@@ -446,27 +446,27 @@ def get_export(db: Database, *, actor: ActorLike, export_id: int) -> ExportInfo:
         require_exporter(session, actor)
         export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
-            raise ExportNotFound(f"no export with id {export_id}")
+            raise ExportNotFound("no export with id %(export_id)s", export_id=export_id)
         return _infos(session, [export])[0]
 
 
 def _file_entry(export: Export, which: str) -> dict[str, Any]:
     if which not in ("main", "retractions"):
-        raise ExportFilterError(f"unknown file {which!r}; choose main or retractions")
+        raise ExportFilterError("unknown file %(which)r; choose main or retractions", which=which)
     for entry in (export.manifest or {}).get("files", []):
         if entry.get("kind") == which:
             return dict(entry)
-    raise ExportNotFound(f"export {export.id} has no {which} file")
+    raise ExportNotFound("export %(id)s has no %(which)s file", id=export.id, which=which)
 
 
 def _kept_path(settings: Settings, export: Export, entry: dict[str, Any]) -> Path:
     name = str(entry.get("name") or "")
     if not name or Path(name).name != name:
-        raise ExportFileChanged(f"export {export.id}: its manifest names no usable file ({name!r})")
+        raise ExportFileChanged("export %(id)s: its manifest names no usable file (%(name)r)", id=export.id, name=name)
     path = Path(settings.exports_dir) / name
     if not path.is_file():
-        raise ExportFileMissing(f"export {export.id}: the kept file {path} is missing, so it cannot be sent again; "
-                              f"its manifest SHA-256 is {entry.get('sha256')}")
+        raise ExportFileMissing("export %(id)s: the kept file %(path)s is missing, so it cannot be sent again; its "
+                                "manifest SHA-256 is %(sha256)s", id=export.id, path=path, sha256=entry.get("sha256"))
     return path
 
 
@@ -483,7 +483,7 @@ def _verified(db: Database, settings: Settings, actor: ActorLike, export_id: int
         username = user.username
         export = session.get(Export, export_id) if valid_id(export_id) else None
         if export is None:
-            raise ExportNotFound(f"no export with id {export_id}")
+            raise ExportNotFound("no export with id %(export_id)s", export_id=export_id)
         entry = _file_entry(export, which)
     try:
         path = _kept_path(settings, export, entry)
@@ -496,8 +496,9 @@ def _verified(db: Database, settings: Settings, actor: ActorLike, export_id: int
             actual = file_sha256(path)
         if actual != entry["sha256"]:
             raise ExportFileChanged(
-                f"export {export_id}: {path.name} no longer matches its manifest (SHA-256 {actual} on disk, "
-                f"{entry['sha256']} when sent); it has been changed or replaced and will not be handed out")
+                "export %(id)s: %(name)s no longer matches its manifest (SHA-256 %(actual)s on disk, %(sent)s when "
+                "sent); it has been changed or replaced and will not be handed out", id=export_id, name=path.name,
+                actual=actual, sent=entry["sha256"])
     except ExportFileError as exc:
         _refuse(db, username, export_id, which, str(exc))
         raise
@@ -533,5 +534,6 @@ def download_export(db: Database, settings: Settings, *, actor: ActorLike, expor
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file.path, out)
         if file_sha256(out) != file.sha256:
-            raise ExportError(f"the copy at {out} does not match export {export_id}'s SHA-256; try again")
+            raise ExportError("the copy at %(out)s does not match export %(export_id)s's SHA-256; try again",
+                              out=out, export_id=export_id)
     return file

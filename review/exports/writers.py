@@ -126,8 +126,8 @@ class XlsxWriter:
 
     def write(self, values: tuple[Any, ...]) -> None:
         if self.rows >= XLSX_MAX_ROWS:
-            raise ExportTooLarge(f"an xlsx sheet holds at most {XLSX_MAX_ROWS:,} rows; "
-                                 "choose csv or jsonl, or narrow the filters")
+            raise ExportTooLarge("an xlsx sheet holds at most %(n)s rows; choose csv or jsonl, or narrow the filters",
+                                 n=format(XLSX_MAX_ROWS, ","))
         self.rows += 1
         row, sheet = self.rows, self._sheet
         for col, value in enumerate(values):

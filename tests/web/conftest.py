@@ -31,7 +31,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def rt(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
     """A runtime on the test database (SQLite file or PostgreSQL), exports written under tmp_path."""
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+    runtime = Runtime.open(AppConfig(settings=Settings(ui_language="en", database_url=database_url,
                                                        exports_dir=tmp_path / "exports")))  # type: ignore[arg-type]
     yield runtime
     runtime.close()

@@ -221,7 +221,7 @@ def test_hostile_post_text_is_rendered_as_text(runtime: Runtime) -> None:
         assert "<script>alert" not in page and "<img src=x" not in page and "<b>bold" not in page
         assert "&lt;script&gt;" in page
     page = ana.get(f"/items/{item}").text
-    assert '<mark title="&lt;script&gt;">&lt;script&gt;</mark>' in page
+    assert '<mark title="weight +0.80" aria-describedby="evidence-2">&lt;script&gt;</mark>' in page
     assert 'href="javascript:' not in page and "not an http(s) link" in page
     assert ana.get(f"/api/items/{item}").json()["url"] is None
 

@@ -21,7 +21,8 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    config = AppConfig(settings=Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", claim_minutes=5))
+    config = AppConfig(settings=Settings(ui_language="en", database_url=f"sqlite:///{tmp_path / 'web.db'}",
+                                         claim_minutes=5))
     runtime = Runtime.open(config)
     server = BackgroundServer(runtime, port=free_port()).start()
     yield server.url, runtime

@@ -124,7 +124,7 @@ def test_an_https_connection_stays_https() -> None:
 
 @pytest.fixture
 def proxied(database_url: str, tmp_path: Path) -> Iterator[Runtime]:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+    runtime = Runtime.open(AppConfig(settings=Settings(ui_language="en", database_url=database_url,
                                                        trusted_proxies=["10.0.0.0/8"])))  # type: ignore[arg-type]
     yield runtime
     runtime.close()
@@ -170,7 +170,7 @@ def test_spoofed_headers_from_an_untrusted_peer_do_not_escape_the_limit(proxied:
 
 
 def test_without_trusted_proxies_forwarding_headers_are_ignored(database_url: str, tmp_path: Path) -> None:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url)))  # type: ignore[arg-type]
+    runtime = Runtime.open(AppConfig(settings=Settings(ui_language="en", database_url=database_url)))  # type: ignore[arg-type]
     try:
         add_user(runtime.db, "ana")
         client = TestClient(create_app(runtime), client=(PROXY, 40000), headers={"X-Forwarded-For": "198.51.100.9"})
@@ -220,7 +220,7 @@ def test_a_trusted_proxys_https_makes_cookies_secure(proxied: Runtime, header: t
 @pytest.mark.parametrize(("peer", "trusted"), [("203.0.113.66", ["10.0.0.0/8"]), (PROXY, [])])
 def test_a_spoofed_https_changes_nothing(database_url: str, peer: str, trusted: list[str]) -> None:
     """From a peer that is not a trusted proxy (or with none configured) the headers are the client's words."""
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=database_url,
+    runtime = Runtime.open(AppConfig(settings=Settings(ui_language="en", database_url=database_url,
                                                        trusted_proxies=trusted)))  # type: ignore[arg-type]
     try:
         add_user(runtime.db, "ana")

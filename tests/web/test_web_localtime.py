@@ -36,7 +36,8 @@ LATE_HTML = ('<time datetime="2024-05-01T16:30:00Z" title="2024-05-01 16:30:00 U
 
 
 def _runtime(database_url: str, tmp_path: Path, **settings: object) -> Runtime:
-    return Runtime.open(AppConfig(settings=Settings(database_url=database_url, exports_dir=tmp_path / "exports",
+    return Runtime.open(AppConfig(settings=Settings(ui_language="en", database_url=database_url,
+                                                    exports_dir=tmp_path / "exports",
                                                     **settings)))  # type: ignore[arg-type]
 
 
@@ -83,7 +84,7 @@ def test_text_that_is_not_a_moment_is_escaped_by_the_template() -> None:
     env = Templates().env
     rendered = env.from_string("<p>{{ v|dt }}</p>").render(v=HOSTILE)
     assert "<script>" not in rendered and "&lt;script&gt;alert(" in rendered
-    assert env.from_string("{{ v|dt }}").render(v=LATE) == LATE_HTML  # markup, not escaped twice
+    assert env.from_string("{{ v|dt }}").render(v=LATE, lang="en") == LATE_HTML  # markup, not escaped twice
 
 
 def test_page_days_become_utc_instants_and_back() -> None:

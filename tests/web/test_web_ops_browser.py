@@ -30,7 +30,8 @@ pytestmark = BROWSER_MARKS
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime, Settings]]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", exports_dir=tmp_path / "exports",
+    settings = Settings(ui_language="en", database_url=f"sqlite:///{tmp_path / 'web.db'}",
+                        exports_dir=tmp_path / "exports",
                         lease_seconds=5)  # type: ignore[arg-type]
     runtime = Runtime.open(AppConfig(settings=settings))
     server = BackgroundServer(runtime, port=free_port()).start()

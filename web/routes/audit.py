@@ -5,6 +5,7 @@ for. The JSON API (``/api/audit``) keeps returning the raw entries."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,7 +17,7 @@ from store.types import day_start
 from web.audit_text import ACTION_GROUPS, ROUTINE, actions_for, details_text, sentence
 from web.deps import AuditViewer, DbSession
 from web.params import OptionalRowIdQuery
-from web.render import is_htmx, render
+from web.render import is_htmx, page_language, render
 from web.routes.queue import parse_day
 
 router = APIRouter(include_in_schema=False)
@@ -44,7 +45,7 @@ def audit_log(request: Request, user: AuditViewer, session: DbSession, before: O
     context = {"page": page, "params": {k: v for k, v in shown.items() if v}, "actor": actor or "",
                "action": choice if actions else "", "groups": ACTION_GROUPS, "people": people,
                "date_from": shown["date_from"] or "", "date_to": shown["date_to"] or "", "routine": routine,
-               "sentence": sentence, "details_text": details_text}
+               "sentence": partial(sentence, language=page_language(request, user)), "details_text": details_text}
     if is_htmx(request) and before and request.headers.get("hx-target", "").startswith("audit-more"):
         return render(request, "audit.html", context, user=user, block="rows")
     return render(request, "audit.html", context, user=user)

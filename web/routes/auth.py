@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from config.i18n import N_
 from store.audit import record
 from store.users import authenticate
 from web.client_address import client_address
 from web.deps import CurrentUser, OptionalUser, RuntimeDep
-from web.render import render
+from web.render import render, translator
 from web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -55,7 +56,7 @@ def _login_page(request: Request, *, error: str | None = None, status_code: int 
 def login_form(request: Request, user: OptionalUser, next: str | None = None) -> Response:  # noqa: A002
     if user is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    flash = "Your new password is set: sign in with it." if request.query_params.get("reset") == "1" else None
+    flash = N_("Your new password is set: sign in with it.") if request.query_params.get("reset") == "1" else None
     return _login_page(request, next_path=_safe_next(next), flash=flash)
 
 
@@ -68,7 +69,7 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",  # noqa: A002
 ) -> Response:
     if not tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
-        return _login_page(request, error="The form expired. Please sign in again.", status_code=403,
+        return _login_page(request, error=N_("The form expired. Please sign in again."), status_code=403,
                            username=username)
     username = username.strip()
     client = client_address(request)
@@ -93,11 +94,12 @@ def login(
                        target_id=username, client=client)
     if blocked:
         minutes = int(limit.window.total_seconds() // 60)
-        return _login_page(request, status_code=429, username=username, error=(
-            f"Too many failed sign-in attempts. Wait {minutes} minutes and try again, "
-            "or ask an administrator to check your account."))
+        _ = translator(request, None)
+        return _login_page(request, status_code=429, username=username, error=_(
+            "Too many failed sign-in attempts. Wait %(n)s minutes and try again, or ask an administrator to check "
+            "your account.", n=minutes))
     if user is None:
-        return _login_page(request, error="Wrong username or password.", status_code=401, username=username)
+        return _login_page(request, error=N_("Wrong username or password."), status_code=401, username=username)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=_secure(request), path="/",
                         max_age=runtime.config.settings.session_hours * 3600)

@@ -22,7 +22,7 @@ from service.runtime import Runtime
 from store.types import utcnow
 from web.chart import bar_chart, grouped_bar_chart
 from web.deps import DbSession, RuntimeDep, SignedIn
-from web.render import render
+from web.render import render, translator
 from web.routes.narratives import narratives_chart
 from web.security import AuthUser
 
@@ -60,9 +60,11 @@ def dashboard(request: Request, user: SignedIn, session: DbSession, runtime: Run
     stats = cached_stats(request, session, request.app.state.display_zone)
     category_max = max((n for _, n in stats.by_category), default=0)
     source_max = max((n for _, n in stats.by_source), default=0)
+    _ = translator(request, user)
     return render(request, "dashboard.html", {
         "stats": stats,
-        "chart": bar_chart(stats.per_day, title=f"Posts flagged per day over the last {stats.days} days"),
+        "chart": bar_chart(stats.per_day, unit=_("flagged"),
+                           title=_("Posts flagged per day over the last %(n)s days", n=stats.days)),
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),

@@ -18,6 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from config.i18n import N_
+from review.errors import ActionError
 from review.exports import (
     FORMATS,
     ExportError,
@@ -36,7 +38,7 @@ from web.deps import Exporter, RuntimeDep
 from web.errors import status_for
 from web.localtime import describe_bound, page_day_bound, shown_day
 from web.params import RowId
-from web.render import Confirmation, confirm_page, render
+from web.render import Confirmation, confirm_page, render, translator
 from web.routes.queue import cached_filter_options
 from web.security import AuthUser
 
@@ -80,7 +82,7 @@ def since_from(value: str) -> bool | None:
 
 
 def file_error_title(status: int) -> str:
-    return "Export file missing" if status == 410 else "Export file changed"
+    return N_("Export file missing") if status == 410 else N_("Export file changed")
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -90,7 +92,8 @@ async def read_form(request: Request) -> dict[str, str]:
 
 def _page(request: Request, user: AuthUser, runtime: Any, *, preview: ExportPreview | None = None,
           run_form: dict[str, str] | None = None, profile_form: dict[str, str] | None = None,
-          run_error: str | None = None, profile_error: str | None = None, flash: str | None = None,
+          run_error: str | ActionError | None = None,
+          profile_error: str | ActionError | None = None, flash: str | None = None,
           status_code: int = 200) -> Response:
     db = runtime.db
     profiles = list_profiles(db, actor=user.actor)
@@ -111,7 +114,7 @@ def _page(request: Request, user: AuthUser, runtime: Any, *, preview: ExportPrev
         "preview": preview, "run_form": run_form or {"profile": request.query_params.get("run", "")},
         "profile_form": profile_form or {}, "run_error": run_error, "profile_error": profile_error,
         "created": int(created) if created.isdigit() else None,
-        "flash": flash or _flash(request.query_params),
+        "flash": flash or _flash(request, user, request.query_params),
     }
     return render(request, "exports.html", context, user=user, status_code=status_code)
 
@@ -124,13 +127,16 @@ def _one(key: str, value: Any, zone: tzinfo) -> str:
     return shown_day(text, zone, end=key == "date_to") if key.startswith("date_") and text else text
 
 
-def _flash(params: Mapping[str, str]) -> str | None:
+def _flash(request: Request, user: AuthUser, params: Mapping[str, str]) -> str | None:
+    _ = translator(request, user)
     name = params.get("name", "")[:100]
-    messages = {"saved": f"Profile {name} saved.", "deleted": f"Profile {name} deleted."}
     created = params.get("created", "")
     if created.isdigit():
-        return f"Export #{created} recorded: download its files below."
-    return messages.get(params.get("done", ""))
+        return _("Export #%(id)s recorded: download its files below.", id=created)
+    done = params.get("done", "")
+    if done == "saved":
+        return _("Profile %(name)s saved.", name=name)
+    return _("Profile %(name)s deleted.", name=name) if done == "deleted" else None
 
 
 @router.get("/exports")
@@ -151,7 +157,7 @@ async def preview(request: Request, user: Exporter, runtime: RuntimeDep) -> Resp
         result = await run_in_threadpool(lambda: preview_export(runtime.db, settings, actor=user.actor,
                                                                 limit=50, **_run_args(form, _zone(request))))
     except ExportError as exc:
-        return _page(request, user, runtime, run_form=form, run_error=str(exc), status_code=status_for(exc))
+        return _page(request, user, runtime, run_form=form, run_error=exc, status_code=status_for(exc))
     return _page(request, user, runtime, preview=result, run_form=form)
 
 
@@ -163,7 +169,7 @@ async def run(request: Request, user: Exporter, runtime: RuntimeDep) -> Response
         info = await run_in_threadpool(lambda: run_export(runtime.db, settings, actor=user.actor,
                                                           **_run_args(form, _zone(request))))
     except ExportError as exc:
-        return _page(request, user, runtime, run_form=form, run_error=str(exc), status_code=status_for(exc))
+        return _page(request, user, runtime, run_form=form, run_error=exc, status_code=status_for(exc))
     return RedirectResponse(f"/exports?created={info.id}#export-{info.id}", status_code=303)
 
 
@@ -178,7 +184,7 @@ async def save(request: Request, user: Exporter, runtime: RuntimeDep) -> Respons
                              replace=replace)
     except ExportError as exc:
         return _page(request, user, runtime, profile_form={**form, "editing": "1" if replace else ""},
-                     profile_error=str(exc), status_code=status_for(exc))
+                     profile_error=exc, status_code=status_for(exc))
     return RedirectResponse(f"/exports?done=saved&name={saved.name}", status_code=303)
 
 
@@ -186,11 +192,13 @@ async def save(request: Request, user: Exporter, runtime: RuntimeDep) -> Respons
 def delete_confirm(request: Request, user: Exporter, runtime: RuntimeDep, name: str = "") -> Response:
     """Deleting a profile is confirmed on a page of its own first."""
     profile = get_profile(runtime.db, actor=user.actor, name=name[:100])
+    _ = translator(request, user)
     return confirm_page(request, Confirmation(
-        "confirm-delete-profile", f"Delete the profile {profile.name}?",
-        "Its past exports stay, and can still be downloaded. A new profile of the same name starts afresh: it sends "
-        "everything that matches again, and owes no retraction for what this one sent.",
-        "/exports/profiles/delete", f"Delete {profile.name}", "/exports", {"name": profile.name}), user=user)
+        "confirm-delete-profile", _("Delete the profile %(name)s?", name=profile.name),
+        _("Its past exports stay, and can still be downloaded. A new profile of the same name starts afresh: it "
+          "sends everything that matches again, and owes no retraction for what this one sent."),
+        "/exports/profiles/delete", _("Delete %(name)s", name=profile.name), "/exports", {"name": profile.name}),
+        user=user)
 
 
 @router.post("/exports/profiles/delete")
@@ -202,14 +210,14 @@ async def delete(request: Request, user: Exporter, runtime: RuntimeDep) -> Respo
     try:
         delete_profile(runtime.db, actor=user.actor, name=form["name"])
     except ExportError as exc:
-        return _page(request, user, runtime, profile_error=str(exc), status_code=status_for(exc))
+        return _page(request, user, runtime, profile_error=exc, status_code=status_for(exc))
     return RedirectResponse(f"/exports?done=deleted&name={form['name']}", status_code=303)
 
 
 def serve_file(request: Request, user: AuthUser, runtime: Any, export_id: int, which: str) -> Response:
     """The kept file after checking it against the manifest; a clear error page (409/410) when it does not."""
     if which not in FILE_KINDS:
-        raise ExportNotFound(f"An export has no {which!r} file.")
+        raise ExportNotFound("An export has no %(which)r file.", which=which)
     try:
         file = open_export_file(runtime.db, runtime.config.settings, actor=user.actor, export_id=export_id,
                                 which=which)
@@ -218,7 +226,7 @@ def serve_file(request: Request, user: AuthUser, runtime: Any, export_id: int, w
         if status in (404, 403) or request.url.path.startswith("/api/"):
             raise
         return render(request, "error.html", {"status": status, "title": file_error_title(status),
-                                              "message": str(exc)}, user=user, status_code=status)
+                                              "message": exc}, user=user, status_code=status)
     return FileResponse(file.path, media_type=file.media_type, filename=file.download_name,
                         headers={"X-Content-SHA256": file.sha256, "Cache-Control": "no-store"})
 

@@ -43,20 +43,20 @@ def claim_lease(runtime: Runtime) -> timedelta:
 
 
 def load_detail(runtime: Runtime, user: AuthUser, item_id: int
-                ) -> tuple[ItemDetail, str | None, datetime | None, list[Comment]]:
+                ) -> tuple[ItemDetail, ActionError | None, datetime | None, list[Comment]]:
     """The item; when the form is not for this person, why (the decide action's own rules); until when they may
     undo its latest decision; its comments."""
     with runtime.db.session() as session:
         detail = item_detail(session=session, item_id=item_id)
         if detail is None:
-            raise NotFound(f"There is no queue item #{item_id}.")
-        block = decisions.decide_block(session, user.actor, detail.item)
+            raise NotFound("There is no queue item #%(id)s.", id=item_id)
+        block = decisions.decide_refusal_for(session, user.actor, detail.item)
         undo_until = decisions.undo_deadline(session, user.actor, detail.item, undo_window(runtime))
         comments = comments_on(session, detail.item.id)
     return detail, block, undo_until, comments
 
 
-def item_context(detail: ItemDetail, block: str | None, user: AuthUser, **extra: Any) -> dict[str, Any]:
+def item_context(detail: ItemDetail, block: ActionError | None, user: AuthUser, **extra: Any) -> dict[str, Any]:
     item = detail.item
     now = utcnow()
     live = bool(item.lease_expires_at and item.lease_expires_at > now)
@@ -175,7 +175,7 @@ def decide_item(
         form = {"action": action, "category": category, "dismiss_reason": dismiss_reason,
                 "justification": justification, "reference_url": reference_url}
         return _shown_again(request, runtime, user, item_id, exc, block_only=is_htmx(request),
-                            decision_error=str(exc), form=form)
+                            decision_error=exc, form=form)
     if outcome.left:  # some of the cluster was left: say which and why before moving on
         return _item_page(request, runtime, user, item_id, block_only=is_htmx(request), outcome=outcome)
     return _after(request, runtime, user, outcome)
@@ -199,7 +199,7 @@ def appeal_item(
     try:
         decisions.appeal(runtime.db, user.actor, item_id, reason)
     except ActionError as exc:
-        return _shown_again(request, runtime, user, item_id, exc, appeal_error=str(exc))
+        return _shown_again(request, runtime, user, item_id, exc, appeal_error=exc)
     return go(request, f"/items/{item_id}?appealed=1")
 
 
@@ -211,7 +211,7 @@ def comment_item(
     try:
         comment = add_comment(runtime.db, user.actor, item_id, text)
     except ActionError as exc:
-        return _shown_again(request, runtime, user, item_id, exc, comment_error=str(exc), comment_text=text)
+        return _shown_again(request, runtime, user, item_id, exc, comment_error=exc, comment_text=text)
     return go(request, f"/items/{item_id}#comment-{comment.id}")
 
 

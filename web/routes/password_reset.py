@@ -17,7 +17,7 @@ from web.render import render
 router = APIRouter(include_in_schema=False)
 
 
-def _page(request: Request, token: str, *, username: str | None, error: str | None = None,
+def _page(request: Request, token: str, *, username: str | None, error: str | ActionError | None = None,
           status_code: int = 200) -> Response:
     response = render(request, "reset.html", {"token": token, "username": username, "error": error}, user=None,
                       status_code=status_code)
@@ -30,7 +30,7 @@ def reset_page(request: Request, token: str, runtime: RuntimeDep) -> Response:
     try:
         username = reset_link_owner(runtime.db, token[:100])
     except ActionError as exc:
-        return _page(request, token[:100], username=None, error=str(exc), status_code=status_for(exc))
+        return _page(request, token[:100], username=None, error=exc, status_code=status_for(exc))
     return _page(request, token, username=username)
 
 
@@ -42,12 +42,12 @@ def reset_password(request: Request, token: str, runtime: RuntimeDep,
     try:
         username = reset_link_owner(runtime.db, token)
     except ActionError as exc:
-        return _page(request, token, username=None, error=str(exc), status_code=status_for(exc))
+        return _page(request, token, username=None, error=exc, status_code=status_for(exc))
     if password != again:
         return _page(request, token, username=username, error="the two passwords differ; type the same one twice",
                      status_code=422)
     try:
         use_password_reset(runtime.db, token, password)
     except ActionError as exc:
-        return _page(request, token, username=username, error=str(exc), status_code=status_for(exc))
+        return _page(request, token, username=username, error=exc, status_code=status_for(exc))
     return RedirectResponse("/login?reset=1", status_code=303)

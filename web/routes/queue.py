@@ -86,9 +86,9 @@ def parse_filters(params: Any, zone: tzinfo = UTC, *, strict: bool = False) -> Q
             ("score_max", params.get("score_max"), filters.score_max)) if value not in (None, "") and (
                 read is None or (name in ("status", "sort") and read != value))]
         if unread:
-            raise InvalidInput("cannot use " + ", ".join(f"{name}={params.get(name)!r}" for name in unread) +
-                               f" (dates are YYYY-MM-DD from {FIRST_DAY} to {LAST_DAY}; ids 1 .. 2**63-1; "
-                               "scores 0 to 1)")
+            raise InvalidInput("cannot use %(values)s (dates are YYYY-MM-DD from %(first)s to %(last)s; ids 1 .. "
+                               "2**63-1; scores 0 to 1)", first=FIRST_DAY, last=LAST_DAY,
+                               values=", ".join(f"{name}={params.get(name)!r}" for name in unread))
     return filters
 
 
@@ -203,7 +203,7 @@ def _bulk_page(request: Request, user: AuthUser, context: dict[str, Any], exc: A
         return render(request, "bulk.html", context, user=user)
     if status_for(exc) in (403, 404):
         raise exc
-    return render(request, "bulk.html", {**context, "error": str(exc)}, user=user, status_code=status_for(exc))
+    return render(request, "bulk.html", {**context, "error": exc}, user=user, status_code=status_for(exc))
 
 
 @router.post("/queue/bulk/review")

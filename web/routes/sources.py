@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from crawler import KNOWN_KINDS
 from review.errors import NotFound
 from service.health import daily_counts, health_summary, run_history
@@ -28,7 +29,7 @@ from store.models import Source
 from web.chart import grouped_bar_chart
 from web.deps import CurrentUser, DbSession, HealthViewer, RuntimeDep, SourceViewer
 from web.params import RowId
-from web.render import Confirmation, confirm_page, render
+from web.render import Confirmation, confirm_page, render, translator
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -37,13 +38,13 @@ FORM_FIELDS = ("name", "kind", "url", "schedule_type", "every", "cron", "jitter_
                "concurrency", "user_agent", "options", "enabled")
 EDIT_FIELDS = ("url", "schedule", "jitter_s", "quiet_hours", "min_delay_s", "concurrency", "user_agent")
 DONE_MESSAGES = {
-    "created": "Source {name} added; the scheduler picks it up within seconds.",
-    "updated": "Source {name} saved: {fields}.",
-    "unchanged": "Nothing to change on {name}.",
-    "paused": "Paused {name}: no scheduled runs until it is resumed.",
-    "resumed": "Resumed {name}: its first run starts at once.",
-    "run": "Run of {name} requested: the scheduler's leader starts it within seconds.",
-    "removed": "Removed {name} and its run history (its posts stay).",
+    "created": N_("Source %(name)s added; the scheduler picks it up within seconds."),
+    "updated": N_("Source %(name)s saved: %(fields)s."),
+    "unchanged": N_("Nothing to change on %(name)s."),
+    "paused": N_("Paused %(name)s: no scheduled runs until it is resumed."),
+    "resumed": N_("Resumed %(name)s: its first run starts at once."),
+    "run": N_("Run of %(name)s requested: the scheduler's leader starts it within seconds."),
+    "removed": N_("Removed %(name)s and its run history (its posts stay)."),
 }
 
 
@@ -106,7 +107,7 @@ async def read_form(request: Request) -> dict[str, str]:
 def load_source(session: Session, source_id: int) -> Source:
     source = session.get(Source, source_id)
     if source is None:
-        raise NotFound(f"There is no source #{source_id}.")
+        raise NotFound("There is no source #%(id)s.", id=source_id)
     return source
 
 
@@ -114,7 +115,8 @@ def _done(request: Request, user: AuthUser, params: Mapping[str, str]) -> str | 
     key = params.get("done", "")
     if key not in DONE_MESSAGES:
         return None
-    return DONE_MESSAGES[key].format(name=params.get("source", "")[:100], fields=params.get("fields", "")[:200])
+    _ = translator(request, user)
+    return _(DONE_MESSAGES[key], name=params.get("source", "")[:100], fields=params.get("fields", "")[:200])
 
 
 def _sources_page(request: Request, user: AuthUser, runtime: Any, *, form: dict[str, str] | None = None,
@@ -210,11 +212,12 @@ async def run_now(request: Request, source_id: RowId, user: CurrentUser, runtime
 @router.get("/sources/{source_id}/remove")
 def remove_confirm(request: Request, source_id: RowId, user: SourceViewer, session: DbSession) -> Response:
     source = load_source(session, source_id)
+    _ = translator(request, user)
     return confirm_page(request, Confirmation(
-        "confirm-remove", f"Remove {source.name}?",
-        "Its schedule and run history are deleted; the posts already crawled stay, without a source. The "
-        "configuration file will not bring it back. The audit log keeps its full configuration.",
-        f"/sources/{source.id}/remove", f"Remove {source.name}", f"/sources/{source.id}"), user=user)
+        "confirm-remove", _("Remove %(name)s?", name=source.name),
+        _("Its schedule and run history are deleted; the posts already crawled stay, without a source. The "
+          "configuration file will not bring it back. The audit log keeps its full configuration."),
+        f"/sources/{source.id}/remove", _("Remove %(name)s", name=source.name), f"/sources/{source.id}"), user=user)
 
 
 @router.post("/sources/{source_id}/remove")
@@ -234,11 +237,12 @@ def health_page(request: Request, user: HealthViewer, session: DbSession, runtim
     summary = health_summary(session=session)
     counts = daily_counts(session=session, days=14)
     charts = []
+    _ = translator(request, user)
     for name in sorted(set(counts.posts) | set(counts.flags)):
         posts, flags = counts.posts.get(name, []), counts.flags.get(name, [])
         charts.append((name, sum(posts), sum(flags), grouped_bar_chart(
-            counts.days, {"posts": posts, "flags": flags}, width=560, height=180, tick_every=7,
-            title=f"{name}: posts and flags per day over the last {len(counts.days)} days")))
+            counts.days, {_("posts"): posts, _("flags"): flags}, width=560, height=180, tick_every=7,
+            title=_("%(name)s: posts and flags per day over the last %(n)s days", name=name, n=len(counts.days)))))
     scheduled = [(s.next_run_at, s) for s in summary.sources if s.next_run_at is not None]
     upcoming = [s for _, s in sorted(scheduled, key=lambda pair: pair[0])]
     problems = [s for s in summary.sources if s.enabled and (s.failing or s.stale)]

@@ -12,7 +12,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from config.i18n import N_
 from review.errors import ActionError, NotFound
+from review.policy import ROLE_LABELS
 from review.users import (
     Person,
     add_user,
@@ -26,16 +28,17 @@ from store.models import ROLES
 from web.deps import CurrentUser, RuntimeDep, UserManager
 from web.errors import status_for
 from web.params import RowId
-from web.render import Confirmation, confirm_page, render
+from web.render import Confirmation, confirm_page, render, translator
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
 
-_FLASHES = {"created": "Created {name}.", "deactivated": "Deactivated {name}: they are signed out everywhere.",
-            "reactivated": "Reactivated {name}: they can sign in again.", "role": "{name} is now {role}."}
+_FLASHES = {"created": N_("Created %(name)s."),
+            "deactivated": N_("Deactivated %(name)s: they are signed out everywhere."),
+            "reactivated": N_("Reactivated %(name)s: they can sign in again."), "role": N_("%(name)s is now %(role)s.")}
 
 
-def _page(request: Request, user: AuthUser, runtime: RuntimeDep, *, error: str | None = None,
+def _page(request: Request, user: AuthUser, runtime: RuntimeDep, *, error: str | ActionError | None = None,
           flash: str | None = None, form: dict[str, str] | None = None, status_code: int = 200) -> Response:
     return render(request, "users.html", {"users": people(runtime.db, user.actor), "roles": ROLES, "error": error,
                                           "flash": flash, "form": form or {}}, user=user, status_code=status_code)
@@ -44,7 +47,7 @@ def _page(request: Request, user: AuthUser, runtime: RuntimeDep, *, error: str |
 def _one(runtime: RuntimeDep, user: AuthUser, user_id: int) -> Person:
     found = next((p for p in people(runtime.db, user.actor) if p.id == user_id), None)
     if found is None:
-        raise NotFound(f"there is no user #{user_id}")
+        raise NotFound("there is no user #%(id)s", id=user_id)
     return found
 
 
@@ -52,7 +55,8 @@ def _one(runtime: RuntimeDep, user: AuthUser, user_id: int) -> Person:
 def users_page(request: Request, user: UserManager, runtime: RuntimeDep) -> Response:
     params = request.query_params
     done, name, role = params.get("done", ""), params.get("name", "")[:64], params.get("role", "")[:16]
-    flash = _FLASHES[done].format(name=name, role=role) if done in _FLASHES else None
+    _ = translator(request, user)
+    flash = _(_FLASHES[done], name=name, role=_(ROLE_LABELS.get(role, role))) if done in _FLASHES else None
     return _page(request, user, runtime, flash=flash)
 
 
@@ -68,7 +72,7 @@ def add_user_form(
     except ActionError as exc:
         if status_for(exc) in (403, 404):
             raise
-        return _page(request, user, runtime, error=str(exc), form={"username": username, "role": role},
+        return _page(request, user, runtime, error=exc, form={"username": username, "role": role},
                      status_code=status_for(exc))
     return RedirectResponse(f"/admin/users?{urlencode({'done': 'created', 'name': created.username})}",
                             status_code=303)
@@ -83,7 +87,7 @@ def _change(request: Request, user: AuthUser, runtime: RuntimeDep, change: Calla
     except ActionError as exc:
         if status_for(exc) in (403, 404):
             raise
-        return _page(request, user, runtime, error=str(exc), status_code=status_for(exc))
+        return _page(request, user, runtime, error=exc, status_code=status_for(exc))
     return RedirectResponse(f"/admin/users?{urlencode({'done': done, 'name': person.username, 'role': person.role})}",
                             status_code=303)
 
@@ -91,11 +95,12 @@ def _change(request: Request, user: AuthUser, runtime: RuntimeDep, change: Calla
 @router.get("/admin/users/{user_id}/deactivate")
 def deactivate_confirm(request: Request, user_id: RowId, user: UserManager, runtime: RuntimeDep) -> Response:
     name = _one(runtime, user, user_id).username
+    _ = translator(request, user)
     return confirm_page(request, Confirmation(
-        "confirm-deactivate", f"Deactivate {name}?",
-        f"{name} is signed out everywhere at once and cannot sign in until an admin reactivates them. Their "
-        "decisions and the audit log stay as they are.",
-        f"/admin/users/{user_id}/deactivate", f"Deactivate {name}", "/admin/users"), user=user)
+        "confirm-deactivate", _("Deactivate %(name)s?", name=name),
+        _("%(name)s is signed out everywhere at once and cannot sign in until an admin reactivates them. Their "
+          "decisions and the audit log stay as they are.", name=name),
+        f"/admin/users/{user_id}/deactivate", _("Deactivate %(name)s", name=name), "/admin/users"), user=user)
 
 
 @router.post("/admin/users/{user_id}/deactivate")
@@ -122,11 +127,12 @@ def role_form(request: Request, user_id: RowId, user: CurrentUser, runtime: Runt
 @router.get("/admin/users/{user_id}/reset")
 def reset_confirm(request: Request, user_id: RowId, user: UserManager, runtime: RuntimeDep) -> Response:
     name = _one(runtime, user, user_id).username
+    _ = translator(request, user)
     return confirm_page(request, Confirmation(
-        "confirm-reset", f"Reset the password of {name}?",
-        "Their current password stops working and they are signed out everywhere at once. You get a one-time "
-        "link to hand to them, with which they choose a new password.",
-        f"/admin/users/{user_id}/reset", f"Reset the password of {name}", "/admin/users"), user=user)
+        "confirm-reset", _("Reset the password of %(name)s?", name=name),
+        _("Their current password stops working and they are signed out everywhere at once. You get a one-time "
+          "link to hand to them, with which they choose a new password."),
+        f"/admin/users/{user_id}/reset", _("Reset the password of %(name)s", name=name), "/admin/users"), user=user)
 
 
 @router.post("/admin/users/{user_id}/reset")
@@ -141,6 +147,6 @@ def reset_form(request: Request, user_id: RowId, user: CurrentUser, runtime: Run
     except ActionError as exc:
         if status_for(exc) in (403, 404):
             raise
-        return _page(request, user, runtime, error=str(exc), status_code=status_for(exc))
+        return _page(request, user, runtime, error=exc, status_code=status_for(exc))
     url = str(request.base_url).rstrip("/") + link.path
     return render(request, "user_reset_link.html", {"link": link, "url": url}, user=user)

@@ -1,0 +1,111 @@
+"""Translations for pages and command-line messages: Babel message catalogs, English source strings.
+
+``web/locale/<lang>/LC_MESSAGES/messages.po`` is the catalog kept in the repository (``babel.cfg`` says where
+strings are extracted from). It is compiled when first used, in memory, so a fresh clone needs no build step
+and no ``.mo`` file is committed or can go stale. English is the source language: an ``en`` page shows the
+msgids as written. Dates and numbers are formatted for the language with Babel (``format_number``,
+``format_datetime``).
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from datetime import datetime
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
+from review.policy import STATUS_LABELS
+
+__all__ = ["LOCALE_DIR", "catalog_path", "format_moment", "format_number", "gettext", "ngettext", "pick_language",
+           "said", "translations"]
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+#: How a moment is written (Babel/CLDR patterns): Vietnamese day-first, English ISO-like.
+_MOMENT = {"vi": "HH:mm dd/MM/yyyy", "en": "yyyy-MM-dd HH:mm"}
+_DAY = {"vi": "dd/MM/yyyy", "en": "yyyy-MM-dd"}
+
+
+def catalog_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def translations(language: str) -> _gettext.NullTranslations:
+    """The compiled catalog of ``language`` (fuzzy entries left out); English and unknown codes: as written."""
+    path = catalog_path(language)
+    if language == "en" or not path.is_file():
+        return _gettext.NullTranslations()
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language, domain=DOMAIN)
+    buffer = BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def gettext(language: str, message: str, **params: Any) -> str:
+    """``message`` in ``language``, with ``%(name)s`` placeholders filled from ``params`` when given."""
+    text = translations(language).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(language: str, singular: str, plural: str, n: int, **params: Any) -> str:
+    text = translations(language).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def pick_language(*choices: object) -> str:
+    """The first usable language code among ``choices`` (the person's, a cookie's, the setting), else "vi"."""
+    for choice in choices:
+        code = usable_language(choice)
+        if code:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def format_number(value: int | float | None, language: str, digits: int | None = None) -> str:
+    """12 345 as Vietnamese writes it (12.345) or English (12,345), with exactly ``digits`` decimals when given
+    (0,50 / 0.50); "—" for None."""
+    if value is None:
+        return "—"
+    pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, format=pattern,
+                          locale=Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE))
+
+
+def format_moment(moment: datetime, language: str, *, with_time: bool = True, seconds: bool = False) -> str:
+    """A local moment written for ``language``: "23:30 01/05/2024" (vi), "2024-05-01 23:30" (en)."""
+    code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    pattern = _MOMENT[code] if with_time else _DAY[code]
+    if seconds:
+        pattern = pattern.replace("HH:mm", "HH:mm:ss")
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=Locale.parse(code))
+
+
+def said(value: object, language: str) -> str:
+    """A message for a person in ``language``: an action's refusal (``ActionError`` keeps its English sentence as
+    ``template`` and ``params``), or a string defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+    if value is None:
+        return ""
+    template = getattr(value, "template", None)
+    if isinstance(template, str) and template:
+        params = dict(getattr(value, "params", None) or {})
+        for key in ("status", "now"):  # an item's status reads in the same language as the sentence
+            if params.get(key) in STATUS_LABELS:
+                params[key] = translations(language).gettext(STATUS_LABELS[params[key]])
+        text = translations(language).gettext(template)
+        try:
+            return text % params if params else text
+        except (KeyError, TypeError, ValueError):
+            return str(value)
+    return translations(language).gettext(str(value))
