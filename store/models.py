@@ -558,6 +558,9 @@ class EvidenceArchive(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     captured_at: Mapped[datetime | None]
     error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 CLAIM_VERDICTS = ("false", "misleading", "partly_false", "missing_context", "unproven", "satire", "true", "other")
 
 
