@@ -41,7 +41,7 @@ demo: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m mypy vntext crawler classifier store config review service web cli research pipeline.py
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(DEV_STAMP)
 	$(BIN)/python -m ruff check .

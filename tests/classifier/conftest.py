@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from classifier import LabelledExample, load_model, read_labelled_csv, train_and_save
 
@@ -28,11 +30,19 @@ def small_train(reintel_examples) -> list[LabelledExample]:
 
 
 @pytest.fixture(scope="session")
-def trained(tmp_path_factory, small_train):
-    """(models_dir, TrainReport) for a model trained on the small subset."""
-    models_dir = tmp_path_factory.mktemp("models")
-    report = train_and_save(small_train, models_dir, seed=3, version="test-model")
-    return models_dir, report
+def trained(tmp_path_factory, worker_id, small_train):
+    """(models_dir, TrainReport) for a model trained on the small subset: once per run, shared by the pytest-xdist
+    workers (the first trains it under a file lock, the others read it; the tests only read it)."""
+    if worker_id == "master":
+        models_dir = tmp_path_factory.mktemp("models")
+        return models_dir, train_and_save(small_train, models_dir, seed=3, version="test-model")
+    shared = tmp_path_factory.getbasetemp().parent
+    models_dir, report_file = shared / "trained-models", shared / "trained-report.pickle"
+    with FileLock(str(shared / "trained.lock")):
+        if not report_file.exists():
+            report = train_and_save(small_train, models_dir, seed=3, version="test-model")
+            report_file.write_bytes(pickle.dumps(report))
+    return models_dir, pickle.loads(report_file.read_bytes())  # noqa: S301 - written by this test run above
 
 
 @pytest.fixture(scope="module")
