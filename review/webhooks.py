@@ -75,11 +75,12 @@ def add_webhook(db: Database, actor: Actor, *, url: str, events: Sequence[str], 
     try:
         check_source_url(checked, allow_networks)
     except BlockedAddress as exc:
-        raise InvalidInput(f"webhook URL: {exc}") from None
+        raise InvalidInput("webhook URL: %(error)s", error=exc) from None
     chosen = tuple(dict.fromkeys(e.strip() for e in events if e.strip())) or WEBHOOK_EVENTS
     unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
     if unknown:
-        raise InvalidInput(f"unknown event {unknown[0]!r}: use {', '.join(WEBHOOK_EVENTS)}")
+        raise InvalidInput("unknown event %(event)r: use %(choices)s", event=unknown[0],
+                           choices=", ".join(WEBHOOK_EVENTS))
     if not 0.0 <= min_score <= 1.0:
         raise InvalidInput("min_score must be between 0 and 1")
     key = (secret or "").strip() or secrets.token_hex(32)
@@ -103,7 +104,7 @@ def remove_webhook(db: Database, actor: Actor, webhook_id: int) -> None:
         user = authorize(session, actor, "webhook.manage")
         hook = session.get(Webhook, webhook_id) if valid_id(webhook_id) else None
         if hook is None:
-            raise NotFound(f"no webhook #{webhook_id}")
+            raise NotFound("no webhook #%(id)s", id=webhook_id)
         hook.enabled = False
         record(session=session, actor=user.username if user else actor.name, action="webhook.remove",
                target_type="webhook", target_id=hook.id)
