@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from review.actors import Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused, WrongState
 from review.inputs import checked_text, checked_url
@@ -31,6 +32,7 @@ from vntext import dedupe_form
 
 __all__ = [
     "MAX_CLAIM_TEXT",
+    "VERDICT_LABELS",
     "ClaimInfo",
     "ClaimInput",
     "ImportOutcome",
@@ -46,6 +48,12 @@ __all__ = [
 ]
 
 MAX_CLAIM_TEXT = 5000
+#: verdicts as people read them (translated where shown: ``translated(verdict)``)
+VERDICT_LABELS: dict[str, str] = {
+    "false": N_("false"), "misleading": N_("misleading"), "partly_false": N_("partly_false"),
+    "missing_context": N_("missing_context"), "unproven": N_("unproven"), "satire": N_("satire"), "true": N_("true"),
+    "other": N_("other"),
+}
 MAX_IMPORT = 100_000
 
 
