@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from crawler import BlockedAddress
 from crawler.netguard import check_source_url
 from review.actors import Actor, authorize
@@ -32,7 +33,11 @@ from store.db import Database
 from store.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 from store.types import utcnow, valid_id
 
-__all__ = ["DeliveryRow", "WebhookInfo", "add_webhook", "deliveries", "emit", "remove_webhook", "webhooks"]
+__all__ = ["DELIVERY_LABELS", "DeliveryRow", "WebhookInfo", "add_webhook", "deliveries", "emit", "remove_webhook",
+           "webhooks"]
+
+#: a delivery's status as people read it (translated where shown: ``translated(status)``)
+DELIVERY_LABELS: dict[str, str] = {"pending": N_("pending"), "delivered": N_("delivered"), "failed": N_("failed")}
 
 
 @dataclass(frozen=True)
