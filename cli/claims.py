@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, actor_for, fail, refusals, runtime, table
+from cli.common import translate as _
 
 __all__ = ["claims_app"]
 
@@ -43,7 +44,8 @@ def claims_add(
         info = add_claim(db, actor_for(as_user), ClaimInput(
             text=text, verdict=verdict, review_url=url, summary=summary, rating=rating, publisher=publisher,
             category=category), from_item_id=from_item)
-    typer.echo(f"claim #{info.id}: {info.verdict}" + (f", linked to item {from_item}" if from_item else ""))
+    typer.echo(_("claim #%(id)s: %(verdict)s, linked to item %(item)s", id=info.id, verdict=_(info.verdict),
+                 item=from_item) if from_item else _("claim #%(id)s: %(verdict)s", id=info.id, verdict=_(info.verdict)))
 
 
 @claims_app.command("link")
@@ -54,8 +56,8 @@ def claims_link(claim_id: int, item_id: int, as_user: AsOption = None) -> None:
     db = runtime(seed=False).db
     with refusals():
         linked = link_item(db, actor_for(as_user), claim_id, item_id)
-    typer.echo(f"item {item_id} linked to claim #{claim_id}" if linked else
-               f"item {item_id} was already linked to claim #{claim_id}")
+    typer.echo(_("item %(item)s linked to claim #%(id)s", item=item_id, id=claim_id) if linked else
+               _("item %(item)s was already linked to claim #%(id)s", item=item_id, id=claim_id))
 
 
 @claims_app.command("list")
@@ -99,7 +101,8 @@ def claims_import(
     db = runtime(seed=False).db
     with refusals():
         outcome = import_claims(db, actor_for(as_user), parse_claims(data, name=str(file)), source=file.name)
-    typer.echo(f"{len(outcome.added)} claim(s) added, {len(outcome.already_known)} already known")
+    typer.echo(_("%(added)s claim(s) added, %(known)s already known", added=len(outcome.added),
+                 known=len(outcome.already_known)))
 
 
 @claims_app.command("export")
@@ -119,7 +122,7 @@ def claims_export(
         claims = export_claims(db, actor_for(as_user), format=fmt, target=out.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(write_claims(claims, fmt), encoding="utf-8")
-    typer.echo(f"{len(claims)} claim(s) written to {out} ({fmt})")
+    typer.echo(_("%(n)s claim(s) written to %(path)s (%(format)s)", n=len(claims), path=out, format=fmt))
 
 
 @claims_app.command("match")
@@ -142,6 +145,7 @@ def claims_match(
                                            for h in hits]}))
         return
     if not hits:
-        typer.echo("no known claim matches")
+        typer.echo(_("no known claim matches"))
     for h in hits:
-        typer.echo(f"matches claim #{h.claim_id}, {h.score:.2f} ({h.tier})")
+        typer.echo(_("matches claim #%(id)s, %(score)s (%(tier)s)", id=h.claim_id, score=format(h.score, ".2f"),
+                     tier=_(h.tier)))

@@ -120,7 +120,8 @@ def sources_edit(
     with refusals():
         for field in clear or []:
             if field not in CLEARABLE:
-                raise InvalidInput(f"--clear {field!r}: choose one of {', '.join(CLEARABLE)}")
+                raise InvalidInput("--clear %(field)r: choose one of %(choices)s", field=field,
+                                   choices=", ".join(CLEARABLE))
             changes[field] = {} if field == "options" else None
         if option:  # -o adds to (or, with --clear options, replaces) the current options
             with rt.db.session() as session:

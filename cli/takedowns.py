@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, actor_for, refusals, runtime, table
+from cli.common import translate as _
 
 __all__ = ["takedowns_app"]
 
@@ -48,7 +49,7 @@ def takedowns_list(
             typer.echo(json.dumps(r.as_json(), ensure_ascii=False))
         return
     if not requests:
-        typer.echo("no takedown requests match")
+        typer.echo(_("no takedown requests match"))
         return
     typer.echo(table(
         ("id", "recipient", "status", "deadline", "overdue", "last check", "ref", "post"),
@@ -57,7 +58,7 @@ def takedowns_list(
           r.recipient_ref, r.post_url) for r in requests],
         (6, 20, 14, 17, 7, 28, 12, 50)))
     if any(r.needs_decision for r in requests):
-        typer.echo("* the post's text changed since it was sent: a person decides again")
+        typer.echo("* " + _("the post's text changed since it was sent: a person decides again"))
 
 
 @takedowns_app.command("mark")
@@ -75,8 +76,9 @@ def takedowns_mark(
     with refusals():
         info = mark(rt.db, actor=actor_for(as_user), request_id=request_id, status=status, note=note,
                     recipient_ref=ref, watch_days=rt.config.settings.takedown_watch_days)
-    typer.echo(f"request {info.id}: {info.status} (deadline {_when(info.deadline_at)}"
-               f"{', overdue' if info.overdue else ''})")
+    params = dict(id=info.id, status=_(info.status), deadline=_when(info.deadline_at))
+    typer.echo(_("request %(id)s: %(status)s (deadline %(deadline)s, overdue)", **params) if info.overdue else
+               _("request %(id)s: %(status)s (deadline %(deadline)s)", **params))
 
 
 @takedowns_app.command("recheck")
@@ -92,10 +94,11 @@ def takedowns_recheck(
     with refusals():
         summary = recheck_due_requests(rt, everything=now, limit=limit, actor=actor_for(as_user))
     if not summary.checked:
-        typer.echo("no takedown request is due for a re-check" + ("" if now else " (--now checks all open ones)"))
+        typer.echo(_("no takedown request is due for a re-check") if now else
+                   _("no takedown request is due for a re-check (--now checks all open ones)"))
         return
-    seen = ", ".join(f"{n} {outcome}" for outcome, n in sorted(summary.outcomes.items()))
-    typer.echo(f"re-checked {summary.checked} request(s): {seen}")
+    seen = ", ".join(f"{n} {_(outcome)}" for outcome, n in sorted(summary.outcomes.items()))
+    typer.echo(_("re-checked %(n)s request(s): %(seen)s", n=summary.checked, seen=seen))
 
 
 @takedowns_app.command("archive")
@@ -109,7 +112,8 @@ def takedowns_archive(
     rt = runtime(seed=False)
     with refusals():
         summary = archive_new_evidence(rt, limit=limit, actor=actor_for(as_user))
-    typer.echo(f"evidence: {summary.archived} archived, {summary.failed} failed")
+    typer.echo(_("evidence: %(archived)s archived, %(failed)s failed", archived=summary.archived,
+                 failed=summary.failed))
     for error in summary.errors:
         typer.echo(f"  {error}")
 
@@ -131,6 +135,7 @@ def takedowns_report(
         start, end = parse_when(date_from), parse_when(date_to, end=True)
         report = write_report(rt.db, actor=actor_for(as_user), out=out, profile=profile, date_from=start,
                               date_to=end)
-    typer.echo(f"{report.path}: {report.rows} request(s), sha256 {report.sha256}")
+    typer.echo(_("%(path)s: %(n)s request(s), sha256 %(sha256)s", path=report.path, n=report.rows,
+                 sha256=report.sha256))
     if report.extra is not None:
-        typer.echo(f"{report.extra}: the summary per recipient and month")
+        typer.echo(_("%(path)s: the summary per recipient and month", path=report.extra))

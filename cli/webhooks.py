@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from cli.common import AsOption, actor_for, refusals, runtime, table
+from cli.common import translate as _
 
 __all__ = ["webhooks_app"]
 
@@ -37,7 +38,7 @@ def webhooks_add(
         hook = add_webhook(rt.db, actor_for(as_user), url=url, events=event or [], min_score=min_score,
                            secret=secret, allow_networks=rt.config.settings.allow_networks)
     typer.echo(f"webhook #{hook.id}: {hook.url} ({', '.join(hook.events)})")
-    typer.echo(f"  secret (shown once): {hook.secret}")
+    typer.echo("  " + _("secret (shown once): %(secret)s", secret=hook.secret))
 
 
 @webhooks_app.command("list")
@@ -48,7 +49,7 @@ def webhooks_list(as_user: AsOption = None) -> None:
     with refusals():
         hooks = webhooks(runtime(seed=False).db, actor_for(as_user))
     if not hooks:
-        typer.echo("no webhooks")
+        typer.echo(_("no webhooks"))
         return
     typer.echo(table(["id", "on", "events", "url"], [[h.id, "yes" if h.enabled else "no", ",".join(h.events), h.url]
                                                     for h in hooks], [5, 3, 40, 60]))
@@ -61,7 +62,7 @@ def webhooks_remove(webhook_id: int, as_user: AsOption = None) -> None:
 
     with refusals():
         remove_webhook(runtime(seed=False).db, actor_for(as_user), webhook_id)
-    typer.echo(f"webhook #{webhook_id} turned off")
+    typer.echo(_("webhook #%(id)s turned off", id=webhook_id))
 
 
 @webhooks_app.command("deliveries")
@@ -95,4 +96,5 @@ def webhooks_deliver() -> None:
     from service.webhooks import deliver_due
 
     counts = deliver_due(runtime(seed=False))
-    typer.echo(f"{counts.delivered} delivered, {counts.retrying} to retry, {counts.failed} failed")
+    typer.echo(_("%(delivered)s delivered, %(retrying)s to retry, %(failed)s failed", delivered=counts.delivered,
+                 retrying=counts.retrying, failed=counts.failed))

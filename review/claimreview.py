@@ -56,7 +56,8 @@ def _date(value: Any, where: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"{where}: {value!r} is not a date (YYYY-MM-DD or an ISO 8601 time)") from None
+        raise InvalidInput("%(where)s: %(value)r is not a date (YYYY-MM-DD or an ISO 8601 time)", where=where,
+                           value=value) from None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -87,7 +88,7 @@ def _from_claimreview(obj: dict[str, Any], where: str) -> ClaimInput:
         verdict = verdict_for(written)
     text = _text(obj.get("claimReviewed"))
     if not text.strip():
-        raise InvalidInput(f"{where}: a ClaimReview without claimReviewed (the claim's text)")
+        raise InvalidInput("%(where)s: a ClaimReview without claimReviewed (the claim's text)", where=where)
     keywords = _text(obj.get("keywords"))
     return ClaimInput(
         text=text, verdict=verdict, rating=written, summary=_text(obj.get("reviewBody") or obj.get("description")),
@@ -110,7 +111,7 @@ def _from_factcheck_api(claim: dict[str, Any], where: str) -> list[ClaimInput]:
 
 def _from_record(obj: dict[str, Any], where: str) -> ClaimInput:
     if not isinstance(obj.get("text"), str):
-        raise InvalidInput(f"{where}: a record needs \"text\" (the claim) as a string")
+        raise InvalidInput("%(where)s: a record needs \"text\" (the claim) as a string", where=where)
     rating = _text(obj.get("rating"))
     return ClaimInput(
         text=obj["text"], verdict=str(obj.get("verdict") or (verdict_for(rating) if rating else "false")),
@@ -124,7 +125,7 @@ def _one(obj: Any, where: str) -> list[ClaimInput]:
     if isinstance(obj, list):
         return [c for n, o in enumerate(obj, start=1) for c in _one(o, f"{where}, record {n}")]
     if not isinstance(obj, dict):
-        raise InvalidInput(f"{where}: expected a JSON object, got {type(obj).__name__}")
+        raise InvalidInput("%(where)s: expected a JSON object, got %(kind)s", where=where, kind=type(obj).__name__)
     if "@graph" in obj:
         return _one(obj["@graph"], where)
     if isinstance(obj.get("claims"), list):
@@ -142,7 +143,7 @@ def parse_claims(data: str, *, name: str = "the file") -> list[ClaimInput]:
     """The claims in a ClaimReview JSON(-LD) document or a JSON Lines file (see the module docstring)."""
     stripped = data.lstrip("\ufeff").strip()
     if not stripped:
-        raise InvalidInput(f"{name} is empty")
+        raise InvalidInput("%(name)s is empty", name=name)
     try:
         return _one(json.loads(stripped), name)
     except json.JSONDecodeError:
@@ -154,8 +155,8 @@ def parse_claims(data: str, *, name: str = "the file") -> list[ClaimInput]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{name}, line {number}: not JSON ({exc.msg}); expected ClaimReview JSON-LD or "
-                               "JSON Lines") from None
+            raise InvalidInput("%(name)s, line %(n)s: not JSON (%(error)s); expected ClaimReview JSON-LD or JSON Lines",
+                               name=name, n=number, error=exc.msg) from None
         found += _one(obj, f"{name}, line {number}")
     return found
 
@@ -198,4 +199,5 @@ def write_claims(claims: Iterable[ClaimInfo], format: str) -> str:
         return json.dumps([to_claimreview(c) for c in claims], ensure_ascii=False, indent=2) + "\n"
     if format == "jsonl":
         return "".join(json.dumps(to_record(c), ensure_ascii=False) + "\n" for c in claims)
-    raise InvalidInput(f"unknown claims format {format!r}: use {' or '.join(FORMATS)}")
+    raise InvalidInput("unknown claims format %(format)r: use %(choices)s", format=format,
+                           choices=" or ".join(FORMATS))

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from review.actors import Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused, WrongState
 from review.inputs import checked_text, checked_url
@@ -31,6 +32,7 @@ from vntext import dedupe_form
 
 __all__ = [
     "MAX_CLAIM_TEXT",
+    "VERDICT_LABELS",
     "ClaimInfo",
     "ClaimInput",
     "ImportOutcome",
@@ -46,6 +48,12 @@ __all__ = [
 ]
 
 MAX_CLAIM_TEXT = 5000
+#: verdicts as people read them (translated where shown: ``translated(verdict)``)
+VERDICT_LABELS: dict[str, str] = {
+    "false": N_("false"), "misleading": N_("misleading"), "partly_false": N_("partly_false"),
+    "missing_context": N_("missing_context"), "unproven": N_("unproven"), "satire": N_("satire"), "true": N_("true"),
+    "other": N_("other"),
+}
 MAX_IMPORT = 100_000
 
 
@@ -72,10 +80,12 @@ class ClaimInput:
     def checked(self) -> ClaimInput:
         verdict = (self.verdict or "").strip().lower()
         if verdict not in CLAIM_VERDICTS:
-            raise InvalidInput(f"unknown verdict {self.verdict!r}: use one of {', '.join(CLAIM_VERDICTS)}")
+            raise InvalidInput("unknown verdict %(verdict)r: use one of %(choices)s", verdict=self.verdict,
+                               choices=", ".join(CLAIM_VERDICTS))
         category = (self.category or "").strip() or None
         if category is not None and category not in CATEGORIES:
-            raise InvalidInput(f"unknown category {category!r}: use one of {', '.join(CATEGORIES)}")
+            raise InvalidInput("unknown category %(category)r: use one of %(choices)s", category=category,
+                               choices=", ".join(CATEGORIES))
         language = checked_text(self.language or "vi", "language", max_length=8)
         appearances = tuple(u for u in (checked_url(a, "appearance URL") for a in self.appearances) if u)
         return replace(
@@ -139,14 +149,14 @@ def _info(session: Session, claim: Claim, *, with_links: bool = True) -> ClaimIn
 def _claim(session: Session, claim_id: int) -> Claim:
     claim = session.get(Claim, claim_id) if valid_id(claim_id) else None
     if claim is None:
-        raise NotFound(f"no claim #{claim_id}")
+        raise NotFound("no claim #%(id)s", id=claim_id)
     return claim
 
 
 def _item(session: Session, item_id: int) -> QueueItem:
     item = session.get(QueueItem, item_id) if valid_id(item_id) else None
     if item is None:
-        raise NotFound(f"no item {item_id}")
+        raise NotFound("no item %(id)s", id=item_id)
     return item
 
 
@@ -187,13 +197,13 @@ def add_claim(db: Database, actor: Actor, data: ClaimInput, *, from_item_id: int
         if from_item_id is not None:
             item = _item(session, from_item_id)
             if item.status != "confirmed":
-                raise WrongState(f"item {item.id} is {item.status}: a claim is made from a confirmed item "
-                                 "(link it to an existing claim instead)", status=item.status)
+                raise WrongState("item %(id)s is %(status)s: a claim is made from a confirmed item "
+                                 "(link it to an existing claim instead)", id=item.id, status=item.status)
             if data.category is None:
                 data = replace(data, category=item.category)
         known = session.scalar(select(Claim.id).where(Claim.key == claim_key(data.text, data.review_url)))
         if known is not None:
-            raise Refused(f"claim #{known} already says this (same text and review URL): link the item to it")
+            raise Refused("claim #%(id)s already says this (same text and review URL): link the item to it", id=known)
         claim = _new_claim(session, data, origin="item" if item else "manual", by=by,
                            from_item_id=item.id if item else None, now=now)
         if item is not None:
@@ -238,13 +248,14 @@ def import_claims(db: Database, actor: Actor, records: Sequence[ClaimInput], *, 
     whole file with its number, so nothing is half imported."""
     now = now or utcnow()
     if len(records) > MAX_IMPORT:
-        raise InvalidInput(f"too many claims in one import: {len(records):,}, at most {MAX_IMPORT:,}")
+        raise InvalidInput("too many claims in one import: %(n)s, at most %(most)s", n=format(len(records), ","),
+                           most=format(MAX_IMPORT, ","))
     checked = []
     for number, data in enumerate(records, start=1):
         try:
             checked.append(data.checked())
         except InvalidInput as exc:
-            raise InvalidInput(f"claim {number}: {exc}") from None
+            raise InvalidInput("claim %(n)s: %(error)s", n=number, error=exc) from None
     outcome = ImportOutcome()
     try:
         with db.write() as session:

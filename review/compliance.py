@@ -79,7 +79,7 @@ def _requests(session: Session, profile: str | None, date_from: datetime | None,
     if profile:
         prof = session.scalar(select(ExportProfile).where(ExportProfile.name == profile))
         if prof is None:
-            raise NotFound(f"no export profile named {profile!r}")
+            raise NotFound("no export profile named %(name)r", name=profile)
         stmt = stmt.where(TakedownRequest.profile_id == prof.id)
     if date_from:
         stmt = stmt.where(TakedownRequest.sent_at >= date_from)
@@ -174,12 +174,12 @@ def write_report(db: Database, *, actor: Actor, out: Path, profile: str | None =
     if fmt not in ("csv", "xlsx"):
         raise InvalidInput("the report is written as .csv or .xlsx: name the file so")
     if out.exists():
-        raise InvalidInput(f"{out} exists; choose another file name")
+        raise InvalidInput("%(path)s exists; choose another file name", path=out)
     now = now or utcnow()
     out.parent.mkdir(parents=True, exist_ok=True)
     summary_path = out.with_name(f"{out.stem}-summary.csv") if fmt == "csv" else None
     if summary_path is not None and summary_path.exists():
-        raise InvalidInput(f"{summary_path} exists; choose another file name")
+        raise InvalidInput("%(path)s exists; choose another file name", path=summary_path)
     with db.write() as session:
         user = authorize(session, actor, "takedown.view")
         requests = _requests(session, profile, date_from, date_to)

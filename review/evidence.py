@@ -140,14 +140,15 @@ def open_evidence(db: Database, archive_dir: Path, *, actor: Actor, archive_id: 
         user = authorize_any(session, actor, ("item.view", "takedown.view"))
         row = session.get(EvidenceArchive, archive_id) if valid_id(archive_id) else None
         if row is None or row.status != "archived" or not row.file_name:
-            raise NotFound(f"no archived evidence with id {archive_id}")
+            raise NotFound("no archived evidence with id %(id)s", id=archive_id)
         path = Path(archive_dir) / row.file_name
         if Path(row.file_name).name != row.file_name or not path.is_file():
-            raise Gone(f"the WARC file of evidence {archive_id} is missing ({row.file_name}); "
-                       f"its SHA-256 was {row.sha256}")
+            raise Gone("the WARC file of evidence %(id)s is missing (%(file)s); its SHA-256 was %(sha256)s",
+                       id=archive_id, file=row.file_name, sha256=row.sha256)
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
         if actual != row.sha256:
-            raise Refused(f"the WARC file of evidence {archive_id} no longer matches its SHA-256; not handed out")
+            raise Refused("the WARC file of evidence %(id)s no longer matches its SHA-256; not handed out",
+                          id=archive_id)
         record(session=session, actor=user.username if user else actor.name, action="evidence.download",
                target_type="post", target_id=row.post_id, archive_id=row.id, sha256=actual)
         return path, actual

@@ -84,7 +84,7 @@ def narrative_detail(db: Database, actor: Actor, narrative_id: int, *, zone: Zon
     now, zone = now or utcnow(), zone or ZoneInfo("UTC")
     rows = {r.id: r for r in narratives(db, actor, now=now)}
     if not valid_id(narrative_id) or narrative_id not in rows:
-        raise NotFound(f"no narrative #{narrative_id}")
+        raise NotFound("no narrative #%(id)s", id=narrative_id)
     detail = NarrativeDetail(rows[narrative_id])
     with db.session() as session:
         detail.claims = [(c.id, c.verdict, c.text) for c in session.scalars(

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config.i18n import N_
+
 __all__ = [
     "CHECK_OUTCOMES",
     "CLOSED",
+    "LABELS",
     "MANUAL",
     "OPEN",
     "OVERDUE_STATUSES",
@@ -32,6 +35,12 @@ OPEN: frozenset[str] = frozenset(STATUSES) - CLOSED
 #: statuses in which the post is still (or again) up: past the deadline, the request is overdue
 OVERDUE_STATUSES: frozenset[str] = frozenset({"sent", "acknowledged", "still_online", "restored"})
 CHECK_OUTCOMES: tuple[str, ...] = ("removed", "online", "changed", "unreachable")
+#: statuses and re-check outcomes as people read them (translated where shown: ``translated(status)``)
+LABELS: dict[str, str] = {
+    "sent": N_("sent"), "acknowledged": N_("acknowledged"), "removed": N_("removed"),
+    "still_online": N_("still_online"), "restored": N_("restored"), "rejected": N_("rejected"),
+    "withdrawn": N_("withdrawn"), "online": N_("online"), "changed": N_("changed"), "unreachable": N_("unreachable"),
+}
 
 #: what a person may change a status to (the recipient said so, or a reviewer saw it); withdrawn is final
 MANUAL: dict[str, frozenset[str]] = {

@@ -240,7 +240,7 @@ def list_requests(db: Database, *, actor: Actor, status: str | None = None, over
     """Requests, the nearest deadline first; ``overdue`` keeps those past their deadline with the post still up
     (as of ``now``, default the current time)."""
     if status and status not in STATUSES:
-        raise InvalidInput(f"unknown status {status!r}; choose {', '.join(STATUSES)}")
+        raise InvalidInput("unknown status %(value)r; choose %(choices)s", value=status, choices=", ".join(STATUSES))
     now = now or utcnow()
     with db.session() as session:
         authorize(session, actor, "takedown.view")
@@ -256,7 +256,7 @@ def list_requests(db: Database, *, actor: Actor, status: str | None = None, over
         if profile:
             prof = session.scalar(select(ExportProfile).where(ExportProfile.name == profile))
             if prof is None:
-                raise NotFound(f"no export profile named {profile!r}")
+                raise NotFound("no export profile named %(name)r", name=profile)
             stmt = stmt.where(TakedownRequest.profile_id == prof.id)
         stmt = stmt.order_by(TakedownRequest.deadline_at, TakedownRequest.id).limit(limit).offset(offset)
         return _infos(session, list(session.scalars(stmt)), now)
@@ -266,7 +266,7 @@ def _request(session: Session, request_id: int, *, lock: bool = False) -> Takedo
     stmt = select(TakedownRequest).where(TakedownRequest.id == request_id)
     request = session.scalar(stmt.with_for_update() if lock else stmt) if valid_id(request_id) else None
     if request is None:
-        raise NotFound(f"no takedown request with id {request_id}")
+        raise NotFound("no takedown request with id %(id)s", id=request_id)
     return request
 
 
@@ -283,11 +283,11 @@ def mark(db: Database, *, actor: Actor, request_id: int, status: str, note: str,
     why; ``recipient_ref`` records the recipient's own reference. Audited as ``takedown.mark``."""
     note = (note or "").strip()
     if status not in STATUSES:
-        raise InvalidInput(f"unknown status {status!r}; choose {', '.join(STATUSES)}")
+        raise InvalidInput("unknown status %(value)r; choose %(choices)s", value=status, choices=", ".join(STATUSES))
     if not note:
         raise InvalidInput("say why in a note (what the recipient answered, or what you saw)")
     if len(note) > MAX_NOTE:
-        raise InvalidInput(f"a note is at most {MAX_NOTE} characters")
+        raise InvalidInput("a note is at most %(n)s characters", n=MAX_NOTE)
     ref = (recipient_ref or "").strip() or None
     if ref is not None and len(ref) > 200:
         raise InvalidInput("a recipient reference is at most 200 characters")
@@ -299,9 +299,11 @@ def mark(db: Database, *, actor: Actor, request_id: int, status: str, note: str,
         before = request.status
         if status != before and not can_mark(before, status):
             allowed = ", ".join(sorted(_allowed(before))) or "nothing (it is final)"
-            raise Refused(f"request {request_id} is {before}; it can become {allowed}")
+            raise Refused("request %(id)s is %(before)s; it can become %(allowed)s", id=request_id, before=before,
+                          allowed=allowed)
         if status == before and ref is None:
-            raise Refused(f"request {request_id} is already {before}; add a reference or choose another status")
+            raise Refused("request %(id)s is already %(before)s; add a reference or choose another status",
+                          id=request_id, before=before)
         _set_status(request, status, now, watch_days=watch_days)
         if ref is not None:
             request.recipient_ref = ref

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from config.i18n import N_
 from crawler import BlockedAddress
 from crawler.netguard import check_source_url
 from review.actors import Actor, authorize
@@ -32,7 +33,11 @@ from store.db import Database
 from store.models import WEBHOOK_EVENTS, Webhook, WebhookDelivery
 from store.types import utcnow, valid_id
 
-__all__ = ["DeliveryRow", "WebhookInfo", "add_webhook", "deliveries", "emit", "remove_webhook", "webhooks"]
+__all__ = ["DELIVERY_LABELS", "DeliveryRow", "WebhookInfo", "add_webhook", "deliveries", "emit", "remove_webhook",
+           "webhooks"]
+
+#: a delivery's status as people read it (translated where shown: ``translated(status)``)
+DELIVERY_LABELS: dict[str, str] = {"pending": N_("pending"), "delivered": N_("delivered"), "failed": N_("failed")}
 
 
 @dataclass(frozen=True)
@@ -75,11 +80,12 @@ def add_webhook(db: Database, actor: Actor, *, url: str, events: Sequence[str], 
     try:
         check_source_url(checked, allow_networks)
     except BlockedAddress as exc:
-        raise InvalidInput(f"webhook URL: {exc}") from None
+        raise InvalidInput("webhook URL: %(error)s", error=exc) from None
     chosen = tuple(dict.fromkeys(e.strip() for e in events if e.strip())) or WEBHOOK_EVENTS
     unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
     if unknown:
-        raise InvalidInput(f"unknown event {unknown[0]!r}: use {', '.join(WEBHOOK_EVENTS)}")
+        raise InvalidInput("unknown event %(event)r: use %(choices)s", event=unknown[0],
+                           choices=", ".join(WEBHOOK_EVENTS))
     if not 0.0 <= min_score <= 1.0:
         raise InvalidInput("min_score must be between 0 and 1")
     key = (secret or "").strip() or secrets.token_hex(32)
@@ -103,7 +109,7 @@ def remove_webhook(db: Database, actor: Actor, webhook_id: int) -> None:
         user = authorize(session, actor, "webhook.manage")
         hook = session.get(Webhook, webhook_id) if valid_id(webhook_id) else None
         if hook is None:
-            raise NotFound(f"no webhook #{webhook_id}")
+            raise NotFound("no webhook #%(id)s", id=webhook_id)
         hook.enabled = False
         record(session=session, actor=user.username if user else actor.name, action="webhook.remove",
                target_type="webhook", target_id=hook.id)

@@ -192,7 +192,7 @@ def item_out(session: Any, item_id: int, user: AuthUser, undo: timedelta) -> Ite
     """One item as the API shows it to ``user`` (``undo``: the undo window)."""
     d = item_detail(session=session, item_id=item_id)
     if d is None:
-        raise NotFound(f"no queue item #{item_id}")
+        raise NotFound("no queue item #%(id)s", id=item_id)
     block = decisions.decide_block(session, user.actor, d.item)
     text = d.snapshot.text
     evidence = []

@@ -158,7 +158,7 @@ def _source(s: SourceHealth) -> dict[str, Any]:
 def _name(session: Any, source_id: int) -> str:
     source = session.get(Source, source_id)
     if source is None:
-        raise NotFound(f"no source #{source_id}")
+        raise NotFound("no source #%(id)s", id=source_id)
     return str(source.name)
 
 

@@ -74,7 +74,8 @@ def api_bulk(body: BulkIn, user: CurrentUser, runtime: RuntimeDep) -> BulkOut:
     if body.filters is not None:
         unknown = sorted(set(body.filters) - set(FILTER_KEYS))
         if unknown:
-            raise InvalidInput(f"unknown filter {', '.join(unknown)}; filters are: {', '.join(FILTER_KEYS)}")
+            raise InvalidInput("unknown filter %(v1)s; filters are: %(v2)s", v1=", ".join(unknown),
+                                   v2=", ".join(FILTER_KEYS))
         ids = [row.item.id for row in selection(runtime.db, user.actor, parse_filters(body.filters, strict=True))]
     else:
         ids = body.item_ids or []

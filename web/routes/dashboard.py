@@ -6,6 +6,7 @@ Days are calendar days in the display zone (``settings.display_timezone``), like
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date, tzinfo
 from typing import Any
 
@@ -24,6 +25,7 @@ from web.chart import bar_chart, grouped_bar_chart
 from web.deps import DbSession, RuntimeDep, SignedIn
 from web.render import render, translator
 from web.routes.narratives import narratives_chart
+from web.routes.takedowns import takedown_series
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -42,7 +44,7 @@ def cached_stats(request: Request, session: Session, zone: tzinfo) -> DashboardS
     return cached[2]
 
 
-def takedown_panel(runtime: Runtime, user: AuthUser) -> dict[str, Any] | None:
+def takedown_panel(runtime: Runtime, user: AuthUser, _: Callable[..., str]) -> dict[str, Any] | None:
     """For people who follow takedown requests, once there are any: the overdue count and sent / removed in time
     per day."""
     if not allowed(user.role, "takedown.view"):
@@ -52,7 +54,8 @@ def takedown_panel(runtime: Runtime, user: AuthUser) -> dict[str, Any] | None:
         return None  # nothing sent yet: no panel
     days, series = daily_series(runtime.db, actor=user.actor, days=14)
     return {"overdue": counts["overdue"],
-            "chart": grouped_bar_chart(days, series, title="Takedown requests sent and removed in time per day")}
+            "chart": grouped_bar_chart(days, takedown_series(series, _),
+                                       title=_("Takedown requests sent and removed in time per day"))}
 
 
 @router.get("/")
@@ -68,6 +71,6 @@ def dashboard(request: Request, user: SignedIn, session: DbSession, runtime: Run
         "category_labels": CATEGORIES,
         "category_max": category_max, "source_max": source_max,
         "flagged_total": sum(n for _, n in stats.per_day), "cache_s": int(CACHE_S),
-        "takedowns": takedown_panel(runtime, user),
+        "takedowns": takedown_panel(runtime, user, _),
         "narratives_chart": narratives_chart(request, user, runtime),
     }, user=user)

@@ -17,7 +17,7 @@ from web.chart import BarChart, bar_chart, grouped_bar_chart
 from web.deps import AuthUser, RuntimeDep, require
 from web.errors import status_for
 from web.params import RowId
-from web.render import render
+from web.render import render, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,8 +37,9 @@ def narratives_chart(request: Request, user: AuthUser, runtime: RuntimeDep, rows
         return None
     calendar, counts = daily_counts(runtime.db, user.actor, [r.id for r in top], days=CHART_DAYS,
                                     zone=request.app.state.display_zone)
+    _ = translator(request, user)
     return grouped_bar_chart(calendar, {f"#{r.id} {r.label}": counts[r.id] for r in top},
-                             title=f"Posts per day, the busiest narratives, last {CHART_DAYS} days")
+                             title=_("Posts per day, the busiest narratives, last %(n)s days", n=CHART_DAYS))
 
 
 @router.get("/narratives")
@@ -53,8 +54,9 @@ def narrative_page(request: Request, narrative_id: RowId, user: NarrativeViewer,
     zone = request.app.state.display_zone
     detail = narrative_detail(runtime.db, user.actor, narrative_id, zone=zone)
     calendar, counts = daily_counts(runtime.db, user.actor, [narrative_id], days=CHART_DAYS, zone=zone)
-    chart = bar_chart(list(zip(calendar, counts[narrative_id], strict=True)), unit="posts",
-                      title=f"Posts of this narrative per day, last {CHART_DAYS} days")
+    _ = translator(request, user)
+    chart = bar_chart(list(zip(calendar, counts[narrative_id], strict=True)), unit=_("posts"),
+                      title=_("Posts of this narrative per day, last %(n)s days", n=CHART_DAYS))
     hour_max = max((n for _h, n in detail.per_hour), default=0)
     return render(request, "narrative.html", {"d": detail, "n": detail.row, "chart": chart, "hour_max": hour_max},
                   user=user)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from config.i18n import N_
 from review.errors import ActionError
 from review.users import reset_link_owner, use_password_reset
 from web.deps import RuntimeDep
@@ -44,7 +45,7 @@ def reset_password(request: Request, token: str, runtime: RuntimeDep,
     except ActionError as exc:
         return _page(request, token, username=None, error=exc, status_code=status_for(exc))
     if password != again:
-        return _page(request, token, username=username, error="the two passwords differ; type the same one twice",
+        return _page(request, token, username=username, error=N_("the two passwords differ; type the same one twice"),
                      status_code=422)
     try:
         use_password_reset(runtime.db, token, password)

@@ -8,6 +8,7 @@ role again and write the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from web.chart import grouped_bar_chart
 from web.deps import ItemViewer, RuntimeDep, TakedownViewer
 from web.errors import status_for
 from web.params import RowId
-from web.render import render
+from web.render import render, translator
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -38,13 +39,21 @@ def takedowns_page(request: Request, user: TakedownViewer, runtime: RuntimeDep, 
     requests = list_requests(db, actor=user.actor, recipient=chosen["recipient"] or None,
                              status=chosen["status"] or None, overdue=bool(chosen["overdue"]), limit=500)
     days, series = daily_series(db, actor=user.actor, days=14)
+    _ = translator(request, user)
     context = {
         "requests": requests, "chosen": chosen, "statuses": STATUSES,
         "recipients": recipients(db, actor=user.actor), "summary": compliance(db, actor=user.actor),
-        "chart": grouped_bar_chart(days, series, title="Takedown requests sent and removed in time per day"),
+        "chart": grouped_bar_chart(days, takedown_series(series, _),
+                                   title=_("Takedown requests sent and removed in time per day")),
         "overdue_count": counts_by_status(db, actor=user.actor)["overdue"],
     }
     return render(request, "takedowns.html", context, user=user)
+
+
+def takedown_series(series: dict[str, list[int]], _: Callable[..., str]) -> dict[str, list[int]]:
+    """The chart's series (sent, removed in time) named in the page's language."""
+    names = {"sent": _("sent"), "removed in time": _("removed in time")}
+    return {names.get(key, key): values for key, values in series.items()}
 
 
 def _detail(request: Request, user: AuthUser, runtime: Any, request_id: int, *, error: str | None = None,
