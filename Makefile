@@ -55,6 +55,9 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/crawl_bench.py
 	$(BIN)/python bench/web_bench.py
 	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/python bench/claims_bench.py
+	$(BIN)/python bench/scale_bench.py
 
 # Re-resolve the locks after editing pyproject.toml; existing pins are kept unless LOCK_ARGS says otherwise:
 # make lock LOCK_ARGS=--upgrade, or make lock LOCK_ARGS="--upgrade-package scikit-learn".
