@@ -78,6 +78,20 @@ def runtime(database_url: str) -> Iterator[Runtime]:
     rt.close()
 
 
+@pytest.fixture
+def queued_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """``runtime`` with a broker: the machine's Redis under a key prefix of this test's own (skipped without it)."""
+    from redis_kit import shared_redis_or_skip, unique_prefix
+    from service.tasks import configure
+
+    url = shared_redis_or_skip()
+    with unique_prefix(url) as prefix:
+        config = runtime.config.model_copy(deep=True)
+        config.settings.broker_url, config.settings.redis_key_prefix = url, prefix
+        configure(config)
+        yield Runtime(config=config, db=runtime.db)
+
+
 def sqlite_url(path: Path) -> str:
     return str(make_url(f"sqlite:///{path}"))
 

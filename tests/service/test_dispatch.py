@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from sqlalchemy import select
 
 from builders import source
-from redis_kit import shared_redis_or_skip, unique_prefix
 from service.dispatch import Dispatcher
 from service.runtime import Runtime
 from service.tasks import redis_client, run_marker
 from service.worker_status import workers_status
 from store.models import CrawlRun
-
-
-@pytest.fixture
-def queued_runtime(runtime: Runtime):
-    url = shared_redis_or_skip()
-    with unique_prefix(url) as prefix:
-        config = runtime.config.model_copy(deep=True)
-        config.settings.broker_url, config.settings.redis_key_prefix = url, prefix
-        from service.tasks import configure
-
-        configure(config)
-        yield Runtime(config=config, db=runtime.db)
 
 
 def test_queue_skip_and_redispatch_lost_runs(queued_runtime: Runtime):

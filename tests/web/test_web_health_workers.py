@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from builders import source
-from redis_kit import shared_redis_or_skip, unique_prefix
 from service.dispatch import Dispatcher
 from service.runtime import Runtime
-from service.tasks import configure
 from web_support import signed_in
-
-
-@pytest.fixture
-def queued_runtime(runtime: Runtime):
-    url = shared_redis_or_skip()
-    with unique_prefix(url) as prefix:
-        config = runtime.config.model_copy(deep=True)
-        config.settings.broker_url, config.settings.redis_key_prefix = url, prefix
-        configure(config)
-        yield Runtime(config=config, db=runtime.db)
 
 
 def test_health_page_shows_queues_workers_and_storage(queued_runtime: Runtime):
