@@ -11,23 +11,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from config import AppConfig, Settings
+from config import Settings
 from service.runtime import Runtime
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, free_port
+from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, served
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    config = AppConfig(settings=Settings(ui_language="en", database_url=f"sqlite:///{tmp_path / 'web.db'}",
-                                         claim_minutes=5))
-    runtime = Runtime.open(config)
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime
-    server.stop()
-    runtime.close()
+    with served(Settings(ui_language="en", database_url=f"sqlite:///{tmp_path / 'web.db'}",
+                                         claim_minutes=5)) as served_app:
+        yield served_app
 
 
 class Watch:

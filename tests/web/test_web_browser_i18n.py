@@ -10,21 +10,17 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from config import AppConfig, Settings
+from config import Settings
 from service.runtime import Runtime
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, PASSWORD, SCREENSHOTS, add_user, flag, free_port
+from web_support import BROWSER_MARKS, PASSWORD, SCREENSHOTS, add_user, flag, served
 
 pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")))
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime
-    server.stop()
-    runtime.close()
+    with served(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")) as served_app:
+        yield served_app
 
 
 def test_an_analyst_works_in_vietnamese_and_switches_to_english(browser: Any, app: Any) -> None:

@@ -31,8 +31,7 @@ from service.sources import add_source
 from store.models import CrawlRun
 from store.types import utcnow
 from tests_support import wait_until
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, PASSWORD, add_user, flag, free_port
+from web_support import BROWSER_MARKS, PASSWORD, add_user, flag, served
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "web" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
@@ -71,11 +70,8 @@ def lang(request: pytest.FixtureRequest) -> str:
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime, Settings]]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", exports_dir=tmp_path / "exports",
                         claim_minutes=5)  # type: ignore[arg-type]
-    runtime = Runtime.open(AppConfig(settings=settings))
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime, settings
-    server.stop()
-    runtime.close()
+    with served(settings) as (url, runtime):
+        yield url, runtime, settings
 
 
 class Axe:

@@ -13,15 +13,14 @@ import pytest
 from sqlalchemy import select, update
 from test_web_browser import _login, _shot
 
-from config import AppConfig, Settings
+from config import Settings
 from review.actors import CONSOLE_ACTOR
 from review.claims import ClaimInput, import_claims
 from service.narratives import check_spikes, rebuild_narratives
 from service.runtime import Runtime
 from store.models import Post, QueueItem
 from store.types import utcnow
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, add_user, flag, free_port
+from web_support import BROWSER_MARKS, add_user, flag, served
 
 pytestmark = BROWSER_MARKS
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -32,11 +31,8 @@ MONEY = "Ngân hàng sắp đổi tiền mới, tiền mặt cũ bị hủy, ng�
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    runtime = Runtime.open(AppConfig(settings=Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")))
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime
-    server.stop()
-    runtime.close()
+    with served(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}")) as served_app:
+        yield served_app
 
 
 def _seed(runtime: Runtime) -> None:

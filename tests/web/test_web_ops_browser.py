@@ -22,8 +22,7 @@ from service.runtime import Runtime
 from service.scheduler import CrawlScheduler, read_job_times
 from service.sources import add_source
 from tests_support import wait_until
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, free_port
+from web_support import BROWSER_MARKS, HOSTILE, PASSWORD, SCREENSHOTS, add_user, flag, served
 
 pytestmark = BROWSER_MARKS
 
@@ -33,11 +32,8 @@ def app(tmp_path: Path) -> Iterator[tuple[str, Runtime, Settings]]:
     settings = Settings(ui_language="en", database_url=f"sqlite:///{tmp_path / 'web.db'}",
                         exports_dir=tmp_path / "exports",
                         lease_seconds=5)  # type: ignore[arg-type]
-    runtime = Runtime.open(AppConfig(settings=settings))
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime, settings
-    server.stop()
-    runtime.close()
+    with served(settings) as (url, runtime):
+        yield url, runtime, settings
 
 
 def _login(browser: Any, url: str, name: str) -> tuple[Any, Any, list[str]]:

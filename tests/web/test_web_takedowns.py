@@ -13,15 +13,14 @@ import pytest
 from playwright.sync_api import expect
 
 from builders import decide
-from config import AppConfig, Settings
+from config import Settings
 from review.actors import person
 from review.evidence import record_archive
 from review.exports import run_export, save_profile
 from review.takedowns import list_requests, record_check
 from service.runtime import Runtime
 from store.types import utcnow
-from web.server import BackgroundServer
-from web_support import BROWSER_MARKS, PASSWORD, add_user, csrf_of, flag, free_port, signed_in
+from web_support import BROWSER_MARKS, PASSWORD, add_user, csrf_of, flag, served, signed_in
 
 
 def _sent(rt: Runtime, tmp_path: Path, *, hours_ago: float = 30) -> list[int]:
@@ -102,13 +101,9 @@ def test_reviewer_filters_opens_and_marks_a_request(rt: Runtime, tmp_path: Path)
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[tuple[str, Runtime]]:
-    config = AppConfig(settings=Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}",
-                                         exports_dir=tmp_path / "exports"))  # type: ignore[arg-type]
-    runtime = Runtime.open(config)
-    server = BackgroundServer(runtime, port=free_port()).start()
-    yield server.url, runtime
-    server.stop()
-    runtime.close()
+    with served(Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}",
+                                         exports_dir=tmp_path / "exports")) as served_app:  # type: ignore[arg-type]
+        yield served_app
 
 
 @BROWSER_MARKS[0]

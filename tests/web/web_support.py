@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +14,10 @@ from fastapi.testclient import TestClient
 
 import builders
 from builders import PASSWORD
+from config import AppConfig, Settings
 from service.runtime import Runtime
 from store import Database
+from web.server import BackgroundServer
 
 HOSTILE = ('Tin nóng: <script>alert("xss")</script> uống nước muối chữa khỏi bệnh '
            '<img src=x onerror="alert(1)"> "quote" & \'apos\' </textarea><b>bold</b>')
@@ -69,3 +73,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(settings: Settings) -> Iterator[tuple[str, Runtime]]:
+    """The web app on a free 127.0.0.1 port in a thread, for a real browser: (base URL, runtime)."""
+    runtime = Runtime.open(AppConfig(settings=settings))
+    server = BackgroundServer(runtime, port=free_port()).start()
+    try:
+        yield server.url, runtime
+    finally:
+        server.stop()
+        runtime.close()
