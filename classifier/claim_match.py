@@ -102,7 +102,7 @@ class ClaimIndex:
         if not claims:
             return
         counts = sparse.csr_matrix(self._vec.transform(claims), dtype=np.float32)
-        n = max(1, len(claims))
+        n = len(claims)
         df = np.bincount(counts.indices, minlength=_FEATURES).astype(np.float32)
         self._idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         keep = df <= max(3.0, common_share * n)  # the very common terms stay out of the product only
@@ -118,7 +118,7 @@ class ClaimIndex:
     def _bm25_of(self, counts: sparse.csr_matrix, keep: np.ndarray) -> sparse.csr_matrix:
         """Each claim's BM25 term weights divided by their sum (so a post holding every term scores 1)."""
         lengths = np.asarray(counts.sum(axis=1)).ravel()
-        avg = float(lengths.mean()) if len(lengths) else 1.0
+        avg = float(lengths.mean())  # built only from claims (at least one)
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
         tf = counts.data
         weights = self._idf[counts.indices] * tf * (_K1 + 1) / (tf + _K1 * (1 - _B + _B * lengths[rows] / avg))

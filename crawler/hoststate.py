@@ -22,8 +22,9 @@ implementation in one Lua script (``EVAL``) over a hash per host. ``pause`` must
 ``paused_until`` later (``max``). The robots record and the AutoThrottle delay are last-writer-wins: two
 processes that fetch robots.txt at once store the same answer, and AutoThrottle is an average.
 
-In-flight concurrency per host (``concurrency_per_host``) is not here: it is per process
-(:mod:`crawler.politeness`).
+In-flight concurrency per host (``concurrency_per_host``) is not in this protocol: it is per process
+(:mod:`crawler.politeness`), unless the store also offers ``acquire_slot`` / ``release_slot``, as the Redis store
+does for all workers.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from .errors import CrawlError, HTTPStatusError, RobotsDisallowed
 from .fetch import Fetcher
 from .models import Politeness
 from .result import FetchResult
+from .robots import origin_of
 from .text import html_to_text
 from .web import extract_main_text
 
@@ -49,21 +50,16 @@ class PostCheck:
     result: FetchResult | None = None
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def check_url(platform: str, url: str, external_id: str, source_url: str | None = None) -> tuple[str, str | None]:
     """The URL to fetch for a post and the media type to expect."""
     if platform == "mastodon":
         status_id = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-        return f"{_origin(url)}/api/v1/statuses/{quote(status_id)}", "json"
+        return f"{origin_of(url)}/api/v1/statuses/{quote(status_id)}", "json"
     if platform == "bluesky":
         base = (source_url or DEFAULT_APPVIEW).rstrip("/")
         return f"{base}/xrpc/app.bsky.feed.getPosts?{urlencode({'uris': external_id})}", "json"
     if platform == "telegram":
-        base = _origin(source_url) if source_url else "https://t.me"
+        base = origin_of(source_url) if source_url else "https://t.me"
         return f"{base}/s/{external_id}", "html"
     return url, "html"
 

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, bindparam, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage
@@ -18,6 +17,7 @@ from review.queue import Flag, enqueue_many
 from service.claim_matching import match_snapshots
 from service.runtime import Runtime
 from store.crawl_state import save_cursor
+from store.db import dialect_insert
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_posts
 from store.types import utcnow
@@ -115,8 +115,7 @@ def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: Priorit
         for p, v in zip(batch, verdicts, strict=True)
     ]
     with runtime.db.write() as session:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(Verdict).on_conflict_do_nothing(index_elements=["snapshot_id"]).returning(
+        stmt = dialect_insert(session, Verdict).on_conflict_do_nothing(index_elements=["snapshot_id"]).returning(
             Verdict.snapshot_id, Verdict.id)
         mine: dict[int, int] = dict(session.execute(stmt, rows).all())  # snapshot id -> verdict id
         flags = [

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, literal, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from store.db import Database
+from store.db import Database, dialect_insert
 from store.models import CrawlHostState, CrawlRun, HttpValidator, Source
 from store.types import utcnow
 
@@ -85,8 +84,8 @@ class DatabaseHostState:
                 .returning(table.last_start, table.throttle_delay))
         row = session.execute(stmt).first()
         if row is None:
-            insert = sqlite.insert if self._db.is_sqlite else postgresql.insert
-            session.execute(insert(table).values(origin=origin, paused_until=0.0, updated_at=utcnow())
+            session.execute(dialect_insert(session, table)
+                            .values(origin=origin, paused_until=0.0, updated_at=utcnow())
                             .on_conflict_do_nothing(index_elements=["origin"]))
             row = session.execute(stmt).one()
         return row

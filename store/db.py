@@ -14,10 +14,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["Database", "normalise_database_url"]
+__all__ = ["Database", "dialect_insert", "normalise_database_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: PostgreSQL advisory lock taken while migrating, so that several processes starting at once migrate one by one.
@@ -47,6 +48,12 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get("kiemtin_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT with ``on_conflict_do_nothing``/``on_conflict_do_update`` for the session's database (SQLite or
+    PostgreSQL)."""
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 class Database:

@@ -10,9 +10,9 @@ from typing import Any, Literal, Protocol, TypeVar
 
 import numpy as np
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from store.db import dialect_insert
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
@@ -87,9 +87,12 @@ def _bands(simhash: int) -> list[int]:
     return [(unsigned >> (16 * band)) & 0xFFFF for band in range(4)]
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the session's database (SQLite or PostgreSQL)."""
-    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+def _insert_bands(session: Session, hashes: Sequence[tuple[int | None, int | None]]) -> None:
+    """The SimHash band rows of (post id, SimHash) pairs; texts without a SimHash have none."""
+    bands = [{"post_id": post_id, "band": band, "value": value}
+             for post_id, simhash in hashes if simhash is not None for band, value in enumerate(_bands(simhash))]
+    if bands:
+        session.execute(insert(SimhashBand), bands)
 
 
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
@@ -216,7 +219,8 @@ def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, n
          "view_count": c.view_count, "score_pending": pending(c.language)}
         for row in rows for c in (row.captured,)
     ]
-    stmt = _insert(session, table).on_conflict_do_nothing(index_elements=["platform", "external_id"]).returning(
+    stmt = dialect_insert(session, table).on_conflict_do_nothing(
+        index_elements=["platform", "external_id"]).returning(
         table.c.id, table.c.platform, table.c.external_id)
     inserted: dict[tuple[str, str], int] = {}
     for chunk in _chunks(values):
@@ -234,10 +238,7 @@ def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
         {"post_id": r.post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
          "captured_at": now} for r in rows
     ])
-    bands = [{"post_id": r.post_id, "band": band, "value": value}
-             for r in rows if r.simhash is not None for band, value in enumerate(_bands(r.simhash))]
-    if bands:
-        session.execute(insert(SimhashBand), bands)
+    _insert_bands(session, [(r.post_id, r.simhash) for r in rows])
     _assign_clusters(session, rows)
     session.execute(update(Post), [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows])
 
@@ -339,12 +340,9 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
             for post_id, r in edited
         ])
         session.execute(delete(SimhashBand).where(SimhashBand.post_id.in_([post_id for post_id, _ in edited])))
-        bands = [{"post_id": post_id, "band": band, "value": value}
-                 for post_id, r in edited if r.simhash is not None for band, value in enumerate(_bands(r.simhash))]
-        if bands:
-            session.execute(insert(SimhashBand), bands)
+        _insert_bands(session, [(post_id, r.simhash) for post_id, r in edited])
         session.execute(
-            _insert(session, Snapshot.__table__).on_conflict_do_nothing(index_elements=["post_id", "sha256"]),
+            dialect_insert(session, Snapshot.__table__).on_conflict_do_nothing(index_elements=["post_id", "sha256"]),
             [{"post_id": post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
               "captured_at": now} for post_id, r in edited],
         )

@@ -5,7 +5,7 @@ before anything is decided)."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, timedelta, tzinfo
+from datetime import UTC, date, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,7 +24,7 @@ from store.types import FIRST_DAY, LAST_DAY, usable_day, valid_id
 from web.deps import CurrentUser, DbSession, QueueViewer, RuntimeDep
 from web.errors import status_for
 from web.render import is_htmx, render
-from web.routes.items import just_decided
+from web.routes.items import claim_lease, just_decided
 from web.security import AuthUser
 
 router = APIRouter(include_in_schema=False)
@@ -162,8 +162,7 @@ def queue_count(request: Request, user: QueueViewer, session: DbSession) -> Resp
 @router.post("/queue/next")
 def next_item(user: CurrentUser, runtime: RuntimeDep) -> Response:
     """Lease the next item for ``claim_minutes`` and open it; back to the queue when nothing is left."""
-    lease = timedelta(minutes=runtime.config.settings.claim_minutes)
-    item_id = claim_next(runtime.db, user.actor, lease=lease)
+    item_id = claim_next(runtime.db, user.actor, lease=claim_lease(runtime))
     if item_id is None:
         return RedirectResponse("/queue?empty=1", status_code=303)
     return RedirectResponse(f"/items/{item_id}", status_code=303)
