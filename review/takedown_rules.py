@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from config.i18n import N_
+from vntext import dedupe_form
 
 __all__ = [
     "CHECK_OUTCOMES",
@@ -24,6 +25,8 @@ __all__ = [
     "STATUSES",
     "after_check",
     "can_mark",
+    "check_outcome",
+    "compare_text",
     "is_overdue",
     "next_check",
 ]
@@ -111,3 +114,24 @@ def next_check(status: str, *, sent_at: datetime, deadline_at: datetime, now: da
     if status != "removed" and now < deadline_at < nxt:
         nxt = deadline_at + timedelta(minutes=1)  # look right after the deadline passes
     return min(nxt, sent_at + timedelta(days=watch_days))
+
+
+def compare_text(platform: str, sent: str, seen: str) -> str:
+    """``online`` when the text seen is the text sent (compared as words, case- and tone-mark-insensitive;
+    for a web page, the post's text within the page's main text), else ``changed``."""
+    a, b = dedupe_form(sent), dedupe_form(seen)
+    if a == b:
+        return "online"
+    if platform not in ("mastodon", "bluesky", "telegram") and a and a in b:
+        return "online"
+    return "changed"
+
+
+def check_outcome(platform: str, sent: str, seen: str, seen_text: str | None) -> str:
+    """What a re-check found (one of ``CHECK_OUTCOMES``): ``seen`` is the fetch's answer (gone, unreachable or
+    a text); an error is never a removal."""
+    if seen == "gone":
+        return "removed"
+    if seen == "unreachable":
+        return "unreachable"
+    return compare_text(platform, sent, seen_text or "")

@@ -23,11 +23,11 @@ from datetime import datetime
 from crawler import Fetcher, HostStateStore
 from crawler.postcheck import PostCheck, check_post
 from review.actors import SYSTEM_ACTOR, Actor
+from review.takedown_rules import check_outcome, compare_text
 from review.takedowns import DueRequest, due_requests, record_check
 from service.runtime import Runtime
 from store.crawl_state import DatabaseHostState
 from store.types import utcnow
-from vntext import dedupe_form
 
 __all__ = ["RecheckSummary", "compare_text", "recheck_due_requests"]
 
@@ -42,25 +42,6 @@ class RecheckSummary:
     checked: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     statuses: dict[int, str] = field(default_factory=dict)  # request id -> status after the check
-
-
-def compare_text(platform: str, sent: str, seen: str) -> str:
-    """``online`` when the text seen is the text sent (compared as words, case- and tone-mark-insensitive;
-    for a web page, the post's text within the page's main text), else ``changed``."""
-    a, b = dedupe_form(sent), dedupe_form(seen)
-    if a == b:
-        return "online"
-    if platform not in ("mastodon", "bluesky", "telegram") and a and a in b:
-        return "online"
-    return "changed"
-
-
-def outcome_of(due: DueRequest, seen: PostCheck) -> str:
-    if seen.seen == "gone":
-        return "removed"
-    if seen.seen == "unreachable":
-        return "unreachable"
-    return compare_text(due.platform, due.text, seen.text or "")
 
 
 async def _check_all(runtime: Runtime, due: list[DueRequest], host_state: HostStateStore,
@@ -93,7 +74,7 @@ def recheck_due_requests(runtime: Runtime, *, now: datetime | None = None, every
     watch_days = runtime.config.settings.takedown_watch_days
 
     def record(item: DueRequest, seen: PostCheck) -> None:
-        outcome = outcome_of(item, seen)
+        outcome = check_outcome(item.platform, item.text, seen.seen, seen.text)
         text = seen.text if seen.seen == "present" else None
         status = record_check(runtime.db, request_id=item.request_id, url=seen.url, outcome=outcome,
                               http_status=seen.status, text=text, detail=seen.detail, now=now or utcnow(),
