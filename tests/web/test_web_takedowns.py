@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
 
 from builders import decide
 from config import Settings
@@ -148,3 +149,17 @@ def test_chromium_walks_the_takedowns_page(browser: Any, app: Any, tmp_path: Pat
     expect(page.locator("tr.request-row")).to_have_count(2)
     assert not errors, errors
     context.close()
+
+
+def test_a_refusal_on_the_request_page_is_in_the_readers_language(rt: Runtime, tmp_path: Path) -> None:
+    _sent(rt, tmp_path)
+    rev = signed_in(rt, "rita", "reviewer")
+    ids = _export(rt, tmp_path, hours_ago=1)
+    with rt.db.write() as s:
+        from store.models import User
+
+        s.execute(update(User).where(User.username == "rita").values(ui_language="vi"))
+    token = csrf_of(rev, f"/takedowns/{ids[0]}")
+    empty = rev.post(f"/takedowns/{ids[0]}/mark", data={"csrf_token": token, "status": "acknowledged", "note": ""})
+    assert empty.status_code == 422
+    assert re.search(r'id="mark-error">Hãy ghi lý do vào ghi chú', empty.text), empty.text[:2000]

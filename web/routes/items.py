@@ -26,7 +26,7 @@ from review.takedowns import list_requests
 from service.runtime import Runtime
 from store.types import utcnow
 from web.deps import CurrentUser, ItemViewer, RuntimeDep
-from web.errors import status_for
+from web.errors import form_refusal_status
 from web.params import RowId
 from web.render import is_htmx, render
 from web.security import AuthUser
@@ -113,9 +113,7 @@ def _item_page(request: Request, runtime: Runtime, user: AuthUser, item_id: int,
 def _shown_again(request: Request, runtime: Runtime, user: AuthUser, item_id: int, exc: ActionError,
                  **extra: Any) -> Response:
     """A form's refusal: the item page again with the reason beside the form (403 and 404 as error pages)."""
-    if status_for(exc) in (403, 404):
-        raise exc
-    return _item_page(request, runtime, user, item_id, status_code=status_for(exc), **extra)
+    return _item_page(request, runtime, user, item_id, status_code=form_refusal_status(exc), **extra)
 
 
 def just_decided(params: Any) -> dict[str, Any] | None:
@@ -235,7 +233,7 @@ def claim_from_item(
         claim = add_claim(runtime.db, user.actor, ClaimInput(text=text, verdict=verdict, review_url=review_url or None,
                                                              summary=summary), from_item_id=item_id)
     except ActionError as exc:
-        return _shown_again(request, runtime, user, item_id, exc, claim_error=str(exc),
+        return _shown_again(request, runtime, user, item_id, exc, claim_error=exc,
                             claim_form={"text": text, "verdict": verdict, "review_url": review_url,
                                         "summary": summary})
     return go(request, f"/items/{item_id}?claimed={claim.id}#claims")
@@ -250,5 +248,5 @@ def link_item_to_claim(
     try:
         link_item(runtime.db, user.actor, claim_id, item_id)
     except ActionError as exc:
-        return _shown_again(request, runtime, user, item_id, exc, claim_error=str(exc))
+        return _shown_again(request, runtime, user, item_id, exc, claim_error=exc)
     return go(request, f"/items/{item_id}#claims")

@@ -15,7 +15,7 @@ from review.webhooks import add_webhook, deliveries, webhooks
 from store.models import WEBHOOK_EVENTS
 from web.chart import BarChart, bar_chart, grouped_bar_chart
 from web.deps import AuthUser, RuntimeDep, require
-from web.errors import status_for
+from web.errors import form_refusal_status
 from web.params import RowId
 from web.render import render, translator
 
@@ -63,7 +63,7 @@ def narrative_page(request: Request, narrative_id: RowId, user: NarrativeViewer,
 
 
 def _webhooks_page(request: Request, user: AuthUser, runtime: RuntimeDep, *, status_code: int = 200,
-                   error: str | None = None, added: object = None) -> Response:
+                   error: ActionError | None = None, added: object = None) -> Response:
     return render(request, "webhooks.html", {
         "hooks": webhooks(runtime.db, user.actor), "rows": deliveries(runtime.db, user.actor, limit=200),
         "events": WEBHOOK_EVENTS, "error": error, "added": added}, user=user, status_code=status_code)
@@ -84,8 +84,6 @@ async def webhooks_add(request: Request, user: WebhookViewer, runtime: RuntimeDe
         hook = add_webhook(runtime.db, user.actor, url=url, events=events, min_score=min_score,
                            allow_networks=runtime.config.settings.allow_networks)
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
-        return _webhooks_page(request, user, runtime, status_code=status_for(exc), error=str(exc))
+        return _webhooks_page(request, user, runtime, status_code=form_refusal_status(exc), error=exc)
     return _webhooks_page(request, user, runtime, added=hook) if hook.secret else RedirectResponse(
         "/admin/webhooks", status_code=303)

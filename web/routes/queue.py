@@ -22,7 +22,7 @@ from review.policy import CATEGORIES
 from review.saved_filters import delete_filter, my_filters, save_filter
 from store.types import FIRST_DAY, LAST_DAY, usable_day, valid_id
 from web.deps import CurrentUser, DbSession, QueueViewer, RuntimeDep
-from web.errors import status_for
+from web.errors import form_refusal_status
 from web.render import is_htmx, render
 from web.routes.items import claim_lease, just_decided
 from web.security import AuthUser
@@ -200,9 +200,7 @@ def _bulk_page(request: Request, user: AuthUser, context: dict[str, Any], exc: A
     """The bulk page: the items to check, or the outcome; a refusal with its reason (403 and 404 as error pages)."""
     if exc is None:
         return render(request, "bulk.html", context, user=user)
-    if status_for(exc) in (403, 404):
-        raise exc
-    return render(request, "bulk.html", {**context, "error": exc}, user=user, status_code=status_for(exc))
+    return render(request, "bulk.html", {**context, "error": exc}, user=user, status_code=form_refusal_status(exc))
 
 
 @router.post("/queue/bulk/review")

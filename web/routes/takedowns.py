@@ -22,7 +22,7 @@ from review.takedown_rules import MANUAL, STATUSES
 from review.takedowns import counts_by_status, get_request, list_requests, mark, recipients
 from web.chart import grouped_bar_chart
 from web.deps import ItemViewer, RuntimeDep, TakedownViewer
-from web.errors import status_for
+from web.errors import form_refusal_status
 from web.params import RowId
 from web.render import render, translator
 from web.security import AuthUser
@@ -56,7 +56,7 @@ def takedown_series(series: dict[str, list[int]], _: Callable[..., str]) -> dict
     return {names.get(key, key): values for key, values in series.items()}
 
 
-def _detail(request: Request, user: AuthUser, runtime: Any, request_id: int, *, error: str | None = None,
+def _detail(request: Request, user: AuthUser, runtime: Any, request_id: int, *, error: ActionError | None = None,
             form: dict[str, str] | None = None, status_code: int = 200) -> Response:
     info = get_request(runtime.db, actor=user.actor, request_id=request_id)
     context = {
@@ -80,9 +80,8 @@ async def takedown_mark(request: Request, request_id: RowId, user: TakedownViewe
         mark(runtime.db, actor=user.actor, request_id=request_id, status=form["status"], note=form["note"],
              recipient_ref=form["ref"] or None, watch_days=runtime.config.settings.takedown_watch_days)
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
-        return _detail(request, user, runtime, request_id, error=str(exc), form=form, status_code=status_for(exc))
+        return _detail(request, user, runtime, request_id, error=exc, form=form,
+                       status_code=form_refusal_status(exc))
     return RedirectResponse(f"/takedowns/{request_id}?{urlencode({'done': 'marked'})}", status_code=303)
 
 

@@ -26,7 +26,7 @@ from review.users import (
 )
 from store.models import ROLES
 from web.deps import CurrentUser, RuntimeDep, UserManager
-from web.errors import status_for
+from web.errors import form_refusal_status
 from web.params import RowId
 from web.render import Confirmation, confirm_page, render, translator
 from web.security import AuthUser
@@ -70,10 +70,8 @@ def add_user_form(
     try:
         created = add_user(runtime.db, user.actor, username=username, password=password, role=role)
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
         return _page(request, user, runtime, error=exc, form={"username": username, "role": role},
-                     status_code=status_for(exc))
+                     status_code=form_refusal_status(exc))
     return RedirectResponse(f"/admin/users?{urlencode({'done': 'created', 'name': created.username})}",
                             status_code=303)
 
@@ -85,9 +83,7 @@ def _change(request: Request, user: AuthUser, runtime: RuntimeDep, change: Calla
     try:
         person = change()
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
-        return _page(request, user, runtime, error=exc, status_code=status_for(exc))
+        return _page(request, user, runtime, error=exc, status_code=form_refusal_status(exc))
     return RedirectResponse(f"/admin/users?{urlencode({'done': done, 'name': person.username, 'role': person.role})}",
                             status_code=303)
 
@@ -145,8 +141,6 @@ def reset_form(request: Request, user_id: RowId, user: CurrentUser, runtime: Run
     try:
         link = issue_password_reset(runtime.db, user.actor, user_id, valid_for=timedelta(hours=hours))
     except ActionError as exc:
-        if status_for(exc) in (403, 404):
-            raise
-        return _page(request, user, runtime, error=exc, status_code=status_for(exc))
+        return _page(request, user, runtime, error=exc, status_code=form_refusal_status(exc))
     url = str(request.base_url).rstrip("/") + link.path
     return render(request, "user_reset_link.html", {"link": link, "url": url}, user=user)
