@@ -57,11 +57,16 @@ def fresh_postgres_database(base_url: str, prefix: str = "kiemtin_test") -> Iter
 
 @contextmanager
 def count_statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements ``engine`` runs inside the block (a ``before_cursor_execute`` listener), in order."""
+    """The SQL statements run on ``engine`` inside the block, in order (a ``before_cursor_execute`` listener).
+    A statement counts once even when the driver sends a bulk insert's rows in several batches."""
     seen: list[str] = []
+    held: dict[int, object] = {}  # the execution contexts seen, held so no two executions share an id
 
-    def listen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-        seen.append(statement)
+    def listen(_conn: object, _cursor: object, statement: str, _params: object, context: object,
+               _many: bool) -> None:
+        if id(context) not in held:
+            held[id(context)] = context
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", listen)
     try:
