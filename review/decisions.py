@@ -49,6 +49,7 @@ __all__ = [
     "DecisionOutcome",
     "LeftItem",
     "appeal",
+    "changed_text",
     "claim_next",
     "decide",
     "decide_block",
@@ -176,7 +177,7 @@ def _sibling_refusal(session: Session, sibling: QueueItem, user: User, action: s
     return role_refusal(user.username, user.role, sibling) or decide_refusal(session, sibling, user.id, action, now)
 
 
-def _changed_text(session: Session, item: QueueItem) -> int | None:
+def changed_text(session: Session, item: QueueItem) -> int | None:
     """The snapshot of the changed text a person decides on when a re-check found the post of this item's sent
     takedown changed and nobody has decided since (the item is ``changed``, or escalated or appealed from
     there), else None."""
@@ -190,7 +191,7 @@ def _changed_text(session: Session, item: QueueItem) -> int | None:
 def _write(session: Session, target: QueueItem, user: User, choice: Choice, now: datetime,
            via: Decision | None) -> Decision:
     supersedes = target.current_decision_id
-    changed = _changed_text(session, target)
+    changed = changed_text(session, target)
     snapshot_id = changed or target.verdict.snapshot_id
     decision = Decision(
         queue_item_id=target.id, post_id=target.post_id, snapshot_id=snapshot_id, user_id=user.id,
