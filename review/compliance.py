@@ -10,18 +10,17 @@ export writers (formula-injection guard, UTF-8 BOM for CSV, text cells as text).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from review.actors import Actor, authorize
 from review.errors import InvalidInput, NotFound
-from review.evidence import evidence_for_posts
+from review.evidence import evidence_for_post_query
 from review.exports.query import iso
 from review.exports.writers import file_sha256, open_writer
 from review.takedown_rules import is_overdue
@@ -73,8 +72,9 @@ class ReportFile:
     extra: Path | None = None  # the CSV summary file
 
 
-def _requests(session: Session, profile: str | None, date_from: datetime | None,
-              date_to: datetime | None) -> list[TakedownRequest]:
+def _request_query(session: Session, profile: str | None, date_from: datetime | None,
+                   date_to: datetime | None) -> Select[TakedownRequest]:
+    """The requests a report covers, oldest sent first (a statement, so rows and evidence join to it)."""
     stmt = select(TakedownRequest)
     if profile:
         prof = session.scalar(select(ExportProfile).where(ExportProfile.name == profile))
@@ -85,7 +85,7 @@ def _requests(session: Session, profile: str | None, date_from: datetime | None,
         stmt = stmt.where(TakedownRequest.sent_at >= date_from)
     if date_to:
         stmt = stmt.where(TakedownRequest.sent_at < date_to)
-    return list(session.scalars(stmt.order_by(TakedownRequest.sent_at, TakedownRequest.id)))
+    return stmt.order_by(TakedownRequest.sent_at, TakedownRequest.id)
 
 
 def _hours(request: TakedownRequest) -> float | None:
@@ -121,7 +121,8 @@ def compliance(db: Database, *, actor: Actor, profile: str | None = None, date_f
     """Per recipient and month: requests sent and what became of them (as of ``now``)."""
     with db.session() as session:
         authorize(session, actor, "takedown.view")
-        return _summarise(_requests(session, profile, date_from, date_to), now or utcnow())
+        requests = list(session.scalars(_request_query(session, profile, date_from, date_to)))
+        return _summarise(requests, now or utcnow())
 
 
 def daily_series(db: Database, *, actor: Actor, days: int = 14, now: datetime | None = None
@@ -145,24 +146,36 @@ def daily_series(db: Database, *, actor: Actor, days: int = 14, now: datetime | 
     return axis, {"sent": sent, "removed in time": removed}
 
 
-def _request_rows(session: Session, requests: list[TakedownRequest], now: datetime) -> Iterator[tuple[Any, ...]]:
-    evidence = evidence_for_posts(session, sorted({r.post_id for r in requests}))
+def _request_rows(session: Session, stmt: Select[TakedownRequest], now: datetime
+                  ) -> tuple[list[TakedownRequest], list[tuple[Any, ...]]]:
+    """The requests of ``stmt`` and one report row each, in three queries whatever their number: the requests
+    joined to their post, the snapshot sent and their latest check; the evidence; the profile names."""
+    latest = (select(TakedownCheck.request_id, func.max(TakedownCheck.id).label("check_id"))
+              .group_by(TakedownCheck.request_id).subquery())
+    chosen = stmt.order_by(None).subquery()
+    request = aliased(TakedownRequest, chosen)
+    found = session.execute(
+        select(request, Post.platform, Post.url, Post.content_sha256, Snapshot.sha256, TakedownCheck)
+        .join(Post, Post.id == request.post_id)
+        .outerjoin(Decision, Decision.id == request.decision_id)
+        .outerjoin(Snapshot, Snapshot.id == Decision.snapshot_id)
+        .outerjoin(latest, latest.c.request_id == request.id)
+        .outerjoin(TakedownCheck, TakedownCheck.id == latest.c.check_id)
+        .order_by(request.sent_at, request.id)).all()
+    evidence = evidence_for_post_query(session, select(chosen.c.post_id))
     profiles = dict(session.execute(select(ExportProfile.id, ExportProfile.name)).all())
-    for r in requests:
-        post = session.get(Post, r.post_id)
-        assert post is not None
-        sent_sha = session.scalar(select(Snapshot.sha256).join(Decision, Decision.snapshot_id == Snapshot.id)
-                                  .where(Decision.id == r.decision_id)) or post.content_sha256
-        last = session.scalar(select(TakedownCheck).where(TakedownCheck.request_id == r.id)
-                              .order_by(TakedownCheck.id.desc()).limit(1))
+    rows = []
+    for r, platform, url, content_sha, snapshot_sha, last in found:
         ev = evidence.get(r.post_id)
         within = None if r.removed_at is None else ("yes" if r.removed_at <= r.deadline_at else "no")
-        yield (r.id, r.recipient, profiles.get(r.profile_id) if r.profile_id else None, r.export_id, post.platform,
-               post.url, r.status, iso(r.sent_at), iso(r.deadline_at), iso(r.acknowledged_at), iso(r.removed_at),
-               iso(r.restored_at), _hours(r), within, "yes" if is_overdue(r.status, r.deadline_at, now) else "no",
-               r.recipient_ref, sent_sha, iso(last.checked_at) if last else None, last.outcome if last else None,
-               last.http_status if last else None, last.text_sha256 if last else None, ev.sha256 if ev else None,
-               ev.payload_sha256 if ev else None, iso(ev.captured_at) if ev else None)
+        rows.append((
+            r.id, r.recipient, profiles.get(r.profile_id) if r.profile_id else None, r.export_id, platform, url,
+            r.status, iso(r.sent_at), iso(r.deadline_at), iso(r.acknowledged_at), iso(r.removed_at),
+            iso(r.restored_at), _hours(r), within, "yes" if is_overdue(r.status, r.deadline_at, now) else "no",
+            r.recipient_ref, snapshot_sha or content_sha, iso(last.checked_at) if last else None,
+            last.outcome if last else None, last.http_status if last else None, last.text_sha256 if last else None,
+            ev.sha256 if ev else None, ev.payload_sha256 if ev else None, iso(ev.captured_at) if ev else None))
+    return [r for r, *_rest in found], rows
 
 
 def write_report(db: Database, *, actor: Actor, out: Path, profile: str | None = None,
@@ -182,9 +195,8 @@ def write_report(db: Database, *, actor: Actor, out: Path, profile: str | None =
         raise InvalidInput("%(path)s exists; choose another file name", path=summary_path)
     with db.write() as session:
         user = authorize(session, actor, "takedown.view")
-        requests = _requests(session, profile, date_from, date_to)
+        requests, rows = _request_rows(session, _request_query(session, profile, date_from, date_to), now)
         summary = _summarise(requests, now)
-        rows = list(_request_rows(session, requests, now))
         if fmt == "xlsx":
             with open_writer("xlsx", out, sheet="summary", columns=SUMMARY_COLUMNS) as writer:
                 for row in summary:

@@ -30,16 +30,18 @@ from review.policy import (
 )
 from review.rules import (
     DECIDE_PERMISSIONS,
+    FINAL_ACTIONS,
     decide_refusal,
     lease_holder,
     not_a_party,
     role_refusal,
     skipped_by,
 )
+from review.takedowns import changed_snapshot, set_needs_decision
 from review.webhooks import emit
 from store.audit import record
 from store.db import Database
-from store.models import Decision, ExportItem, Post, QueueItem, User
+from store.models import Decision, ExportItem, Post, QueueItem, TakedownRequest, User
 from store.types import utcnow, valid_id
 
 __all__ = [
@@ -47,6 +49,7 @@ __all__ = [
     "DecisionOutcome",
     "LeftItem",
     "appeal",
+    "changed_text",
     "claim_next",
     "decide",
     "decide_block",
@@ -117,7 +120,8 @@ class DecisionOutcome:
     decision_ids: list[int]
     decided: list[int]  # item ids, the named item first
     left: list[LeftItem] = field(default_factory=list)
-    status_before: str = ""  # the named item's status before: "pending", or a case ("escalated", "appealed")
+    status_before: str = ""  # the named item's status before: "pending", or a case ("escalated", "appealed",
+    # "changed")
 
     def summary(self) -> str:
         return summarize(self.decided, self.left)
@@ -173,10 +177,22 @@ def _sibling_refusal(session: Session, sibling: QueueItem, user: User, action: s
     return role_refusal(user.username, user.role, sibling) or decide_refusal(session, sibling, user.id, action, now)
 
 
+def changed_text(session: Session, item: QueueItem) -> int | None:
+    """The snapshot of the changed text a person decides on when a re-check found the post of this item's sent
+    takedown changed and nobody has decided since (the item is ``changed``, or escalated or appealed from
+    there), else None."""
+    if item.status not in REDECIDED_STATUSES:
+        return None
+    waiting = session.scalar(select(TakedownRequest.id).where(
+        TakedownRequest.post_id == item.post_id, TakedownRequest.needs_decision.is_(True)).limit(1))
+    return changed_snapshot(session, item.post_id) if waiting is not None else None
+
+
 def _write(session: Session, target: QueueItem, user: User, choice: Choice, now: datetime,
            via: Decision | None) -> Decision:
     supersedes = target.current_decision_id
-    snapshot_id = target.verdict.snapshot_id
+    changed = changed_text(session, target)
+    snapshot_id = changed or target.verdict.snapshot_id
     decision = Decision(
         queue_item_id=target.id, post_id=target.post_id, snapshot_id=snapshot_id, user_id=user.id,
         action=choice.action, category=choice.category, dismiss_reason=choice.dismiss_reason,
@@ -195,6 +211,9 @@ def _write(session: Session, target: QueueItem, user: User, choice: Choice, now:
            dismiss_reason=decision.dismiss_reason, via_cluster_of=via.queue_item_id if via is not None else None,
            reversal=bool(supersedes and choice.action == "dismiss"),
            note=choice.justification if choice.action == "escalate" else None)
+    if changed is not None and choice.action in FINAL_ACTIONS:
+        set_needs_decision(session, post_id=target.post_id, value=False, actor=user.username, item_id=target.id,
+                           decision_id=decision.id)
     if choice.action == "confirm":  # who confirmed is not sent: events are about posts, not people
         emit(session, "item.confirmed", {"item_id": target.id, "post_id": target.post_id,
                                          "category": decision.category, "decision_id": decision.id})
@@ -386,6 +405,10 @@ def _put_back(session: Session, item: QueueItem, decision: Decision, user: User,
     record(session=session, actor=user.username, action="decision.undo", target_type="queue_item",
            target_id=item.id, decision_id=undone.id, undid=decision.action, undone_decision_id=decision.id,
            status=item.status)
+    if (decision.action in FINAL_ACTIONS and item.status in REDECIDED_STATUSES
+            and decision.snapshot_id is not None and decision.snapshot_id == changed_snapshot(session, item.post_id)):
+        set_needs_decision(session, post_id=item.post_id, value=True, actor=user.username, item_id=item.id,
+                           decision_id=undone.id)  # it was the decision on the changed text: wait for one again
     return undone
 
 

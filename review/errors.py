@@ -78,16 +78,17 @@ class LeaseHeld(Refused):
 
 
 class NotAnotherPerson(Refused):
-    """An appealed or escalated item is decided by someone who has not confirmed, dismissed, appealed or
-    escalated it in the same case; ``took_part_as`` is what this person did (confirm, appeal, ...)."""
+    """An appealed, escalated or changed item is decided by someone who has not confirmed, dismissed, appealed
+    or escalated it in the same case; ``took_part_as`` is what this person did (confirm, appeal, ...)."""
 
     _DID = {"confirm": "confirmed", "dismiss": "dismissed", "appeal": "appealed", "escalate": "escalated"}
 
     def __init__(self, item_id: int, status: str, took_part_as: str) -> None:
         self.item_id, self.status, self.took_part_as = item_id, status, took_part_as
         did = self._DID.get(took_part_as, took_part_as)
-        message = (N_("you %(did)s item %(id)s; a different person decides its appeal") if status == "appealed" else
-                   N_("you %(did)s item %(id)s; a different person decides its escalation"))
+        message = {"appealed": N_("you %(did)s item %(id)s; a different person decides its appeal"),
+                   "changed": N_("you %(did)s item %(id)s; a different person decides it again on its changed text"),
+                   }.get(status, N_("you %(did)s item %(id)s; a different person decides its escalation"))
         super().__init__(message, did=did, id=item_id)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from review.actors import SYSTEM_ACTOR, Actor, authorize, authorize_any
 from review.errors import Gone, NotFound, Refused
@@ -23,7 +23,7 @@ from store.types import utcnow, valid_id
 if TYPE_CHECKING:
     from store.db import Database
 
-__all__ = ["EvidenceInfo", "PendingEvidence", "evidence_for_export", "evidence_for_posts", "list_evidence",
+__all__ = ["EvidenceInfo", "PendingEvidence", "evidence_for_export", "evidence_for_post_query", "list_evidence",
            "open_evidence", "pending_evidence", "record_archive"]
 
 MAX_ATTEMPTS = 3
@@ -106,30 +106,23 @@ def list_evidence(db: Database, *, actor: Actor, post_id: int) -> list[EvidenceI
                                                   .order_by(EvidenceArchive.id.desc()))]
 
 
-def evidence_for_posts(session: object, post_ids: list[int]) -> dict[int, EvidenceInfo]:
-    """The latest archived evidence per post (for manifests and reports), inside the caller's session."""
+def evidence_for_post_query(session: object, post_ids: Select[int]) -> dict[int, EvidenceInfo]:
+    """The latest archived evidence of each post ``post_ids`` (a statement selecting post ids) names, in one
+    query, by post id."""
     from sqlalchemy.orm import Session
 
     assert isinstance(session, Session)
-    out: dict[int, EvidenceInfo] = {}
-    for start in range(0, len(post_ids), 500):
-        chunk = post_ids[start:start + 500]
-        for row in session.scalars(select(EvidenceArchive).where(
-                EvidenceArchive.post_id.in_(chunk), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
-            out[row.post_id] = _info(row)
-    return out
+    latest: dict[int, EvidenceInfo] = {}
+    for row in session.scalars(select(EvidenceArchive).where(
+            EvidenceArchive.post_id.in_(post_ids), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
+        latest[row.post_id] = _info(row)
+    return latest
 
 
 def evidence_for_export(session: object, export_id: int) -> list[EvidenceInfo]:
     """The latest archived evidence of each post an export sends as a takedown (one query), by post."""
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
     sent = select(ExportItem.post_id).where(ExportItem.export_id == export_id, ExportItem.kind == "takedown")
-    latest: dict[int, EvidenceInfo] = {}
-    for row in session.scalars(select(EvidenceArchive).where(
-            EvidenceArchive.post_id.in_(sent), EvidenceArchive.status == "archived").order_by(EvidenceArchive.id)):
-        latest[row.post_id] = _info(row)
+    latest = evidence_for_post_query(session, sent)
     return [latest[k] for k in sorted(latest)]
 
 

@@ -36,16 +36,19 @@ DISMISS_REASONS: dict[str, str] = {
     "other": N_("Other"),
 }
 
-STATUSES = ("pending", "escalated", "appealed", "confirmed", "dismissed")
-OPEN_STATUSES = ("pending", "escalated", "appealed")
-REDECIDED_STATUSES = ("appealed", "escalated")  # the reviewers' queue: decided by a person outside the case
+STATUSES = ("pending", "escalated", "appealed", "changed", "confirmed", "dismissed")
+OPEN_STATUSES = ("pending", "escalated", "appealed", "changed")
+#: the reviewers' queue: decided by a person outside the case. ``changed``: a confirmed item whose takedown was
+#: sent and whose post's text a re-check found changed (``review.queue.reopen_changed``), decided again on the
+#: text seen.
+REDECIDED_STATUSES = ("appealed", "escalated", "changed")
 DECISION_ACTIONS = ("confirm", "dismiss", "escalate", "skip")
 UNDOABLE_ACTIONS = ("confirm", "dismiss", "escalate")  # by the person who decided, for ``undo_seconds``
 
 #: Labels people read (translated where shown: ``_(STATUS_LABELS[status])``).
 STATUS_LABELS: dict[str, str] = {
     "pending": N_("pending"), "escalated": N_("escalated"), "appealed": N_("appealed"),
-    "confirmed": N_("confirmed"), "dismissed": N_("dismissed"),
+    "changed": N_("text changed: decide again"), "confirmed": N_("confirmed"), "dismissed": N_("dismissed"),
 }
 ACTION_LABELS: dict[str, str] = {
     "confirm": N_("Confirm"), "dismiss": N_("Dismiss"), "escalate": N_("Escalate"), "skip": N_("Skip"),

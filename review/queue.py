@@ -18,7 +18,7 @@ from store.audit import record, record_many
 from store.models import Post, QueueItem, Verdict
 from store.types import utcnow
 
-__all__ = ["Flag", "QueueRow", "enqueue", "enqueue_many", "list_queue"]
+__all__ = ["Flag", "QueueRow", "enqueue", "enqueue_many", "list_queue", "reopen_changed"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,23 @@ def enqueue_many(*, session: Session, flags: Sequence[Flag], weights: PriorityWe
             ({"item_id": item_of[f.post_id], "post_id": f.post_id, "url": urls.get(f.post_id),
               "score": round(f.score, 4)}, f.score) for f in fresh])
     return len(fresh)
+
+
+def reopen_changed(*, session: Session, post_id: int, snapshot_id: int | None, request_id: int,
+                   actor: str = "system") -> int | None:
+    """A re-check of a sent takedown found the post's text changed: put its confirmed item back in the queue as
+    ``changed``, for a person outside the case to decide again on the text seen (``snapshot_id``). Only the
+    status moves (the confirmation stays the current decision until a person decides; nothing is sent);
+    audited as ``queue.reopen``. Returns the item's id, or None when it was not confirmed (an open item is
+    already waiting for a person; a dismissed one has no takedown to stand by)."""
+    item = session.scalar(select(QueueItem).where(QueueItem.post_id == post_id).with_for_update())
+    if item is None or item.status != "confirmed":
+        return None
+    item.status, item.assignee_id, item.lease_expires_at = "changed", None, None
+    record(session=session, actor=actor, action="queue.reopen", target_type="queue_item", target_id=item.id,
+           post_id=post_id, snapshot_id=snapshot_id, takedown_request_id=request_id, before="confirmed",
+           after="changed", reason="the post's text changed since its takedown was sent: a person decides again")
+    return item.id
 
 
 def list_queue(*, session: Session, statuses: Sequence[str] = ("pending",), limit: int = 50,

@@ -1,12 +1,13 @@
 """The rules for deciding a queued item, written once: the decide action enforces them, "Next item" never
 offers an item they forbid, and the item page hides its form with the reason they give.
 
-0. Analysts (and admins) decide pending items; reviewers (and admins) decide escalated and appealed items, the
-   reviewers' queue. An escalation asks for someone with more authority, so it never lands back with analysts.
+0. Analysts (and admins) decide pending items; reviewers (and admins) decide escalated, appealed and changed
+   items (a confirmed item whose sent takedown's post a re-check found changed), the reviewers' queue. An
+   escalation asks for someone with more authority, so it never lands back with analysts.
 1. Only the lease holder decides an item, or anybody when no lease is live.
-2. An item being decided again (appealed or escalated) is decided by a person who took no part in its open
+2. An item being decided again (appealed, escalated or changed) is decided by a person who took no part in its open
    case: not whoever confirmed or dismissed it last, nor whoever appealed or escalated it since.
-3. Only open items (pending, escalated, appealed) are decided; a person skips an item once.
+3. Only open items (pending, escalated, appealed, changed) are decided; a person skips an item once.
 
 The "open case" of an item starts at its last confirmation or dismissal (or at its first flag when it has none):
 a re-decision upheld by D and appealed again by E excludes D and E, not the people of the case before.

@@ -5,7 +5,10 @@ called inside ``run_export``'s transaction); a retraction row withdraws the prof
 People list requests and change their status with a note (``list_requests``, ``get_request``, ``mark``);
 re-checks (``service.takedown_checks``) report what they saw through ``record_check``. Every change is written
 to the audit log with who did it and why (``takedown.open``, ``takedown.mark``, ``takedown.withdraw``,
-``takedown.status``, ``takedown.changed``). The rules themselves are in ``review.takedown_rules``.
+``takedown.status``, ``takedown.changed``, ``takedown.decided``). A re-check that finds the post's text changed
+puts its confirmed item back in the queue for a person (``review.queue.reopen_changed``); the request stays
+linked to the post and waits (``needs_decision``) until a person decides the item again. The rules themselves
+are in ``review.takedown_rules``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from review.actors import SYSTEM_ACTOR, Actor, authorize
 from review.errors import InvalidInput, NotFound, Refused
+from review.queue import reopen_changed
 from review.takedown_rules import (
     CLOSED,
     MANUAL,
@@ -50,6 +54,7 @@ __all__ = [
     "CheckInfo",
     "DueRequest",
     "RequestInfo",
+    "changed_snapshot",
     "counts_by_status",
     "due_requests",
     "get_request",
@@ -58,6 +63,7 @@ __all__ = [
     "open_requests",
     "record_check",
     "recipients",
+    "set_needs_decision",
 ]
 
 MAX_NOTE = 2000
@@ -372,8 +378,9 @@ def record_check(db: Database, *, request_id: int, url: str, outcome: str, http_
                  text: str | None, detail: str = "", now: datetime | None = None, watch_days: int = 30,
                  actor: Actor = SYSTEM_ACTOR) -> str:
     """Record one re-check of a request's post and apply its outcome (``review.takedown_rules.after_check``);
-    a changed text is kept as a new snapshot and the request asks a person to decide again. Returns the
-    request's status after the check."""
+    a changed text is kept as a new snapshot, the request is marked ``needs_decision`` and its confirmed item
+    goes back to the reviewers' queue as ``changed`` (``review.queue.reopen_changed``): a person decides again
+    on the text seen, nothing is sent. Returns the request's status after the check."""
     from store.posts import sha256_text
 
     now = now or utcnow()
@@ -388,8 +395,10 @@ def record_check(db: Database, *, request_id: int, url: str, outcome: str, http_
             check.snapshot_id = _snapshot(session, request.post_id, text, digest or "", url, now)
             if not request.needs_decision:
                 request.needs_decision = True
+                item_id = reopen_changed(session=session, post_id=request.post_id, snapshot_id=check.snapshot_id,
+                                         request_id=request.id, actor=actor.name)
                 record(session=session, actor=actor.name, action="takedown.changed", target_type="takedown_request",
-                       target_id=request.id, text_sha256=digest,
+                       target_id=request.id, text_sha256=digest, snapshot_id=check.snapshot_id, item_id=item_id,
                        reason="the post's text changed since it was sent: a person decides again")
         before = request.status
         after = after_check(before, outcome, overdue=is_overdue(before, request.deadline_at, now))
@@ -403,6 +412,33 @@ def record_check(db: Database, *, request_id: int, url: str, outcome: str, http_
                                                deadline_at=request.deadline_at, now=now, watch_days=watch_days)
         request.last_checked_at, request.last_outcome = now, outcome
         return request.status
+
+
+def changed_snapshot(session: Session, post_id: int) -> int | None:
+    """The snapshot of the text the latest re-check of the post's requests found changed (what a person decides
+    on when its item is ``changed``), or None."""
+    return session.scalar(
+        select(TakedownCheck.snapshot_id).join(TakedownRequest, TakedownRequest.id == TakedownCheck.request_id)
+        .where(TakedownRequest.post_id == post_id, TakedownCheck.outcome == "changed",
+               TakedownCheck.snapshot_id.is_not(None))
+        .order_by(TakedownCheck.id.desc()).limit(1))
+
+
+def set_needs_decision(session: Session, *, post_id: int, value: bool, actor: str, item_id: int,
+                       decision_id: int) -> list[int]:
+    """Inside a decision's transaction on the post's item: a person decided the ``changed`` item again
+    (``value`` False: the requests no longer wait for them; audited as ``takedown.decided``) or undid that
+    decision (True: they wait again; ``takedown.changed``). The post's requests that are not closed; their ids."""
+    requests = list(session.scalars(select(TakedownRequest).where(
+        TakedownRequest.post_id == post_id, TakedownRequest.needs_decision.is_(not value),
+        TakedownRequest.status.not_in(CLOSED)).order_by(TakedownRequest.id)))
+    for request in requests:
+        request.needs_decision = value
+        record(session=session, actor=actor, action="takedown.changed" if value else "takedown.decided",
+               target_type="takedown_request", target_id=request.id, item_id=item_id, decision_id=decision_id,
+               reason="the decision on the changed text was undone: a person decides again" if value
+               else "a person decided again on the changed text")
+    return [r.id for r in requests]
 
 
 def _snapshot(session: Session, post_id: int, text: str, digest: str, url: str, now: datetime) -> int:

@@ -11,23 +11,28 @@ before that hour (at least ``MIN_RATE``). An alert is raised when ``c >= spike_m
 ``P(X >= c | λ) < spike_p_value``, at most once per subject per ``spike_cooldown_hours``: shown in the app,
 audited, and sent as a ``narrative.spike`` webhook event. Alerts are about narratives and claims only, never
 about people or accounts.
+
+Both are set-based: a fixed number of SQL statements per tick whatever the number of claims and narratives
+(grouped reads, one bulk upsert of the narratives, one bulk insert each of their claims and posts), plus the
+writes of each alert raised. Groups that come out with the same key are one narrative.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Label, SQLColumnExpression, Table, case, delete, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from classifier.narrative_terms import group_units, keyword_phrases
 from review.webhooks import emit
 from service.runtime import Runtime
 from store.audit import record
+from store.db import dialect_insert
 from store.models import (
     Alert,
     Claim,
@@ -67,18 +72,29 @@ class _Unit:
     claim_id: int | None = None
 
 
+def _claim_units(session: Session) -> list[_Unit]:
+    """Every claim with its matched and linked posts (the texts of its first ``UNIT_POSTS``), in two queries."""
+    pairs = union(select(ClaimMatch.claim_id, ClaimMatch.post_id),
+                  select(ClaimLink.claim_id, ClaimLink.post_id)).subquery()
+    ranked = select(pairs.c.claim_id, pairs.c.post_id, func.row_number().over(
+        partition_by=pairs.c.claim_id, order_by=pairs.c.post_id).label("rank")).subquery()
+    posts: dict[int, dict[int, tuple[int | None, datetime]]] = {}
+    texts: dict[int, list[str]] = {}
+    for claim_id, post_id, source_id, seen, text in session.execute(
+            select(ranked.c.claim_id, Post.id, Post.source_id, Post.first_seen_at,
+                   case((ranked.c.rank <= UNIT_POSTS, Post.text), else_=None))
+            .join(Post, Post.id == ranked.c.post_id).order_by(ranked.c.claim_id, Post.id)):
+        posts.setdefault(claim_id, {})[post_id] = (source_id, seen)
+        if text is not None:
+            texts.setdefault(claim_id, []).append(text)
+    return [_Unit(" \n".join([text, *texts.get(claim_id, [])]), posts.get(claim_id, {}), claim_id)
+            for claim_id, text in session.execute(select(Claim.id, Claim.text).order_by(Claim.id))]
+
+
 def _units(session: Session, since: datetime) -> list[_Unit]:
     """Claims (with their matched and linked posts) and clusters of flagged posts not in any claim."""
-    units: list[_Unit] = []
-    claimed: set[int] = set()
-    for claim in session.scalars(select(Claim).order_by(Claim.id)):
-        ids = set(session.scalars(select(ClaimMatch.post_id).where(ClaimMatch.claim_id == claim.id))) | set(
-            session.scalars(select(ClaimLink.post_id).where(ClaimLink.claim_id == claim.id)))
-        posts = session.execute(select(Post.id, Post.source_id, Post.first_seen_at, Post.text)
-                                .where(Post.id.in_(ids)).order_by(Post.id)).all() if ids else []
-        claimed |= ids
-        text = " \n".join([claim.text, *[p.text for p in posts[:UNIT_POSTS]]])
-        units.append(_Unit(text, {p.id: (p.source_id, p.first_seen_at) for p in posts}, claim.id))
+    units = _claim_units(session)
+    claimed = {post_id for unit in units for post_id in unit.posts}
     clusters: dict[int, _Unit] = {}
     for post_id, source_id, seen, text, cluster in session.execute(
             select(Post.id, Post.source_id, Post.first_seen_at, Post.text, Post.cluster_id)
@@ -92,34 +108,61 @@ def _units(session: Session, since: datetime) -> list[_Unit]:
     return units + list(clusters.values())
 
 
+@dataclass
+class _Grouped:
+    keywords: list[str]
+    posts: dict[int, tuple[int | None, datetime]] = field(default_factory=dict)
+    claims: set[int] = field(default_factory=set)
+
+
+def _grouped(units: list[_Unit]) -> dict[str, _Grouped]:
+    """The units grouped by shared keyword phrases, by narrative key (groups with the same key are one)."""
+    phrases = keyword_phrases([u.text for u in units])
+    narratives: dict[str, _Grouped] = {}
+    for group in group_units(phrases):
+        if not any(phrases[i] for i in group):
+            continue
+        counted = Counter(p for i in group for p in phrases[i])
+        keywords = [p for p, _n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
+        grouped = narratives.setdefault(" · ".join(sorted(keywords[:2]))[:200], _Grouped(keywords))
+        grouped.keywords = keywords
+        for i in group:
+            grouped.posts.update(units[i].posts)
+            claim_id = units[i].claim_id
+            if claim_id is not None:
+                grouped.claims.add(claim_id)
+    return narratives
+
+
 def rebuild_narratives(runtime: Runtime, *, days: int = 30, now: datetime | None = None) -> int:
-    """Group the claims and recent flagged posts into narratives and record their posts; how many narratives."""
+    """Group the claims and recent flagged posts into narratives and record their posts; how many narratives.
+
+    A fixed number of statements whatever the number of claims and posts: three reads, then the narratives
+    upserted by key and their claims and posts inserted, each as one bulk statement."""
     now = now or utcnow()
     with runtime.db.session() as session:
-        units = _units(session, now - timedelta(days=days))
-    phrases = keyword_phrases([u.text for u in units])
-    groups = [g for g in group_units(phrases) if any(phrases[i] for i in g)]
+        grouped = _grouped(_units(session, now - timedelta(days=days)))
     with runtime.db.write() as session:
         session.execute(delete(NarrativePost))
         session.execute(delete(NarrativeClaim))
-        for group in groups:
-            counted = Counter(p for i in group for p in phrases[i])
-            keywords = [p for p, _n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
-            key = " · ".join(sorted(keywords[:2]))[:200]
-            narrative = session.scalar(select(Narrative).where(Narrative.key == key))
-            if narrative is None:
-                narrative = Narrative(key=key, label=", ".join(keywords[:3]), keywords=keywords, created_at=now)
-                session.add(narrative)
-            narrative.label, narrative.keywords, narrative.updated_at = ", ".join(keywords[:3]), keywords, now
-            session.flush()
-            posts: dict[int, tuple[int | None, datetime]] = {}
-            for i in group:
-                posts.update(units[i].posts)
-                if units[i].claim_id is not None:
-                    session.add(NarrativeClaim(narrative_id=narrative.id, claim_id=units[i].claim_id))
-            session.add_all(NarrativePost(narrative_id=narrative.id, post_id=pid, source_id=src, seen_at=seen)
-                            for pid, (src, seen) in posts.items())
-    return len(groups)
+        if not grouped:
+            return 0
+        upsert = dialect_insert(session, Narrative.__table__)
+        session.execute(upsert.on_conflict_do_update(index_elements=["key"], set_={
+            "label": upsert.excluded.label, "keywords": upsert.excluded.keywords,
+            "updated_at": upsert.excluded.updated_at}),
+            [{"key": key, "label": ", ".join(g.keywords[:3]), "keywords": g.keywords, "created_at": now,
+              "updated_at": now} for key, g in grouped.items()])
+        ids = {key: narrative_id for key, narrative_id in session.execute(select(Narrative.key, Narrative.id))
+               if key in grouped}
+        claims = [{"narrative_id": ids[key], "claim_id": c} for key, g in grouped.items() for c in sorted(g.claims)]
+        if claims:
+            session.execute(insert(cast(Table, NarrativeClaim.__table__)), claims)
+        posts = [{"narrative_id": ids[key], "post_id": pid, "source_id": src, "seen_at": seen}
+                 for key, g in grouped.items() for pid, (src, seen) in g.posts.items()]
+        if posts:
+            session.execute(insert(cast(Table, NarrativePost.__table__)), posts)
+    return len(grouped)
 
 
 @dataclass(frozen=True)
@@ -133,55 +176,71 @@ class SpikeCheck:
     alerted: bool
 
 
-def _hourly(times: Iterable[datetime], start: datetime, end: datetime) -> tuple[int, int]:
-    """(posts in [end - 1h, end), posts in [start, end - 1h))."""
-    recent = older = 0
-    cut = end - timedelta(hours=1)
-    for t in times:
-        if cut <= t < end:
-            recent += 1
-        elif start <= t < cut:
-            older += 1
-    return recent, older
+def _window_counts(seen: SQLColumnExpression[datetime], cut: datetime) -> tuple[Label[int], Label[int]]:
+    """(posts at or after ``cut``, posts before it) as sums for a grouped query."""
+    return (func.sum(case((seen >= cut, 1), else_=0)).label("recent"),
+            func.sum(case((seen < cut, 1), else_=0)).label("older"))
+
+
+def _subjects(session: Session, start: datetime, now: datetime) -> list[tuple[str, int, str, int, int]]:
+    """Every narrative and claim with its posts first seen in the last hour and in the 168 hours before it:
+    (kind, id, label, recent, older), from two grouped queries."""
+    cut = now - timedelta(hours=1)
+    seen = NarrativePost.seen_at
+    per_narrative = (select(NarrativePost.narrative_id, *_window_counts(seen, cut))
+                     .where(seen >= start, seen < now).group_by(NarrativePost.narrative_id).subquery())
+    matched = (select(ClaimMatch.claim_id, Post.id, Post.first_seen_at.label("seen"))
+               .join(Post, Post.id == ClaimMatch.post_id)
+               .where(Post.first_seen_at >= start, Post.first_seen_at < now).distinct().subquery())
+    per_claim = (select(matched.c.claim_id, *_window_counts(matched.c.seen, cut))
+                 .group_by(matched.c.claim_id).subquery())
+    narratives = session.execute(
+        select(Narrative.id, Narrative.label, per_narrative.c.recent, per_narrative.c.older)
+        .outerjoin(per_narrative, per_narrative.c.narrative_id == Narrative.id).order_by(Narrative.id))
+    claims = session.execute(
+        select(Claim.id, Claim.text, per_claim.c.recent, per_claim.c.older)
+        .outerjoin(per_claim, per_claim.c.claim_id == Claim.id).order_by(Claim.id))
+    return ([("narrative", i, label, int(recent or 0), int(older or 0)) for i, label, recent, older in narratives]
+            + [("claim", i, text[:120], int(recent or 0), int(older or 0)) for i, text, recent, older in claims])
 
 
 def check_spikes(runtime: Runtime, *, now: datetime | None = None) -> list[SpikeCheck]:
-    """Test every narrative and claim for a spike in the hour before ``now``; raise the alerts that are due."""
+    """Test every narrative and claim for a spike in the hour before ``now``; raise the alerts that are due.
+
+    Three queries whatever the number of narratives and claims (their counts, grouped, and the alerts still
+    cooling down when one is due), plus the writes of each alert raised."""
     s, now = runtime.config.settings, now or utcnow()
     start = now - timedelta(hours=BASELINE_HOURS + 1)
-    checks: list[SpikeCheck] = []
+    tested: list[tuple[str, int, str, int, float, float, bool]] = []
     with runtime.db.write() as session:
-        subjects: list[tuple[str, int, str, list[datetime]]] = []
-        for narrative in session.scalars(select(Narrative)):
-            times = list(session.scalars(select(NarrativePost.seen_at).where(
-                NarrativePost.narrative_id == narrative.id, NarrativePost.seen_at >= start)))
-            subjects.append(("narrative", narrative.id, narrative.label, times))
-        for claim_id, text in session.execute(select(Claim.id, Claim.text)):
-            times = list(session.scalars(
-                select(func.min(Post.first_seen_at)).join(ClaimMatch, ClaimMatch.post_id == Post.id)
-                .where(ClaimMatch.claim_id == claim_id, Post.first_seen_at >= start).group_by(Post.id)))
-            subjects.append(("claim", claim_id, text[:120], times))
-        for kind, subject_id, label, times in subjects:
-            recent, older = _hourly(times, start, now)
+        for kind, subject_id, label, recent, older in _subjects(session, start, now):
             baseline = max(MIN_RATE, older / BASELINE_HOURS)
             p = poisson_tail(recent, baseline)
-            due = recent >= s.spike_min_count and p < s.spike_p_value
+            tested.append((kind, subject_id, label, recent, baseline, p,
+                           recent >= s.spike_min_count and p < s.spike_p_value))
+        cooling: set[tuple[str, int]] = set()
+        if any(due for *_rest, due in tested):
+            cooling = {(kind, subject_id) for kind, subject_id in session.execute(
+                select(Alert.subject_type, Alert.subject_id)
+                .where(Alert.created_at > now - timedelta(hours=s.spike_cooldown_hours)))}
+        checks: list[SpikeCheck] = []
+        for kind, subject_id, label, recent, baseline, p, due in tested:
+            due = due and (kind, subject_id) not in cooling
             if due:
-                cooling = session.scalar(select(Alert.id).where(
-                    Alert.subject_type == kind, Alert.subject_id == subject_id,
-                    Alert.created_at > now - timedelta(hours=s.spike_cooldown_hours)))
-                due = cooling is None
-            if due:
-                alert = Alert(subject_type=kind, subject_id=subject_id, label=label,
-                              window_start=now - timedelta(hours=1), window_end=now, count=recent,
-                              baseline=round(baseline, 4), p_value=p, created_at=now)
-                session.add(alert)
-                session.flush()
-                record(session=session, actor="system", action="alert.spike", target_type=kind,
-                       target_id=subject_id, alert_id=alert.id, count=recent, baseline=round(baseline, 4),
-                       p_value=p)
-                emit(session, "narrative.spike", {"alert_id": alert.id, "subject_type": kind,
-                                                  "subject_id": subject_id, "label": label, "count": recent,
-                                                  "baseline_per_hour": round(baseline, 4), "p_value": p}, now=now)
+                _raise(session, kind, subject_id, label, recent, baseline, p, now)
             checks.append(SpikeCheck(kind, subject_id, label, recent, baseline, p, due))
     return checks
+
+
+def _raise(session: Session, kind: str, subject_id: int, label: str, count: int, baseline: float, p: float,
+           now: datetime) -> None:
+    """Record one spike alert, audit it and queue its ``narrative.spike`` webhook event."""
+    alert = Alert(subject_type=kind, subject_id=subject_id, label=label, window_start=now - timedelta(hours=1),
+                  window_end=now, count=count, baseline=round(baseline, 4), p_value=p, created_at=now)
+    session.add(alert)
+    session.flush()
+    record(session=session, actor="system", action="alert.spike", target_type=kind, target_id=subject_id,
+           alert_id=alert.id, count=count, baseline=round(baseline, 4), p_value=p)
+    emit(session, "narrative.spike", {"alert_id": alert.id, "subject_type": kind, "subject_id": subject_id,
+                                      "label": label, "count": count, "baseline_per_hour": round(baseline, 4),
+                                      "p_value": p}, now=now)

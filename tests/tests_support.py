@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from crawler import Post
 from store import normalise_database_url
@@ -53,3 +53,23 @@ def fresh_postgres_database(base_url: str, prefix: str = "kiemtin_test") -> Iter
             ), {"name": name})
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
+
+
+@contextmanager
+def count_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements run on ``engine`` inside the block, in order (a ``before_cursor_execute`` listener).
+    A statement counts once even when the driver sends a bulk insert's rows in several batches."""
+    seen: list[str] = []
+    held: dict[int, object] = {}  # the execution contexts seen, held so no two executions share an id
+
+    def listen(_conn: object, _cursor: object, statement: str, _params: object, context: object,
+               _many: bool) -> None:
+        if id(context) not in held:
+            held[id(context)] = context
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)

@@ -33,6 +33,7 @@ ACTION_GROUPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (N_("Items"), (
         ("comment.add", N_("Comments")),
         ("queue.flag", N_("Flags by the model")),
+        ("queue.reopen", N_("Items back in the queue: text changed")),
         ("queue.claim", N_("Items taken")),
         ("queue.release", N_("Items given back")),
     )),
@@ -93,6 +94,8 @@ _SENTENCES: Mapping[str, str] = {
     "decision.undo.escalate": N_("%(actor)s undid their escalation of %(item)s."),
     "comment.add": N_("%(actor)s commented on %(item)s: “%(text)s”"),
     "queue.flag": N_("The model flagged %(item)s (score %(score)s)."),
+    "queue.reopen": N_("%(actor)s put %(item)s back in the queue: the post's text changed since its takedown was "
+                       "sent, a person decides again."),
     "queue.claim": N_("%(actor)s took %(item)s from the queue."),
     "queue.release": N_("%(actor)s gave %(item)s back to the queue."),
     "auth.login": N_("%(actor)s signed in from %(client)s."),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from export_builders import T0, confirm, flag, people, settings_for
 from review.actors import person
@@ -17,6 +18,8 @@ from review.errors import InvalidInput, NotAllowed
 from review.exports import run_export, save_profile
 from review.takedowns import list_requests, mark, record_check
 from store import Database
+from store.models import TakedownCheck, TakedownRequest
+from tests_support import count_statements
 
 
 def _scenario(db: Database, tmp_path: Path) -> list[int]:
@@ -79,3 +82,35 @@ def test_report_as_csv_and_xlsx_with_evidence_hashes(db: Database, tmp_path: Pat
         write_report(db, actor=rita, out=tmp_path / "meta.xlsx")  # never overwritten
     with pytest.raises(InvalidInput):
         write_report(db, actor=rita, out=tmp_path / "meta.pdf")
+
+
+def _more_requests(db: Database, copies: int) -> None:
+    """``copies`` more requests like the first (same post and decision), each with a re-check."""
+    with db.write() as s:
+        first = s.scalars(select(TakedownRequest).order_by(TakedownRequest.id)).first()
+        assert first is not None
+        rows = [TakedownRequest(export_id=first.export_id, profile_id=first.profile_id, recipient=first.recipient,
+                                post_id=first.post_id, decision_id=first.decision_id, status="sent",
+                                sent_at=first.sent_at + timedelta(minutes=n), deadline_at=first.deadline_at)
+                for n in range(copies)]
+        s.add_all(rows)
+        s.flush()
+        s.add_all(TakedownCheck(request_id=r.id, checked_at=T0 + timedelta(hours=1), url="u", outcome="online",
+                                http_status=200) for r in rows)
+
+
+def test_the_report_runs_the_same_number_of_queries_for_many_requests(db: Database, tmp_path: Path) -> None:
+    _scenario(db, tmp_path)
+    rita = person("rita")
+    with count_statements(db.engine) as few:
+        write_report(db, actor=rita, out=tmp_path / "few.csv", profile="fb", now=T0 + timedelta(hours=48))
+        compliance(db, actor=rita, profile="fb", now=T0 + timedelta(hours=48))
+    _more_requests(db, 300)
+    with count_statements(db.engine) as many:
+        report = write_report(db, actor=rita, out=tmp_path / "many.csv", profile="fb", now=T0 + timedelta(hours=48))
+        [row] = compliance(db, actor=rita, profile="fb", now=T0 + timedelta(hours=48))
+    assert report.rows == 305 and row.sent == 305
+    assert len(many) == len(few), many
+    with report.path.open(encoding="utf-8-sig", newline="") as fh:
+        copied = [r for r in csv.DictReader(fh) if r["last_check_outcome"] == "online" and r["status"] == "sent"]
+    assert len(copied) == 300 and all(len(r["text_sha256_sent"]) == 64 for r in copied)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from builders import decide
 from export_builders import T0, confirm, flag, people, reverse, settings_for
 from review.actors import person
-from review.errors import InvalidInput, NotAllowed, NotFound, Refused
+from review.errors import InvalidInput, NotAllowed, NotAnotherPerson, NotFound, Refused
 from review.exports import run_export, save_profile
 from review.takedown_rules import after_check, is_overdue, next_check
 from review.takedowns import get_request, list_requests, mark, record_check
@@ -156,3 +157,24 @@ def test_a_recheck_record_changes_status_and_keeps_history(db: Database, tmp_pat
     statuses = [(a.actor, a.details["after"]) for a in _audits(db, "takedown.status")]
     assert statuses == [("system", "removed"), ("system", "restored")]
     assert len(_audits(db, "takedown.changed")) == 1
+
+
+def test_a_changed_post_dismissed_on_its_new_text_is_retracted_by_the_next_export(db: Database,
+                                                                                   tmp_path: Path) -> None:
+    who = people(db)
+    item = flag(db, "p0")
+    confirm(db, item, who["root"])  # an admin decides both queues
+    save_profile(db, actor="rita", name="fb", recipient="Facebook T&S", format="csv")
+    run_export(db, settings_for(tmp_path), actor="rita", profile="fb", now=T0)
+    [request] = list_requests(db, actor=person("rita"))
+    record_check(db, request_id=request.id, url="https://x.vn/p0", outcome="changed", http_status=200,
+                 text="Tác giả đã đính chính: thông tin chính thức", now=T0 + timedelta(hours=3))
+    with pytest.raises(NotAnotherPerson, match="changed text"):
+        decide(db, "root", item, "dismiss", at=T0 + timedelta(hours=4))  # the person who confirmed it
+    outcome = decide(db, "cam", item, "dismiss", at=T0 + timedelta(hours=4))
+    assert (outcome.status_before, outcome.status) == ("changed", "dismissed")
+    assert not get_request(db, actor=person("rita"), request_id=request.id).needs_decision
+    assert [a.details["decision_id"] for a in _audits(db, "takedown.decided")] == outcome.decision_ids
+    assert get_request(db, actor=person("rita"), request_id=request.id).status == "sent"  # nothing sent yet
+    run_export(db, settings_for(tmp_path), actor="rita", profile="fb", now=T0 + timedelta(hours=5))
+    assert get_request(db, actor=person("rita"), request_id=request.id).status == "withdrawn"

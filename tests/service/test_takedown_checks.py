@@ -7,15 +7,20 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from sqlalchemy import func, select
+
 import builders
 from config import AppConfig
 from crawlkit import LocalServer, Resp
 from export_builders import T0, confirm, people, settings_for
 from review.actors import person
+from review.errors import NotAllowed
 from review.exports import run_export, save_profile
 from review.takedowns import get_request, list_requests
 from service.runtime import Runtime
 from service.takedown_checks import compare_text, recheck_due_requests
+from store.models import AuditEntry, Decision, Export, QueueItem, TakedownCheck, Verdict
 
 TEXT = "Tin đồn: uống nước muối chữa khỏi bệnh, lan truyền trên mạng {n}."
 
@@ -139,3 +144,55 @@ def test_robots_txt_is_obeyed_and_a_refusal_is_not_a_removal(runtime: Runtime, s
     assert server.hits_for("/private/1") == []  # never fetched
     [request] = list_requests(db, actor=person("rita"))
     assert "robots.txt" in get_request(db, actor=person("rita"), request_id=request.id).checks[0].detail
+
+
+def test_a_changed_post_puts_its_item_back_for_a_person(runtime: Runtime, server: LocalServer,
+                                                          tmp_path: Path) -> None:
+    """The re-check that sees a changed text re-opens the confirmed item (``changed``, audited) for a reviewer
+    outside the case, who decides on the text seen; the request stays linked, nothing is sent, and an undo of
+    that decision makes the request wait again."""
+    db = runtime.db
+    who = people(db)
+    item = builders.flag(db, "edited", text=TEXT.format(n=1), url=server.url("/news/9"))
+    confirm(db, item, who["ana"])
+    save_profile(db, actor="rita", name="p", recipient="R")
+    run_export(db, settings_for(tmp_path), actor="rita", profile="p", now=T0)
+    [request] = list_requests(db, actor=person("rita"))
+    server.routes["/news/9"] = _page("Bài viết đã được sửa: thông tin chính thức từ Bộ Y tế.")
+    assert recheck_due_requests(_quick(runtime), now=T0 + timedelta(hours=7)).outcomes == {"changed": 1}
+    with db.session() as s:
+        reopened = s.get(QueueItem, item)
+        assert reopened is not None and reopened.status == "changed" and reopened.assignee_id is None
+        confirmed_id = reopened.current_decision_id  # the confirmation stands until a person decides
+        new_snapshot = s.scalars(select(TakedownCheck.snapshot_id)).one()
+        assert new_snapshot != s.scalar(select(Verdict.snapshot_id).where(Verdict.id == reopened.verdict_id))
+        [entry] = s.scalars(select(AuditEntry).where(AuditEntry.action == "queue.reopen")).all()
+        assert entry.actor == "system" and entry.target_id == str(item)
+        assert entry.details["takedown_request_id"] == request.id and entry.details["snapshot_id"] == new_snapshot
+        exports = s.scalar(select(func.count()).select_from(Export))
+    # changed again: already waiting for a person, so not re-opened twice; the person sees the latest text
+    server.routes["/news/9"] = _page("Sửa lần hai.")
+    recheck_due_requests(_quick(runtime), now=T0 + timedelta(hours=30), everything=True)
+    assert [a for _who, a, _t in builders.audit_trail(db)].count("queue.reopen") == 1
+    with db.session() as s:
+        latest = s.scalar(select(TakedownCheck.snapshot_id).order_by(TakedownCheck.id.desc()).limit(1))
+        assert latest is not None and latest != new_snapshot
+    # human decides: the analyst who confirmed may not (a reviewer's case), a reviewer outside the case does
+    with pytest.raises(NotAllowed):
+        builders.decide(db, "ana", item, "confirm")
+    assert builders.claim(db, "cam", cases=True) == item
+    outcome = builders.decide(db, "cam", item, "confirm", justification="Vẫn sai sự thật sau khi sửa")
+    assert outcome.status == "confirmed" and outcome.status_before == "changed"
+    after = get_request(db, actor=person("rita"), request_id=request.id)
+    assert after.id == request.id and after.item_id == item and not after.needs_decision
+    with db.session() as s:
+        decision = s.get(Decision, outcome.decision_ids[0])
+        assert decision is not None and decision.snapshot_id == latest and decision.supersedes_id == confirmed_id
+        assert s.scalar(select(func.count()).select_from(Export)) == exports  # nothing sent by itself
+    # cam undoes it: the item is changed again and the request waits for a person again
+    builders.undo(db, "cam", item)
+    assert get_request(db, actor=person("rita"), request_id=request.id).needs_decision
+    with db.session() as s:
+        assert s.get(QueueItem, item).status == "changed"  # type: ignore[union-attr]
+    actions = [a for _who, a, _t in builders.audit_trail(db)]
+    assert actions.count("takedown.decided") == 1 and actions.count("takedown.changed") == 2

@@ -163,3 +163,18 @@ def test_a_refusal_on_the_request_page_is_in_the_readers_language(rt: Runtime, t
     empty = rev.post(f"/takedowns/{ids[0]}/mark", data={"csrf_token": token, "status": "acknowledged", "note": ""})
     assert empty.status_code == 422
     assert re.search(r'id="mark-error">Hãy ghi lý do vào ghi chú', empty.text), empty.text[:2000]
+
+
+def test_a_changed_post_is_decided_again_on_the_text_seen(rt: Runtime, tmp_path: Path) -> None:
+    items = _sent(rt, tmp_path)
+    rev = signed_in(rt, "rita", "reviewer")
+    ids = _export(rt, tmp_path, hours_ago=1)
+    record_check(rt.db, request_id=ids[0], url="https://x/1", outcome="changed", http_status=200,
+                 text="Bài đã sửa: <i>thông tin chính thức</i>")
+    page = rev.get(f"/items/{items[0]}")
+    assert page.status_code == 200 and 'id="changed-text"' in page.text
+    assert "Bài đã sửa: &lt;i&gt;thông tin chính thức&lt;/i&gt;" in page.text  # the text seen, escaped
+    assert 'name="action"' in page.text  # a reviewer outside the case may decide it
+    cases = rev.get("/cases")
+    assert f'href="/items/{items[0]}"' in cases.text
+    assert 'id="changed-text"' not in rev.get(f"/items/{items[1]}").text

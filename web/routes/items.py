@@ -8,6 +8,7 @@ confirmation, dismissal or escalation the next item opens (from the queue the it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from review.permissions import allowed
 from review.policy import OPEN_STATUSES, REDECIDED_STATUSES, UNDOABLE_ACTIONS
 from review.takedowns import list_requests
 from service.runtime import Runtime
+from store.models import Snapshot
 from store.types import utcnow
 from web.deps import CurrentUser, ItemViewer, RuntimeDep
 from web.errors import form_refusal_status
@@ -50,6 +52,10 @@ def load_detail(runtime: Runtime, user: AuthUser, item_id: int
         detail = item_detail(session=session, item_id=item_id)
         if detail is None:
             raise NotFound("There is no queue item #%(id)s.", id=item_id)
+        changed = decisions.changed_text(session, detail.item)
+        snapshot = session.get(Snapshot, changed) if changed is not None else None
+        if snapshot is not None:  # the text a re-check saw changed is what the person decides on
+            detail = replace(detail, snapshot=snapshot)
         block = decisions.decide_refusal_for(session, user.actor, detail.item)
         undo_until = decisions.undo_deadline(session, user.actor, detail.item, undo_window(runtime))
         comments = comments_on(session, detail.item.id)
@@ -62,7 +68,8 @@ def item_context(detail: ItemDetail, block: ActionError | None, user: AuthUser, 
     live = bool(item.lease_expires_at and item.lease_expires_at > now)
     context = {
         "d": detail, "item": item, "post": detail.post, "verdict": detail.verdict, "snapshot": detail.snapshot,
-        "evidence": detail.verdict.features or [],
+        "evidence": [] if changed_text(detail) else detail.verdict.features or [],
+        "changed_text": changed_text(detail),
         "can_decide": block is None and item.status in OPEN_STATUSES, "decide_block": block,
         "can_appeal": allowed(user.role, "item.appeal") and item.status == "confirmed",
         "can_comment": allowed(user.role, "item.comment"),
@@ -76,6 +83,12 @@ def item_context(detail: ItemDetail, block: ActionError | None, user: AuthUser, 
     }
     context.update(extra)
     return context
+
+
+def changed_text(detail: ItemDetail) -> bool:
+    """The page shows the text a takedown re-check saw changed, not the one the model scored (so no evidence
+    spans: they point into the other text)."""
+    return detail.snapshot.id != detail.verdict.snapshot_id
 
 
 def case_note(detail: ItemDetail) -> Any:
