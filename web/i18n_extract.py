@@ -25,7 +25,7 @@ KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "gettext": (2,), "ngettext": 
 KEYWORDS.update(dict.fromkeys((
     "ActionError", "NotFound", "NotAllowed", "InvalidInput", "Refused", "Gone", "WrongState", "ExportError",
     "ExportPermissionError", "ExportNotFound", "ExportFilterError", "ExportTooLarge", "NothingToExport",
-    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "__init__"), (1,)))
+    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "Phrase", "__init__"), (1,)))
 _SKIP = {".venv", "tests", "research", "bench", "store", ".git", "data", "models"}
 
 
