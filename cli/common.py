@@ -159,8 +159,11 @@ def _clip(value: object, width: int) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]], widths: Sequence[int]) -> str:
-    """A plain-text table with clipped columns."""
+    """A plain-text table with clipped columns (each at least as wide as its heading, in any language)."""
+    widths = [max(w, len(str(h))) for h, w in zip(headers, widths, strict=True)]
+
     def line(cells: Sequence[object]) -> str:
+
         return "  ".join(_clip(cell, w).ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])

@@ -121,11 +121,12 @@ def export_list(
     if not exports:
         typer.echo(_("no exports yet"))
     for e in exports:
+        takedowns, retractions = number(e.takedown_count).rjust(7), number(e.retraction_count).rjust(5)
         typer.echo(f"#{e.id:<5} {moment(e.created_at, zone=UTC)} UTC  {e.created_by or '-':<12} "
                    f"{e.profile or _('(none)'):<16} {e.format:<5} "
-                   + _("%(takedowns)s takedowns %(retractions)s retractions",
-                       takedowns=f"{number(e.takedown_count):>7}", retractions=f"{number(e.retraction_count):>5}")
-                   + f"  {e.sha256}")
+                   + _("%(takedowns)s takedowns %(retractions)s retractions", takedowns=takedowns,
+                       retractions=retractions) + f"  {e.sha256}")
+
 
 
 

@@ -80,7 +80,7 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json", help="print JSO
              number(c["jitter_s"]) if c["jitter_s"] else "-", c["quiet_hours"], number(c["min_delay_s"]),
              c["concurrency"], c["url"]) for c in configs]
     typer.echo(table((_("name"), _("kind"), _("enabled"), _("schedule"), _("jitter"), _("quiet"), _("delay"),
-                      _("conc"), "url"), rows, (20, 6, 7, 22, 6, 11, 5, 4, 50)))
+                      _("conc"), "url"), rows, (20, 6, 8, 22, 6, 11, 5, 4, 50)))
 
 
 @sources_app.command("add")
@@ -266,11 +266,12 @@ def sources_import(
         raise fail(_("cannot read %(path)s: %(error)s", path=file, error=exc)) from None
     with refusals():
         result = import_sources(rt, actor_for(as_user), text, update=update, where=str(file))
-    for label, names in ((_("created: %(names)s"), result.created), (_("updated: %(names)s"), result.updated),
-                         (_("unchanged: %(names)s"), result.unchanged),
-                         (_("differ, not updated (use --update): %(names)s"), result.skipped)):
+    for label, names in ((N_("created: %(names)s"), result.created), (N_("updated: %(names)s"), result.updated),
+                         (N_("unchanged: %(names)s"), result.unchanged),
+                         (N_("differ, not updated (use --update): %(names)s"), result.skipped)):
         if names:
-            typer.echo(label % {"names": ", ".join(names)})
+            typer.echo(_(label, names=", ".join(names)))
+
 
 
 @sources_app.command("history")

@@ -52,7 +52,7 @@ def takedowns_list(
         typer.echo(_("no takedown requests match"))
         return
     typer.echo(table(
-        ("id", _("recipient"), _("status"), _("deadline"), _("overdue"), _("last check"), "ref", _("post")),
+        ("id", _("recipient"), _("status"), _("deadline"), _("overdue"), _("last check"), _("ref"), _("post")),
         [(r.id, r.recipient, _(r.status) + (" *" if r.needs_decision else ""), _when(r.deadline_at),
           _("OVERDUE") if r.overdue else "", f"{_(r.last_outcome) if r.last_outcome else '-'} "
           f"{_when(r.last_checked_at)}", r.recipient_ref, r.post_url) for r in requests],

@@ -37,7 +37,7 @@ def webhooks_add(
     with refusals():
         hook = add_webhook(rt.db, actor_for(as_user), url=url, events=event or [], min_score=min_score,
                            secret=secret, allow_networks=rt.config.settings.allow_networks)
-    typer.echo(f"webhook #{hook.id}: {hook.url} ({', '.join(hook.events)})")
+    typer.echo(_("webhook #%(id)s: %(url)s (%(events)s)", id=hook.id, url=hook.url, events=", ".join(hook.events)))
     typer.echo("  " + _("secret (shown once): %(secret)s", secret=hook.secret))
 
 
@@ -86,7 +86,8 @@ def webhooks_deliveries(
     if not rows:
         typer.echo(_("no deliveries"))
         return
-    typer.echo(table(["id", "hook", _("event"), _("status"), _("tries"), _("last")],
+    typer.echo(table(["id", _("hook"), _("event"),
+ _("status"), _("tries"), _("last")],
                      [[r.id, r.webhook_id, r.event, _(r.status), number(r.attempts), r.last_error or r.last_status]
                       for r in rows], [6, 5, 16, 10, 5, 60]))
 

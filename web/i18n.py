@@ -25,8 +25,9 @@ from babel.numbers import format_decimal
 from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
 from review.policy import STATUS_LABELS
 
-__all__ = ["LOCALE_DIR", "catalog_path", "format_day", "format_moment", "format_number", "gettext", "ngettext", "pick_language",
-           "said", "translations"]
+__all__ = ["LOCALE_DIR", "catalog_path", "format_day", "format_moment", "format_number", "gettext", "ngettext",
+           "pick_language", "said", "translations"]
+
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -106,7 +107,9 @@ def format_day(day: date, language: str, *, year: bool = True) -> str:
 
 def said(value: object, language: str) -> str:
     """A message for a person in ``language``: an action's refusal (``ActionError`` keeps its English sentence as
-    ``template`` and ``params``; a param that is itself one, or a ``Phrase``, is translated too), or a string defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+    ``template`` and ``params``; a param that is itself one, or a ``Phrase``, is translated too), or a string
+    defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+
     if value is None:
         return ""
     template = getattr(value, "template", None)
