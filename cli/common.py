@@ -128,9 +128,11 @@ def translated(value: object) -> str:
     return said(value, language())
 
 
-def number(value: int | float | None, digits: int | None = None) -> str:
-    """A number for people in the CLI's language: 12.345 and 0,50 (vi), 12,345 and 0.50 (en); "-" for None."""
-    return "-" if value is None else format_number(value, language(), digits)
+def number(value: int | float | None, digits: int | None = None, *, scientific: bool = False) -> str:
+    """A number for people in the CLI's language: 12.345 and 0,50 (vi), 12,345 and 0.50 (en), a p-value 1,2E-5
+    with ``scientific``; "-" for None."""
+    return "-" if value is None else format_number(value, language(), digits, scientific=scientific)
+
 
 
 def moment(value: datetime | None, *, zone: tzinfo = SCHEDULE_ZONE, year: bool = True, seconds: bool = False,

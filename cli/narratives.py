@@ -10,9 +10,8 @@ import json
 from typing import Annotated
 
 import typer
-from babel.numbers import format_scientific
 
-from cli.common import AsOption, actor_for, language, number, refusals, runtime, table
+from cli.common import AsOption, actor_for, number, refusals, runtime, table
 from cli.common import translate as _
 from config.i18n import N_
 
@@ -78,7 +77,9 @@ def alerts_list(as_json: JsonOption = False,
         return
     typer.echo(table(["id", _("about"), _("count"), _("per hour"), "p", _("label")],
                      [[a.id, f"{_(SUBJECTS.get(a.subject_type, a.subject_type))} #{a.subject_id}", number(a.count),
-                       number(a.baseline, 2), _p(a.p_value), a.label] for a in rows], [5, 15, 5, 8, 8, 60]))
+                       number(a.baseline, 2), number(a.p_value, scientific=True), a.label] for a in rows],
+                     [5, 15, 5, 8, 8, 60]))
+
 
 
 @alerts_app.command("check")
@@ -91,10 +92,5 @@ def alerts_check() -> None:
     for c in raised:
         typer.echo("  " + _("%(about)s #%(id)s: %(n)s posts in the last hour, baseline %(rate)s/h, p=%(p)s",
                             about=_(SUBJECTS.get(c.subject_type, c.subject_type)), id=c.subject_id,
-                            n=number(c.count), rate=number(c.baseline, 2), p=_p(c.p_value)))
-
-
-def _p(value: float) -> str:
-    """A p-value in scientific notation as the language writes it: 1,2E-5 (vi), 1.2E-5 (en)."""
-    return format_scientific(value, "0.0E0", locale=language())
+                            n=number(c.count), rate=number(c.baseline, 2), p=number(c.p_value, scientific=True)))
 

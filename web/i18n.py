@@ -20,7 +20,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_scientific
 
 from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
 from review.policy import STATUS_LABELS
@@ -77,14 +77,17 @@ def pick_language(*choices: object) -> str:
     return DEFAULT_LANGUAGE
 
 
-def format_number(value: int | float | None, language: str, digits: int | None = None) -> str:
+def format_number(value: int | float | None, language: str, digits: int | None = None, *,
+                  scientific: bool = False) -> str:
     """12 345 as Vietnamese writes it (12.345) or English (12,345), with exactly ``digits`` decimals when given
-    (0,50 / 0.50); "—" for None."""
+    (0,50 / 0.50); ``scientific``: 1,2E-5 / 1.2E-5 (a p-value, ``digits`` decimals, default 1); "—" for None."""
     if value is None:
         return "—"
+    locale = Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    if scientific:
+        return format_scientific(value, "0." + "0" * (1 if digits is None else digits) + "E0", locale=locale)
     pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern,
-                          locale=Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE))
+    return format_decimal(value, format=pattern, locale=locale)
 
 
 def format_moment(moment: datetime, language: str, *, with_time: bool = True, seconds: bool = False,
