@@ -7,6 +7,7 @@ check no rule themselves.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, tzinfo
@@ -74,8 +75,8 @@ def language() -> str:
         return chosen
     try:
         found = usable_language(load_config(_config_path()).settings.ui_language) or DEFAULT_LANGUAGE
-    except ConfigError:
-        return DEFAULT_LANGUAGE  # the configuration's own error is said by load()
+    except ConfigError:  # the configuration's own error is said by load(), in the variable's language if set
+        return usable_language(os.environ.get("KIEMTIN_UI_LANGUAGE")) or DEFAULT_LANGUAGE
     _state["resolved"] = found  # read once per command (set_language starts each one afresh)
     return found
 
