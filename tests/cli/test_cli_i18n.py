@@ -23,7 +23,10 @@ def test_a_refusal_is_said_in_the_chosen_language(cli_env, monkeypatch) -> None:
     monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "vi")
     assert "Không có người dùng" in CliRunner().invoke(app, ["users", "reactivate", "nobody"]).stderr
     wrong = CliRunner().invoke(app, ["--lang", "fr", "users", "list"])
-    assert wrong.exit_code == 2 and "unknown language 'fr'" in wrong.stderr
+    assert wrong.exit_code == 2 and "lỗi: ngôn ngữ không rõ 'fr'; hãy chọn vi hoặc en" in wrong.stderr
+    refused = CliRunner().invoke(app, ["export", "list", "--as", "nobody"])  # an export's refusal, passed on
+    assert refused.exit_code == 5 and "lỗi: Không có người dùng tên 'nobody'" in refused.stderr
+
 
 
 def test_messages_for_people_follow_the_language(cli_env) -> None:
