@@ -43,7 +43,7 @@ def users_list(as_user: AsOption = None) -> None:
     with refusals():
         everyone = people(runtime(seed=False).db, actor_for(as_user))
     for user in everyone:
-        typer.echo(f"{user.username:<20} {_(user.role):<9} {_('active') if user.active else _('deactivated')}")
+        typer.echo(f"{user.username:<20} {_(user.role):<15} {_('active') if user.active else _('deactivated')}")
 
 
 @users_app.command("deactivate")
