@@ -23,7 +23,15 @@ from classifier.model_pipeline import PipelineConfig, build_pipeline
 from classifier.records import CASE_TEXT_COUNTS_TIME, INPUT_CASES, LabelledExample
 from classifier.registry import CARD_FILE, MODEL_FILE, _check_version_name, save_pipeline, set_active_version
 
-__all__ = ["MIN_PER_CLASS", "TrainReport", "train_and_save"]
+__all__ = ["MIN_PER_CLASS", "Step", "TrainReport", "train_and_save"]
+
+#: hears of a training step: ``(what, done, total, params)``; ``what`` is an English sentence with ``%(name)s``
+#: placeholders filled from ``params``, so that a command can show it in its reader's language
+Step = Callable[[str, int, int, dict[str, Any]], None]
+
+
+def N_(message: str) -> str:  # noqa: N802 - marks a step's sentence for the catalog (config.i18n is above us)
+    return message
 
 #: Fewer examples than this in either class cannot be cross-validated and calibrated meaningfully.
 MIN_PER_CLASS = 10
@@ -105,7 +113,7 @@ def train_and_save(
     activate: bool = True,
     notes: str = "",
     config: PipelineConfig | None = None,
-    on_step: Callable[[str, int, int], None] | None = None,
+    on_step: Step | None = None,
 ) -> TrainReport:
     """Train the production pipeline and save it as ``models_dir/<version>/``.
 
@@ -113,9 +121,9 @@ def train_and_save(
     scores, metrics and the operating thresholds (highest threshold with recall >= 0.80), per input case: every
     held-out post is scored once for each case it has the inputs for, stripped to them; fit on all data;
     write model.skops, card.json and MODEL_CARD.md; point ACTIVE at it if ``activate``. ``on_step(what, done,
-    total)`` hears of each fold and of the final fit (for a progress bar).
+    total, params)`` hears of each fold and of the final fit (for a progress bar).
     """
-    step = on_step or (lambda _what, _done, _total: None)
+    step = on_step or (lambda _what, _done, _total, _params: None)
     models_dir = Path(models_dir)
     created = datetime.now(UTC)
     version = _check_version_name(version or "kiemtin-" + created.strftime("%Y%m%d-%H%M%S"))
@@ -133,7 +141,8 @@ def train_and_save(
     heads = cfg_cv.stack and cfg_cv.heads and cfg_cv.metadata
     refs = (lambda train: {"clf__refs": [ex.ref for ex in train]}) if heads else None
     result = cross_validate(kept, lambda: build_pipeline(cfg_cv, seed=seed), n_splits=n_splits, seed=seed,
-                            on_fold=lambda k, n: step(f"cross-validation, fold {k + 1} of {n}", k, steps),
+                            on_fold=lambda k, n: step(N_("cross-validation, fold %(k)s of %(n)s"), k, steps,
+                                                      {"k": k + 1, "n": n}),
                             by_case=heads, fit_params=refs)
     cases = _case_metrics(result)
     thresholds = {case: m["threshold"] for case, m in cases.items()}
@@ -151,10 +160,11 @@ def train_and_save(
         **({"cases": cases} if cases else {}),
     }
 
-    step(f"fitting on all {len(kept):,} posts", n_splits, steps)
+    step(N_("fitting on all %(n)s posts"), n_splits, steps, {"n": len(kept)})
     pipeline = build_pipeline(cfg_cv, seed=seed)
     pipeline.fit(kept, np.asarray([ex.label for ex in kept]), **(refs(kept) if refs else {}))
-    step("writing the model and its card", steps, steps)
+    step(N_("writing the model and its card"), steps, steps, {})
+
     save_pipeline(pipeline, out_dir / MODEL_FILE)
 
     data = _data_summary(examples, kept)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, refusals, runtime, table
+from cli.common import AsOption, actor_for, fail, number, refusals, runtime, table
 from cli.common import translate as _
 
 __all__ = ["claims_app"]
@@ -79,10 +79,11 @@ def claims_list(
                                   ensure_ascii=False))
         return
     if not claims:
-        typer.echo("no claims yet")
+        typer.echo(_("no claims yet"))
         return
-    typer.echo(table(["id", "verdict", "links", "matches", "text"],
-                     [[c.id, c.verdict, c.link_count, c.match_count, c.text] for c in claims], [6, 15, 5, 7, 70]))
+    typer.echo(table(["id", _("verdict"), _("links"), _("matches"), _("text")],
+                     [[c.id, _(c.verdict), number(c.link_count), number(c.match_count), c.text] for c in claims],
+                     [6, 15, 5, 7, 70]))
 
 
 @claims_app.command("import")
@@ -97,12 +98,12 @@ def claims_import(
     try:
         data = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read {file}: {exc}") from None
+        raise fail(_("cannot read %(path)s: %(error)s", path=file, error=exc)) from None
     db = runtime(seed=False).db
     with refusals():
         outcome = import_claims(db, actor_for(as_user), parse_claims(data, name=str(file)), source=file.name)
-    typer.echo(_("%(added)s claim(s) added, %(known)s already known", added=len(outcome.added),
-                 known=len(outcome.already_known)))
+    typer.echo(_("%(added)s claim(s) added, %(known)s already known", added=number(len(outcome.added)),
+                 known=number(len(outcome.already_known))))
 
 
 @claims_app.command("export")
@@ -116,13 +117,13 @@ def claims_export(
     from review.claims import export_claims
 
     if fmt not in FORMATS:
-        raise fail(f"unknown format {fmt!r}: use {' or '.join(FORMATS)}")
+        raise fail(_("unknown format %(format)r: use %(choices)s", format=fmt, choices=", ".join(FORMATS)))
     db = runtime(seed=False).db
     with refusals():
         claims = export_claims(db, actor_for(as_user), format=fmt, target=out.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(write_claims(claims, fmt), encoding="utf-8")
-    typer.echo(_("%(n)s claim(s) written to %(path)s (%(format)s)", n=len(claims), path=out, format=fmt))
+    typer.echo(_("%(n)s claim(s) written to %(path)s (%(format)s)", n=number(len(claims)), path=out, format=fmt))
 
 
 @claims_app.command("match")
@@ -147,5 +148,6 @@ def claims_match(
     if not hits:
         typer.echo(_("no known claim matches"))
     for h in hits:
-        typer.echo(_("matches claim #%(id)s, %(score)s (%(tier)s)", id=h.claim_id, score=format(h.score, ".2f"),
+        typer.echo(_("matches claim #%(id)s, %(score)s (%(tier)s)", id=h.claim_id, score=number(h.score, 2),
+
                      tier=_(h.tier)))

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import select
 
-from cli.common import fail, runtime
+from cli.common import fail, number, runtime
+from cli.common import translate as _
 from cli.progress import progress
 
-__all__ = ["crawl", "run"]
+__all__ = ["crawl", "errors_lines", "run", "run_line"]
+
 
 
 def crawl(source: Annotated[str | None, typer.Argument(help="source name; all enabled sources if omitted")] = None
@@ -27,22 +30,23 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
         query = select(Source).where(Source.name == source) if source else select(Source).where(Source.enabled)
         targets = [(s.id, s.name) for s in session.scalars(query)]
     if not targets:
-        raise fail(f"no source named {source!r}" if source else "no enabled sources; add some to kiemtin.toml")
+        raise fail(_("no source named %(name)r", name=source) if source else
+                   _("no enabled sources; add some to kiemtin.toml"))
     failed = 0
-    with progress("crawling", len(targets)) as update:
+    with progress(_("crawling"), len(targets)) as update:
         for done, (source_id, name) in enumerate(targets):
             update(name, done, len(targets))
 
             def on_page(counts: IngestCounts, name: str = name, done: int = done) -> None:
                 if counts.to_score:  # a large page: a bar over the posts being scored
-                    update(f"{name}: scoring {counts.fetched:,} posts", counts.scored, counts.to_score)
+                    update(_("%(name)s: scoring %(n)s posts", name=name, n=number(counts.fetched)), counts.scored,
+                           counts.to_score)
                 else:
-                    update(f"{name}: {counts.fetched:,} posts, {counts.new:,} new", done, len(targets))
+                    update(_("%(name)s: %(n)s posts, %(new)s new", name=name, n=number(counts.fetched),
+                             new=number(counts.new)), done, len(targets))
 
             summary = run_source(rt, source_id, trigger="manual", on_page=on_page)
-            c = summary.counts
-            typer.echo(f"{summary.source}: {summary.status}; fetched {c.fetched}, new {c.new}, updated {c.updated}, "
-                       f"flagged {c.flagged}" + "".join(f"\n  error: {e}" for e in summary.errors))
+            typer.echo(run_line(summary.source, summary.status, summary.counts) + errors_lines(summary.errors))
             failed += summary.status == "error"
     raise typer.Exit(1 if failed == len(targets) else 0)
 
@@ -65,10 +69,22 @@ def run() -> None:
     else:
         scheduler = CrawlScheduler(rt)
     scheduler.start()
-    typer.echo("scheduler started; Ctrl-C stops it" + (" (crawls go to the workers)" if rt.config.settings.broker_url
-                                                       else ""))
+    typer.echo(_("scheduler started; Ctrl-C stops it (crawls go to the workers)") if rt.config.settings.broker_url
+               else _("scheduler started; Ctrl-C stops it"))
     wait_for_interrupt(stop)
     scheduler.stop()
+
+
+def run_line(source: str, status: str, counts: Any) -> str:
+    """One run's outcome: "feed: ok; fetched 12, new 3, updated 0, flagged 1" (``counts`` has those fields)."""
+    return _("%(source)s: %(status)s; fetched %(fetched)s, new %(new)s, updated %(updated)s, flagged %(flagged)s",
+             source=source, status=_(status), fetched=number(counts.fetched), new=number(counts.new),
+             updated=number(counts.updated), flagged=number(counts.flagged))
+
+
+def errors_lines(errors: Iterable[object]) -> str:
+    """A run's errors, one indented ``error: ...`` line each (the message as the crawler wrote it)."""
+    return "".join("\n  " + _("error: %(message)s", message=e) for e in errors)
 
 
 def stop_on_sigterm() -> threading.Event:

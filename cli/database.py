@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from cli.common import runtime
+from cli.common import translate as _
 
 __all__ = ["db_app"]
 
@@ -16,11 +17,13 @@ def db_upgrade() -> None:
     """Apply all database migrations (also done automatically by every command)."""
     rt = runtime(seed=False, migrate=False)
     rt.db.upgrade()
-    typer.echo(f"database at revision {rt.db.current_revision()} ({rt.db.url.get_backend_name()})")
+    typer.echo(_("database at revision %(revision)s (%(backend)s)", revision=rt.db.current_revision(),
+                 backend=rt.db.url.get_backend_name()))
 
 
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's migration revision."""
     rt = runtime(seed=False, migrate=False)
-    typer.echo(rt.db.current_revision() or "empty (run `kiemtin db upgrade`)")
+    typer.echo(rt.db.current_revision() or _("empty (run `kiemtin db upgrade`)"))
+

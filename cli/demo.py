@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import typer
 from sqlalchemy import select, true
 
+from cli.common import number
+from cli.common import translate as _
 from cli.crawling import stop_on_sigterm
 from config import AppConfig, Settings, SourceConfig
 from service.replay import ReplayServer, load_replay_posts
@@ -75,7 +77,8 @@ def _print_new_flags(runtime: Runtime, seen: set[int]) -> None:
     for item_id, score, features, text in rows:
         seen.add(item_id)
         words = ", ".join(f["term"] for f in (features or [])[:3])
-        typer.echo(f"  queued #{item_id} score {score:.2f} [{words}] {' '.join(text.split())[:70]}")
+        typer.echo("  " + _("queued #%(id)s score %(score)s [%(words)s] %(text)s", id=item_id,
+                            score=number(score, 2), words=words, text=" ".join(text.split())[:70]))
 
 
 def _start_web(runtime: Runtime) -> BackgroundServer | None:
@@ -85,11 +88,11 @@ def _start_web(runtime: Runtime) -> BackgroundServer | None:
     try:
         web = BackgroundServer(runtime, host="127.0.0.1", port=runtime.config.settings.web_port).start()
     except RuntimeError as exc:
-        typer.echo(f"web app not started: {exc} (is the port taken?)")
+        typer.echo(_("web app not started: %(error)s (is the port taken?)", error=exc))
         return None
-    typer.echo(f"review web app: {web.url}/  — demo sign-ins (this run only):")
+    typer.echo(_("review web app: %(url)s/  — demo sign-ins (this run only):", url=web.url))
     for name, role, password in demo_users(runtime):
-        typer.echo(f"  {role:<9} {name:<15} password {password}")
+        typer.echo(f"  {_(role):<9} {name:<15} " + _("password %(password)s", password=password))
     return web
 
 
@@ -103,12 +106,13 @@ def run_demo(*, step_seconds: float = 20.0, keep: bool = False) -> None:
                          step_seconds=step_seconds)
     runtime = Runtime.open(config)
     seed_sources(runtime, config.sources)
-    typer.echo(f"replaying {len(posts)} unlabelled ReINTEL posts (Le et al., VLSP 2020) at {replay.feed_url}")
-    typer.echo(f"database: {config.settings.database_url}; model: {runtime.model().version}, "
-               f"threshold {runtime.threshold():.2f}")
+    typer.echo(_("replaying %(n)s unlabelled ReINTEL posts (Le et al., VLSP 2020) at %(url)s", n=number(len(posts)),
+                 url=replay.feed_url))
+    typer.echo(_("database: %(url)s; model: %(version)s, threshold %(threshold)s", url=config.settings.database_url,
+                 version=runtime.model().version, threshold=number(runtime.threshold(), 2)))
     scheduler = CrawlScheduler(runtime, sync_every_s=2.0)
     scheduler.start()
-    typer.echo("scheduler, crawler, classifier and queue running; Ctrl-C stops the demo")
+    typer.echo(_("scheduler, crawler, classifier and queue running; Ctrl-C stops the demo"))
     web = _start_web(runtime)
     done = stop_on_sigterm()
     seen: set[int] = set()
@@ -117,7 +121,8 @@ def run_demo(*, step_seconds: float = 20.0, keep: bool = False) -> None:
             _print_new_flags(runtime, seen)
     except KeyboardInterrupt:
         pass
-    typer.echo("stopping...")
+    typer.echo(_("stopping..."))
+
     scheduler.stop()
     if web is not None:
         web.stop()

@@ -8,19 +8,25 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import AsOption, YesOption, actor_for, fail, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, fail, moment, number, refusals, runtime
+from cli.common import translate as _
 from cli.progress import progress
+from config.i18n import N_
 
 if TYPE_CHECKING:
     from config.settings import Settings
     from store.db import Database
 
 __all__ = ["export_app"]
+
+#: an export's files (``review.exports``), as a person reads them
+FILE_KINDS = {"main": N_("main"), "retractions": N_("retractions")}
 
 export_app = typer.Typer(
     help="Takedown lists of confirmed decisions (CSV, JSON Lines, xlsx) with manifests and retractions.",
@@ -73,17 +79,17 @@ def export_main(
         return
     if out is None:
         typer.echo(ctx.get_help())
-        raise fail("give --out FILE (and --profile, or --all for an export without a profile)")
+        raise fail(_("give --out FILE (and --profile, or --all for an export without a profile)"))
     from review.exports import FORMATS, run_export
 
     actor = actor_for(as_user)
     if fmt is None and profile is None and out.suffix.lstrip(".").lower() in FORMATS:
         fmt = out.suffix.lstrip(".").lower()
     db, settings = _open()
-    with refusals(), progress("writing the export") as update:
+    with refusals(), progress(_("writing the export")) as update:
         info = run_export(db, settings, actor=actor, profile=profile, format=fmt, since_last=since_last,
                           filters=_filter_dict(platform, source, category, date_from, date_to),
-                          on_rows=lambda n: update(f"{n:,} rows written", n, None))
+                          on_rows=lambda n: update(_("%(n)s rows written", n=number(n)), n, None))
     folder = Path(settings.exports_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     targets = {"main": out, "retractions": _sibling(out, f"-retractions{out.suffix}")}
@@ -91,11 +97,13 @@ def export_main(
         shutil.copyfile(folder / entry["name"], targets[entry["kind"]])  # the kept file stays for re-download
     manifest_path = _sibling(out, ".manifest.json")
     manifest_path.write_text(json.dumps(info.manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    typer.echo(f"export {info.id}: {info.takedown_count} takedown(s), {info.retraction_count} retraction(s), "
-               f"{info.format}, by {info.created_by}")
+    typer.echo(_("export %(id)s: %(takedowns)s takedown(s), %(retractions)s retraction(s), %(format)s, by %(by)s",
+                 id=info.id, takedowns=number(info.takedown_count), retractions=number(info.retraction_count),
+                 format=info.format, by=info.created_by))
     for entry in info.files:
-        typer.echo(f"  {targets[entry['kind']]}  sha256 {entry['sha256']}  ({entry['rows']} rows)")
-    typer.echo(f"  {manifest_path}  (manifest)")
+        typer.echo(f"  {targets[entry['kind']]}  sha256 {entry['sha256']}  "
+                   + _("(%(n)s rows)", n=number(entry["rows"])))
+    typer.echo(f"  {manifest_path}  " + _("(manifest)"))
 
 
 @export_app.command("list")
@@ -111,10 +119,15 @@ def export_list(
     with refusals():
         exports = list_exports(db, actor=actor_for(as_user), profile=profile, limit=limit)
     if not exports:
-        typer.echo("no exports yet")
+        typer.echo(_("no exports yet"))
     for e in exports:
-        typer.echo(f"#{e.id:<5} {e.created_at:%Y-%m-%d %H:%M}Z  {e.created_by or '-':<12} {e.profile or '(none)':<16} "
-                   f"{e.format:<5} {e.takedown_count:>7} takedowns {e.retraction_count:>5} retractions  {e.sha256}")
+        takedowns, retractions = number(e.takedown_count).rjust(7), number(e.retraction_count).rjust(5)
+        typer.echo(f"#{e.id:<5} {moment(e.created_at, zone=UTC)} UTC  {e.created_by or '-':<12} "
+                   f"{e.profile or _('(none)'):<16} {e.format:<5} "
+                   + _("%(takedowns)s takedowns %(retractions)s retractions", takedowns=takedowns,
+                       retractions=retractions) + f"  {e.sha256}")
+
+
 
 
 @export_app.command("download")
@@ -131,7 +144,9 @@ def export_download(
     with refusals():
         file = download_export(db, settings, actor=actor_for(as_user), export_id=export_id, out=out,
                                which="retractions" if retractions else "main")
-    typer.echo(f"{out}: export {export_id} {file.kind} file, {file.size} bytes, sha256 {file.sha256} (verified)")
+    typer.echo(_("%(path)s: export %(id)s %(kind)s file, %(size)s bytes, sha256 %(sha256)s (verified)", path=out,
+                 id=export_id, kind=_(FILE_KINDS.get(file.kind, file.kind)), size=number(file.size),
+                 sha256=file.sha256))
 
 
 @profile_app.command("add")
@@ -155,8 +170,9 @@ def profile_add(
     with refusals():
         info = save_profile(db, actor=actor_for(as_user), name=name, recipient=recipient, format=fmt, replace=replace,
                             filters=_filter_dict(platform, source, category, date_from, date_to))
-    typer.echo(f"profile {info.name!r}: {info.format} for {info.recipient or '(no recipient)'}, "
-               f"filters {json.dumps(info.filters, ensure_ascii=False)}")
+    typer.echo(_("profile %(name)r: %(format)s for %(recipient)s, filters %(filters)s", name=info.name,
+                 format=info.format, recipient=info.recipient or _("(no recipient)"),
+                 filters=json.dumps(info.filters, ensure_ascii=False)))
 
 
 @profile_app.command("list")
@@ -168,9 +184,10 @@ def profile_list(as_user: AsOption = None) -> None:
     with refusals():
         profiles = list_profiles(db, actor=actor_for(as_user))
     if not profiles:
-        typer.echo("no export profiles; add one with `kiemtin export profile add NAME --as USERNAME`")
+        typer.echo(_("no export profiles; add one with `kiemtin export profile add NAME --as USERNAME`"))
     for p in profiles:
-        last = f"last export #{p.last_export_id} {p.last_export_at:%Y-%m-%d %H:%M}Z" if p.last_export_at else "never"
+        last = (_("last export #%(id)s %(time)s UTC", id=p.last_export_id, time=moment(p.last_export_at, zone=UTC))
+                if p.last_export_at else _("never"))
         typer.echo(f"{p.name:<20} {p.format:<5} {p.recipient or '-':<30.30} {json.dumps(p.filters, ensure_ascii=False)}"
                    f"  {last}")
 
@@ -185,9 +202,9 @@ def profile_remove(
     from review.exports import delete_profile
 
     if not yes:
-        typer.confirm(f"delete the export profile {name!r}? A new profile of that name would send everything again",
-                      abort=True)
+        typer.confirm(_("delete the export profile %(name)r? A new profile of that name would send everything again",
+                        name=name), abort=True)
     db, _settings = _open()
     with refusals():
         delete_profile(db, actor=actor_for(as_user), name=name)
-    typer.echo(f"profile {name!r} removed")
+    typer.echo(_("profile %(name)r removed", name=name))

@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, load, refusals, runtime
+from cli.common import AsOption, actor_for, fail, load, number, refusals, runtime
+from cli.common import translate as _
 from cli.progress import progress
 
 __all__ = ["evaluate", "model_app", "train"]
@@ -48,12 +49,16 @@ def train(
 
         with rt.db.session() as session:
             extra = decision_examples(session=session)
-        typer.echo(f"adding {len(extra)} reviewer decisions ({sum(e.label for e in extra)} confirmed)")
+        typer.echo(_("adding %(n)s reviewer decisions (%(confirmed)s confirmed)", n=number(len(extra)),
+                     confirmed=number(sum(e.label for e in extra))))
         examples = [*examples, *extra]
-        notes += f"; plus {len(extra)} reviewer decisions"
-    with progress(f"training on {len(examples):,} posts") as update:
+        notes += f"; plus {len(extra)} reviewer decisions"  # the model card's notes stay in English
+    with progress(_("training on %(n)s posts", n=number(len(examples)))) as update:
         report = train_and_save(examples, config.settings.models_dir, seed=seed, activate=False, notes=notes,
-                                on_step=lambda what, done, total: update(what, done, total))
+                                on_step=lambda what, done, total, params: update(
+                                    _(what, **{k: number(v) if isinstance(v, int) else v for k, v in params.items()}),
+                                    done, total))
+
     if activate:
         with refusals():
             activate_model(rt, actor, report.version, reason="trained")
@@ -80,9 +85,9 @@ def evaluate(
         model = load_model(config.settings.models_dir, model_version)
     except (ClassifierError, OSError) as exc:
         raise fail(str(exc)) from None
-    with progress(f"scoring {len(examples):,} posts", len(examples)) as update:
+    with progress(_("scoring %(n)s posts", n=number(len(examples))), len(examples)) as update:
         report = evaluate_model(model, examples, strip_metadata=strip_metadata,
-                                on_scored=lambda done, total: update("scoring", done, total))
+                                on_scored=lambda done, total: update(_("scoring"), done, total))
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
 
 
@@ -92,7 +97,7 @@ def model_list() -> None:
     from classifier import list_versions
 
     for info in list_versions(load().settings.models_dir):
-        metrics = ", ".join(f"{k} {v:.3f}" for k, v in info.metrics.items() if isinstance(v, int | float))
+        metrics = ", ".join(f"{k} {number(v, 3)}" for k, v in info.metrics.items() if isinstance(v, int | float))
         typer.echo(f"{'*' if info.active else ' '} {info.version}  {info.created_at}  {metrics}")
 
 
@@ -105,4 +110,5 @@ def model_activate(version: str,
 
     with refusals():
         done = activate_model(runtime(seed=False), actor_for(as_user), version, reason=reason)
-    typer.echo(f"active model: {done.version} (was {done.previous})")
+    typer.echo(_("active model: %(version)s (was %(previous)s)", version=done.version, previous=done.previous))
+

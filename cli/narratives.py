@@ -11,9 +11,14 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, refusals, runtime, table
+from cli.common import AsOption, actor_for, number, refusals, runtime, table
+from cli.common import translate as _
+from config.i18n import N_
 
 __all__ = ["alerts_app", "narratives_app"]
+
+#: what an alert is about (``review.narratives``)
+SUBJECTS = {"narrative": N_("narrative"), "claim": N_("claim")}
 
 narratives_app = typer.Typer(help="Narratives: flagged posts and claims grouped by keyword phrases, with counts.",
                              no_args_is_help=True)
@@ -36,10 +41,11 @@ def narratives_list(as_json: JsonOption = False, as_user: AsOption = None) -> No
                                    "last_24h": r.last_24h, "claims": r.claims}, ensure_ascii=False))
         return
     if not rows:
-        typer.echo("no narratives yet (kiemtin narratives rebuild)")
+        typer.echo(_("no narratives yet (kiemtin narratives rebuild)"))
         return
-    typer.echo(table(["id", "posts", "24h", "claims", "keywords"],
-                     [[r.id, r.posts, r.last_24h, r.claims, ", ".join(r.keywords)] for r in rows], [5, 6, 5, 6, 70]))
+    typer.echo(table(["id", _("posts"), "24h", _("claims"), _("keywords")],
+                     [[r.id, number(r.posts), number(r.last_24h), number(r.claims), ", ".join(r.keywords)]
+                      for r in rows], [5, 6, 5, 6, 70]))
 
 
 @narratives_app.command("rebuild")
@@ -48,7 +54,7 @@ def narratives_rebuild(days: Annotated[int, typer.Option(min=1, max=365, help="f
     """Group claims and recent flagged posts into narratives now (the scheduler does it every hour)."""
     from service.narratives import rebuild_narratives
 
-    typer.echo(f"{rebuild_narratives(runtime(seed=False), days=days)} narrative(s)")
+    typer.echo(_("%(n)s narrative(s)", n=number(rebuild_narratives(runtime(seed=False), days=days))))
 
 
 @alerts_app.command("list")
@@ -67,11 +73,13 @@ def alerts_list(as_json: JsonOption = False,
                                    "window_end": a.window_end.isoformat()}, ensure_ascii=False))
         return
     if not rows:
-        typer.echo("no alerts")
+        typer.echo(_("no alerts"))
         return
-    typer.echo(table(["id", "about", "count", "per hour", "p", "label"],
-                     [[a.id, f"{a.subject_type} #{a.subject_id}", a.count, f"{a.baseline:.2f}", f"{a.p_value:.1e}",
-                       a.label] for a in rows], [5, 15, 5, 8, 8, 60]))
+    typer.echo(table(["id", _("about"), _("count"), _("per hour"), "p", _("label")],
+                     [[a.id, f"{_(SUBJECTS.get(a.subject_type, a.subject_type))} #{a.subject_id}", number(a.count),
+                       number(a.baseline, 2), number(a.p_value, scientific=True), a.label] for a in rows],
+                     [5, 15, 5, 8, 8, 60]))
+
 
 
 @alerts_app.command("check")
@@ -80,7 +88,9 @@ def alerts_check() -> None:
     from service.narratives import check_spikes
 
     raised = [c for c in check_spikes(runtime(seed=False)) if c.alerted]
-    typer.echo(f"{len(raised)} alert(s) raised")
+    typer.echo(_("%(n)s alert(s) raised", n=number(len(raised))))
     for c in raised:
-        typer.echo(f"  {c.subject_type} #{c.subject_id}: {c.count} posts in the last hour, "
-                   f"baseline {c.baseline:.2f}/h, p={c.p_value:.1e}")
+        typer.echo("  " + _("%(about)s #%(id)s: %(n)s posts in the last hour, baseline %(rate)s/h, p=%(p)s",
+                            about=_(SUBJECTS.get(c.subject_type, c.subject_type)), id=c.subject_id,
+                            n=number(c.count), rate=number(c.baseline, 2), p=number(c.p_value, scientific=True)))
+

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import AsOption, YesOption, actor_for, fail, load, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, fail, load, moment, number, refusals, runtime, translated
 from cli.common import translate as _
+from review.policy import ACTION_LABELS, STATUS_LABELS
+
+if TYPE_CHECKING:
+    from review.bulk import BulkOutcome
+    from review.decisions import DecisionOutcome
 
 __all__ = ["queue_app"]
 
@@ -19,6 +24,15 @@ queue_app = typer.Typer(help="The review queue: list, and next/decide/bulk/undo/
                         "(--as).", no_args_is_help=True)
 
 ItemArg = Annotated[int, typer.Argument(help="queue item id (see `kiemtin queue list`)")]
+
+
+def _summary(outcome: DecisionOutcome | BulkOutcome) -> str:
+    """E.g. "3 decided, 1 left: #12: item 12 is claimed by lan until 14:05 UTC", in the CLI's language."""
+    text = _("%(n)s decided", n=number(len(outcome.decided)))
+    if outcome.left:
+        text += ", " + _("%(n)s left: %(reasons)s", n=number(len(outcome.left)), reasons="; ".join(
+            f"#{x.item_id}: {translated(x.refusal)}" for x in outcome.left))
+    return text
 
 
 @queue_app.command("list")
@@ -31,17 +45,18 @@ def queue_list(
     from review.queue import list_queue
 
     if status not in STATUSES:
-        raise fail(f"unknown status {status!r}; choose one of {', '.join(STATUSES)}")
+        raise fail(_("unknown status %(status)r; choose one of %(choices)s", status=status,
+                     choices=", ".join(STATUSES)))
     rt = runtime(seed=False)
     with rt.db.session() as session:
         rows = list_queue(session=session, statuses=(status,), limit=limit)
         if not rows:
-            typer.echo(f"no {status} items")
+            typer.echo(_("no %(status)s items", status=_(STATUS_LABELS.get(status, status))))
         for row in rows:
             source = row.post.source.name if row.post.source else row.post.platform
             words = " ".join(row.post.text.split())[:80]
-            typer.echo(f"#{row.item.id:<6} {row.verdict.score:.3f}  {source:<18.18} "
-                       f"{row.post.fetched_at:%Y-%m-%d %H:%M}  {words}")
+            typer.echo(f"#{row.item.id:<6} {number(row.verdict.score, 3)}  {source:<18.18} "
+                       f"{moment(row.post.fetched_at):<16}  {words}")
 
 
 @queue_app.command("next")
@@ -88,8 +103,9 @@ def queue_decide(
                                "left": [{"item_id": x.item_id, "reason": x.reason} for x in outcome.left],
                                "decision_ids": outcome.decision_ids}, ensure_ascii=False))
         return
-    typer.echo(f"#{outcome.item_id}: {outcome.status if action != 'skip' else 'skipped'}"
-               + (f"; cluster: {outcome.summary()}" if cluster else ""))
+    said = _("skipped") if action == "skip" else _(STATUS_LABELS.get(outcome.status, outcome.status))
+    typer.echo(f"#{outcome.item_id}: {said}" + ("; " + _("cluster: %(summary)s", summary=_summary(outcome))
+                                                if cluster else ""))
 
 
 @queue_app.command("appeal")
@@ -133,18 +149,20 @@ def queue_bulk(
     from review.decisions import Choice
 
     if bool(item) == bool(q or platform):
-        raise fail("give either --item IDs or a selection (--q, --platform)")
+        raise fail(_("give either --item IDs or a selection (--q, --platform)"))
     rt = runtime(seed=False)
     actor = actor_for(as_user)
     with refusals():
         ids = list(item or []) or [row.item.id for row in selection(
             rt.db, actor, QueueFilters(q=q, platform=platform))]
         if not yes:
-            typer.confirm(f"{action} {len(ids)} item(s): {', '.join(f'#{i}' for i in ids)}?", abort=True)
+            typer.confirm(_("%(action)s %(n)s item(s): %(ids)s?", action=_(ACTION_LABELS.get(action, action)).lower(),
+                            n=len(ids),
+                            ids=", ".join(f"#{i}" for i in ids)), abort=True)
         outcome = decide_many(rt.db, actor, ids, Choice(
             action=action, category=category, dismiss_reason=reason, justification=justification,
             reference_url=reference_url))
-    typer.echo(outcome.summary())
+    typer.echo(_summary(outcome))
 
 
 @queue_app.command("undo")
@@ -158,8 +176,11 @@ def queue_undo(item: ItemArg, as_user: AsOption = None) -> None:
         outcome = undo(runtime(seed=False).db, actor_for(as_user), item,
                        window=timedelta(seconds=settings.undo_seconds),
                        lease=timedelta(minutes=settings.claim_minutes))
-    typer.echo(f"#{item}: undone, it is {outcome.status} again" + (
-        f"; cluster: {outcome.summary()}" if len(outcome.decided) > 1 or outcome.left else ""))
+    typer.echo(_("#%(id)s: undone, it is %(status)s again", id=item,
+                 status=_(STATUS_LABELS.get(outcome.status, outcome.status)))
+               + ("; " + _("cluster: %(summary)s", summary=_summary(outcome))
+                  if len(outcome.decided) > 1 or outcome.left else ""))
+
 
 
 @queue_app.command("comment")

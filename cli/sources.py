@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, load, refusals, table
+from cli.common import AsOption, actor_for, fail, load, moment, number, refusals, table
 from cli.common import runtime as _runtime
+from cli.common import translate as _
+from cli.crawling import errors_lines, run_line
+from config import SCHEDULE_ZONE
+from config.i18n import N_
 from review.errors import InvalidInput
 
 __all__ = ["sources_app", "status"]
 
 CLEARABLE = ("quiet_hours", "min_delay_s", "concurrency", "user_agent", "options")
+#: a source's health in one word (``service.health.SourceHealth.marker``), as the table shows it
+MARKERS = {"paused": N_("paused"), "FAILING": N_("FAILING"), "STALE": N_("STALE"), "running": N_("running"),
+           "never-run": N_("never run"), "ok": N_("ok")}
+#: what started a run
+TRIGGERS = {"schedule": N_("schedule"), "run-now": N_("run-now"), "manual": N_("manual")}
 
 sources_app = typer.Typer(help="Sources to crawl: list, add, edit, pause, resume, run now, remove, export, import.",
                           no_args_is_help=True)
@@ -64,12 +74,13 @@ def sources_list(as_json: Annotated[bool, typer.Option("--json", help="print JSO
         typer.echo(json.dumps(configs, ensure_ascii=False, indent=2))
         return
     if not configs:
-        typer.echo("no sources; add one with `kiemtin sources add NAME --kind rss --url URL`")
+        typer.echo(_("no sources; add one with `kiemtin sources add NAME --kind rss --url URL`"))
         return
-    rows = [(c["name"], c["kind"], "yes" if c["enabled"] else "paused", c["schedule"], c["jitter_s"] or "-",
-             c["quiet_hours"], c["min_delay_s"], c["concurrency"], c["url"]) for c in configs]
-    typer.echo(table(("name", "kind", "enabled", "schedule", "jitter", "quiet", "delay", "conc", "url"), rows,
-                      (20, 6, 7, 22, 6, 11, 5, 4, 50)))
+    rows = [(c["name"], c["kind"], _("yes") if c["enabled"] else _("paused"), c["schedule"],
+             number(c["jitter_s"]) if c["jitter_s"] else "-", c["quiet_hours"], number(c["min_delay_s"]),
+             c["concurrency"], c["url"]) for c in configs]
+    typer.echo(table((_("name"), _("kind"), _("enabled"), _("schedule"), _("jitter"), _("quiet"), _("delay"),
+                      _("conc"), "url"), rows, (20, 6, 8, 22, 6, 11, 5, 4, 50)))
 
 
 @sources_app.command("add")
@@ -93,7 +104,10 @@ def sources_add(
                                   **_politeness_and_schedule(schedule, jitter, quiet_hours, min_delay, concurrency,
                                                              user_agent)}
         source = add_source(rt, actor_for(as_user), values)
-    typer.echo(f"added {source.name} ({source.kind}, {source.schedule}{', paused' if not source.enabled else ''})")
+    typer.echo(_("added %(name)s (%(kind)s, %(schedule)s)", name=source.name, kind=source.kind,
+                 schedule=source.schedule) if source.enabled else
+               _("added %(name)s (%(kind)s, %(schedule)s, paused)", name=source.name, kind=source.kind,
+                 schedule=source.schedule))
 
 
 @sources_app.command("edit")
@@ -131,7 +145,7 @@ def sources_edit(
             raise InvalidInput("nothing to change: give at least one option (see --help)")
         _old, diff = edit_source(rt, actor_for(as_user), name, changes)
     if not diff:
-        typer.echo(f"{name}: already like that; nothing changed")
+        typer.echo(_("%(name)s: already like that; nothing changed", name=name))
     for field, (before, after) in diff.items():
         typer.echo(f"{name}: {field}: {before!r} -> {after!r}")
 
@@ -145,7 +159,7 @@ def sources_pause(name: str,
 
     with refusals():
         _name, changed = pause_source(_runtime(), actor_for(as_user), name, reason=reason)
-    typer.echo(f"{name}: paused" if changed else f"{name}: was already paused")
+    typer.echo(_("%(name)s: paused", name=name) if changed else _("%(name)s: was already paused", name=name))
 
 
 @sources_app.command("resume")
@@ -155,7 +169,7 @@ def sources_resume(name: str, as_user: AsOption = None) -> None:
 
     with refusals():
         _name, changed = resume_source(_runtime(), actor_for(as_user), name)
-    typer.echo(f"{name}: resumed" if changed else f"{name}: was not paused")
+    typer.echo(_("%(name)s: resumed", name=name) if changed else _("%(name)s: was not paused", name=name))
 
 
 @sources_app.command("run-now")
@@ -168,7 +182,6 @@ def sources_run_now(
     """Ask the running scheduler (in whichever process leads) for one run as soon as possible."""
     from sqlalchemy import select
 
-    from service.health import local_time
     from service.scheduler import current_leader
     from service.sources import get_source, request_run
     from store.models import CrawlRun, RunRequest
@@ -181,10 +194,10 @@ def sources_run_now(
         leader = current_leader(session)
         request = session.get(RunRequest, request_id)
         requested_at = request.requested_at if request is not None else None
-    typer.echo(f"{name}: run requested (request {request_id})")
+    typer.echo(_("%(name)s: run requested (request %(id)s)", name=name, id=request_id))
     if leader is None:
-        typer.echo("note: no scheduler is running now; the run happens when `kiemtin run` starts "
-                   f"(or crawl at once with `kiemtin crawl {name}`)")
+        typer.echo(_("note: no scheduler is running now; the run happens when `kiemtin run` starts "
+                     "(or crawl at once with `kiemtin crawl %(name)s`)", name=name))
     if wait <= 0:
         return
     deadline = time.monotonic() + wait
@@ -195,12 +208,11 @@ def sources_run_now(
                 CrawlRun.started_at >= requested_at, CrawlRun.finished_at.is_not(None))
                 .order_by(CrawlRun.id.desc()).limit(1))
         if run is not None:
-            typer.echo(f"{name}: {run.status} at {local_time(run.finished_at)}; fetched {run.fetched}, new {run.new}, "
-                       f"updated {run.updated}, flagged {run.flagged}"
-                       + "".join(f"\n  error: {e}" for e in run.errors or []))
+            typer.echo(run_line(name, run.status, run) + " " + _("(finished %(time)s)", time=moment(run.finished_at))
+                       + errors_lines(run.errors or []))
             raise typer.Exit(1 if run.status == "error" else 0)
         time.sleep(0.5)
-    raise fail(f"the run did not finish within {wait:g}s (it may still happen)", code=1)
+    raise fail(_("the run did not finish within %(n)s s (it may still happen)", n=number(wait)), code=1)
 
 
 @sources_app.command("remove")
@@ -215,12 +227,12 @@ def sources_remove(name: str,
         with rt.db.session() as session:
             get_source(session=session, name=name)
         if not yes:
-            typer.confirm(f"remove source {name!r} and its run history?", abort=True)
+            typer.confirm(_("remove source %(name)r and its run history?", name=name), abort=True)
         remove_source(rt, actor_for(as_user), name)
-    typer.echo(f"{name}: removed")
+    typer.echo(_("%(name)s: removed", name=name))
     if any(s.name == name for s in load().sources):
-        typer.echo(f"note: {name} is still in the configuration file; it will not be re-created from there, "
-                   "but remove it from the file too to avoid confusion")
+        typer.echo(_("note: %(name)s is still in the configuration file; it will not be re-created from there, "
+                     "but remove it from the file too to avoid confusion", name=name))
 
 
 @sources_app.command("export")
@@ -235,7 +247,7 @@ def sources_export(output: Annotated[Path | None, typer.Option("--output", "-o",
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {text.count('[[sources]]')} sources to {output}")
+        typer.echo(_("wrote %(n)s sources to %(path)s", n=number(text.count("[[sources]]")), path=output))
 
 
 @sources_app.command("import")
@@ -251,32 +263,36 @@ def sources_import(
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"{file}: {exc}") from None
+        raise fail(_("cannot read %(path)s: %(error)s", path=file, error=exc)) from None
     with refusals():
         result = import_sources(rt, actor_for(as_user), text, update=update, where=str(file))
-    for label, names in (("created", result.created), ("updated", result.updated),
-                         ("unchanged", result.unchanged), ("differ, not updated (use --update)", result.skipped)):
+    for label, names in ((N_("created: %(names)s"), result.created), (N_("updated: %(names)s"), result.updated),
+                         (N_("unchanged: %(names)s"), result.unchanged),
+                         (N_("differ, not updated (use --update): %(names)s"), result.skipped)):
         if names:
-            typer.echo(f"{label}: {', '.join(names)}")
+            typer.echo(_(label, names=", ".join(names)))
+
 
 
 @sources_app.command("history")
 def sources_history(name: str,
                     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many runs")] = 20) -> None:
     """A source's recent runs: start, duration, status, HTTP statuses, counts, first error."""
-    from service.health import local_time, run_history
+    from service.health import run_history
 
     rt = _runtime()
     with refusals(), rt.db.session() as session:
         runs = run_history(session=session, source=name, limit=limit)
     if not runs:
-        typer.echo(f"{name}: no runs yet")
+        typer.echo(_("%(name)s: no runs yet", name=name))
         return
-    rows = [(local_time(r.started_at, "%m-%d %H:%M:%S"), "-" if r.duration_s is None else f"{r.duration_s:.1f}s",
-             r.trigger, r.status, " ".join(f"{k}:{v}" for k, v in sorted(r.http_status_counts.items())),
-             r.fetched, r.new, r.updated, r.flagged, r.errors[0] if r.errors else "") for r in runs]
-    typer.echo(table(("started (VN)", "took", "trigger", "status", "http", "fetched", "new", "upd", "flag", "error"),
-                      rows, (14, 7, 8, 11, 14, 7, 5, 5, 4, 50)))
+    rows = [(moment(r.started_at, year=False, seconds=True),
+             "-" if r.duration_s is None else f"{number(r.duration_s, 1)} s", _(TRIGGERS.get(r.trigger, r.trigger)),
+             _(r.status),
+             " ".join(f"{k}:{v}" for k, v in sorted(r.http_status_counts.items())), number(r.fetched), number(r.new),
+             number(r.updated), number(r.flagged), r.errors[0] if r.errors else "") for r in runs]
+    typer.echo(table((_("started (VN)"), _("took"), _("trigger"), _("status"), "http", _("fetched"), _("new"),
+                      _("upd"), _("flag"), _("error")), rows, (14, 7, 8, 11, 14, 7, 5, 5, 4, 50)))
 
 
 # --- status -------------------------------------------------------------------------------------------
@@ -284,13 +300,22 @@ def sources_history(name: str,
 def _workers_lines(workers: Any) -> str:
     """The broker's workers and queues as text (``service.worker_status.WorkersStatus``)."""
     if workers.error:
-        return f"broker {workers.broker}: NOT REACHABLE ({workers.error})"
-    queues = ", ".join(f"{q.name} {q.depth} waiting" + (f" (oldest {q.oldest_wait_s:.0f}s)" if q.oldest_wait_s
-                                                         is not None else "") for q in workers.queues)
-    lines = [f"broker {workers.broker}: {len(workers.workers)} worker(s) alive; queues: {queues or '-'}"]
-    lines += [f"  worker {w.name}: queues {','.join(w.queues) or '-'}, {w.running} task(s) running"
-              for w in workers.workers]
+        return _("broker %(broker)s: NOT REACHABLE (%(error)s)", broker=workers.broker, error=workers.error)
+    queues = ", ".join(
+        _("%(name)s %(n)s waiting (oldest %(s)s s)", name=q.name, n=number(q.depth), s=number(q.oldest_wait_s, 0))
+        if q.oldest_wait_s is not None else _("%(name)s %(n)s waiting", name=q.name, n=number(q.depth))
+        for q in workers.queues)
+    lines = [_("broker %(broker)s: %(n)s worker(s) alive; queues: %(queues)s", broker=workers.broker,
+               n=number(len(workers.workers)), queues=queues or "-")]
+    lines += ["  " + _("worker %(name)s: queues %(queues)s, %(n)s task(s) running", name=w.name,
+                       queues=",".join(w.queues) or "-", n=number(w.running)) for w in workers.workers]
     return "\n".join(lines)
+
+
+def _clock(value: datetime | None) -> str:
+    """The hour of a moment in Vietnam time, "23:30:05" (the same in every language)."""
+    return "-" if value is None else (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(
+        SCHEDULE_ZONE).strftime("%H:%M:%S")
 
 
 def status(
@@ -300,7 +325,7 @@ def status(
     """Source health: last run, next run, posts and flags in 24h, failing or stale sources (exit 1 if any)."""
     from dataclasses import asdict
 
-    from service.health import health_summary, local_time
+    from service.health import health_summary
     from service.retention import storage_facts
     from service.worker_status import workers_status
 
@@ -314,30 +339,34 @@ def status(
                                "workers": None if workers is None else asdict(workers)},
                               default=str, ensure_ascii=False, indent=2))
         raise typer.Exit(0 if summary.healthy else 1)
-    size = "-" if storage.database_bytes is None else f"{storage.database_bytes / 1e6:,.1f} MB"
-    typer.echo(f"database: {size}, {storage.posts:,} posts, oldest kept post first seen "
-               f"{local_time(storage.oldest_post_seen_at)} (retention {rt.config.settings.retention_days} days)")
+    size = "-" if storage.database_bytes is None else f"{number(storage.database_bytes / 1e6, 1)} MB"
+    typer.echo(_("database: %(size)s, %(posts)s posts, oldest kept post first seen %(time)s (retention %(days)s days)",
+                 size=size, posts=number(storage.posts), time=moment(storage.oldest_post_seen_at),
+                 days=number(rt.config.settings.retention_days)))
     if workers is not None:
         typer.echo(_workers_lines(workers))
-    leader = (f"scheduler leader: {summary.leader} (lease until {local_time(summary.leader_until, '%H:%M:%S')})"
-              if summary.leader else "scheduler: not running (start it with `kiemtin run`)")
-    typer.echo(f"{leader}; times are Asia/Ho_Chi_Minh")
+    leader = (_("scheduler leader: %(name)s (lease until %(time)s)", name=summary.leader,
+                time=_clock(summary.leader_until))
+              if summary.leader else _("scheduler: not running (start it with `kiemtin run`)"))
+    typer.echo(_("%(leader)s; times are Asia/Ho_Chi_Minh", leader=leader))
     rows = []
     for s in summary.sources:
-        last = "-" if s.last_run is None else f"{s.last_run.status} {local_time(s.last_run.started_at, '%m-%d %H:%M')}"
-        next_run = local_time(s.next_run_at, "%m-%d %H:%M") if s.enabled else "-"
+        last = "-" if s.last_run is None else f"{_(s.last_run.status)} {moment(s.last_run.started_at, year=False)}"
+        next_run = moment(s.next_run_at, year=False) if s.enabled else "-"
         if s.runs_requested:
-            next_run = "now (run-now)"
-        rows.append((s.name, s.kind, s.schedule, "yes" if s.enabled else "no", last, next_run, s.posts_24h,
-                     s.flags_24h, s.marker))
+            next_run = _("now (run-now)")
+        rows.append((s.name, s.kind, s.schedule, _("yes") if s.enabled else _("no"), last, next_run,
+                     number(s.posts_24h), number(s.flags_24h), _(MARKERS.get(s.marker, s.marker))))
     if not rows:
-        typer.echo("no sources")
+        typer.echo(_("no sources"))
         return
-    typer.echo(table(("source", "kind", "schedule", "enabled", "last run", "next run", "posts 24h", "flags 24h",
-                       "health"), rows, (20, 6, 22, 7, 18, 13, 9, 9, 9)))
+    typer.echo(table((_("source"), _("kind"), _("schedule"), _("enabled"), _("last run"), _("next run"),
+                      _("posts 24h"), _("flags 24h"), _("health")), rows, (20, 6, 22, 7, 18, 13, 9, 9, 9)))
     for s in summary.failing:
-        typer.echo(f"FAILING {s.name}: {s.last_error or 'error'}")
+        typer.echo(_("FAILING %(name)s: %(error)s", name=s.name, error=s.last_error or _("error")))
     for s in summary.stale:
-        since = local_time(s.last_success_at) if s.last_success_at else "never"
-        typer.echo(f"STALE {s.name}: no successful run for {s.missed_runs}+ planned runs (last success: {since})")
+        typer.echo(_("STALE %(name)s: no successful run for %(n)s+ planned runs (last success: %(time)s)",
+                     name=s.name, n=s.missed_runs,
+                     time=moment(s.last_success_at) if s.last_success_at else _("never")))
+
     raise typer.Exit(0 if summary.healthy else 1)

@@ -7,13 +7,13 @@ Thin adapters over ``review.takedowns`` (list, mark), ``service.takedown_checks`
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, refusals, runtime, table
+from cli.common import AsOption, actor_for, moment, number, refusals, runtime, table
 from cli.common import translate as _
 
 __all__ = ["takedowns_app"]
@@ -23,7 +23,7 @@ takedowns_app = typer.Typer(help="Takedown requests: status, deadlines, re-check
 
 
 def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M}Z" if value else "-"
+    return f"{moment(value, zone=UTC)} UTC" if value else "-"
 
 
 @takedowns_app.command("list")
@@ -52,11 +52,11 @@ def takedowns_list(
         typer.echo(_("no takedown requests match"))
         return
     typer.echo(table(
-        ("id", "recipient", "status", "deadline", "overdue", "last check", "ref", "post"),
-        [(r.id, r.recipient, r.status + (" *" if r.needs_decision else ""), _when(r.deadline_at),
-          "OVERDUE" if r.overdue else "", f"{r.last_outcome or '-'} {_when(r.last_checked_at)}",
-          r.recipient_ref, r.post_url) for r in requests],
-        (6, 20, 14, 17, 7, 28, 12, 50)))
+        ("id", _("recipient"), _("status"), _("deadline"), _("overdue"), _("last check"), _("ref"), _("post")),
+        [(r.id, r.recipient, _(r.status) + (" *" if r.needs_decision else ""), _when(r.deadline_at),
+          _("OVERDUE") if r.overdue else "", f"{_(r.last_outcome) if r.last_outcome else '-'} "
+          f"{_when(r.last_checked_at)}", r.recipient_ref, r.post_url) for r in requests],
+        (6, 20, 14, 21, 7, 32, 12, 50)))
     if any(r.needs_decision for r in requests):
         typer.echo("* " + _("the post's text changed since it was sent: a person decides again"))
 
@@ -97,8 +97,8 @@ def takedowns_recheck(
         typer.echo(_("no takedown request is due for a re-check") if now else
                    _("no takedown request is due for a re-check (--now checks all open ones)"))
         return
-    seen = ", ".join(f"{n} {_(outcome)}" for outcome, n in sorted(summary.outcomes.items()))
-    typer.echo(_("re-checked %(n)s request(s): %(seen)s", n=summary.checked, seen=seen))
+    seen = ", ".join(f"{number(n)} {_(outcome)}" for outcome, n in sorted(summary.outcomes.items()))
+    typer.echo(_("re-checked %(n)s request(s): %(seen)s", n=number(summary.checked), seen=seen))
 
 
 @takedowns_app.command("archive")
@@ -112,8 +112,8 @@ def takedowns_archive(
     rt = runtime(seed=False)
     with refusals():
         summary = archive_new_evidence(rt, limit=limit, actor=actor_for(as_user))
-    typer.echo(_("evidence: %(archived)s archived, %(failed)s failed", archived=summary.archived,
-                 failed=summary.failed))
+    typer.echo(_("evidence: %(archived)s archived, %(failed)s failed", archived=number(summary.archived),
+                 failed=number(summary.failed)))
     for error in summary.errors:
         typer.echo(f"  {error}")
 
@@ -135,7 +135,7 @@ def takedowns_report(
         start, end = parse_when(date_from), parse_when(date_to, end=True)
         report = write_report(rt.db, actor=actor_for(as_user), out=out, profile=profile, date_from=start,
                               date_to=end)
-    typer.echo(_("%(path)s: %(n)s request(s), sha256 %(sha256)s", path=report.path, n=report.rows,
+    typer.echo(_("%(path)s: %(n)s request(s), sha256 %(sha256)s", path=report.path, n=number(report.rows),
                  sha256=report.sha256))
     if report.extra is not None:
         typer.echo(_("%(path)s: the summary per recipient and month", path=report.extra))

@@ -4,11 +4,12 @@ with ``--as``): add, list, deactivate (asks first), reactivate, role, reset-pass
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, YesOption, actor_for, load, refusals, runtime
+from cli.common import AsOption, YesOption, actor_for, load, moment, refusals, runtime
 from cli.common import translate as _
 
 __all__ = ["users_app"]
@@ -27,10 +28,10 @@ def users_add(
     from review.users import add_user
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "password", hide_input=True, confirmation_prompt=True)
+        _("password"), hide_input=True, confirmation_prompt=_("Repeat for confirmation"))
     with refusals():
         user = add_user(runtime(seed=False).db, actor_for(as_user), username=name, password=password, role=role)
-    typer.echo(_("created %(role)s %(name)s (pseudonym %(pseudonym)s)", role=user.role, name=user.username,
+    typer.echo(_("created %(role)s %(name)s (pseudonym %(pseudonym)s)", role=_(user.role), name=user.username,
                  pseudonym=user.pseudonym))
 
 
@@ -42,7 +43,7 @@ def users_list(as_user: AsOption = None) -> None:
     with refusals():
         everyone = people(runtime(seed=False).db, actor_for(as_user))
     for user in everyone:
-        typer.echo(f"{user.username:<20} {user.role:<9} {_('active') if user.active else _('deactivated')}")
+        typer.echo(f"{user.username:<20} {_(user.role):<15} {_('active') if user.active else _('deactivated')}")
 
 
 @users_app.command("deactivate")
@@ -51,7 +52,7 @@ def users_deactivate(name: str, yes: YesOption = False, as_user: AsOption = None
     from review.users import deactivate_user
 
     if not yes:
-        typer.confirm(f"deactivate {name}? They are signed out everywhere at once", abort=True)
+        typer.confirm(_("deactivate %(name)s? They are signed out everywhere at once", name=name), abort=True)
     with refusals():
         user, changed = deactivate_user(runtime(seed=False).db, actor_for(as_user), name)
     typer.echo(_("%(name)s: deactivated", name=user.username) if changed else
@@ -77,8 +78,8 @@ def users_role(name: str, role: Annotated[str, typer.Argument(help="analyst, ope
 
     with refusals():
         user, before = change_role(runtime(seed=False).db, actor_for(as_user), name, role)
-    typer.echo(f"{user.username}: {before} -> {user.role}" if before != user.role else
-               _("%(name)s: was already %(role)s", name=user.username, role=user.role))
+    typer.echo(f"{user.username}: {_(before)} -> {_(user.role)}" if before != user.role else
+               _("%(name)s: was already %(role)s", name=user.username, role=_(user.role)))
 
 
 @users_app.command("reset-password")
@@ -91,11 +92,13 @@ def users_reset_password(name: str, yes: YesOption = False, as_user: AsOption = 
 
     settings = load().settings
     if not yes:
-        typer.confirm(f"reset the password of {name}? Their current password stops working at once", abort=True)
+        typer.confirm(_("reset the password of %(name)s? Their current password stops working at once", name=name),
+                      abort=True)
     with refusals():
         link = issue_password_reset(runtime(seed=False).db, actor_for(as_user), name,
                                     valid_for=timedelta(hours=settings.reset_link_hours))
     typer.echo(_("%(name)s: hand over this link, valid once until %(time)s UTC:", name=link.username,
-                 time=link.expires_at.strftime("%Y-%m-%d %H:%M")))
+                 time=moment(link.expires_at, zone=UTC)))
+
     typer.echo(f"  http://{settings.web_host}:{settings.web_port}{link.path}")
     typer.echo("  " + _("(on the address people use for the web app, if that is another one)"))

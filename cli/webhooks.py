@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, refusals, runtime, table
+from cli.common import AsOption, actor_for, number, refusals, runtime, table
 from cli.common import translate as _
 
 __all__ = ["webhooks_app"]
@@ -37,7 +37,7 @@ def webhooks_add(
     with refusals():
         hook = add_webhook(rt.db, actor_for(as_user), url=url, events=event or [], min_score=min_score,
                            secret=secret, allow_networks=rt.config.settings.allow_networks)
-    typer.echo(f"webhook #{hook.id}: {hook.url} ({', '.join(hook.events)})")
+    typer.echo(_("webhook #%(id)s: %(url)s (%(events)s)", id=hook.id, url=hook.url, events=", ".join(hook.events)))
     typer.echo("  " + _("secret (shown once): %(secret)s", secret=hook.secret))
 
 
@@ -51,8 +51,9 @@ def webhooks_list(as_user: AsOption = None) -> None:
     if not hooks:
         typer.echo(_("no webhooks"))
         return
-    typer.echo(table(["id", "on", "events", "url"], [[h.id, "yes" if h.enabled else "no", ",".join(h.events), h.url]
-                                                    for h in hooks], [5, 3, 40, 60]))
+    typer.echo(table(["id", _("on"), _("events"), "url"],
+                     [[h.id, _("yes") if h.enabled else _("no"), ",".join(h.events), h.url] for h in hooks],
+                     [5, 5, 40, 60]))
 
 
 @webhooks_app.command("remove")
@@ -83,10 +84,11 @@ def webhooks_deliveries(
                                    "attempts": r.attempts, "last_status": r.last_status, "last_error": r.last_error}))
         return
     if not rows:
-        typer.echo("no deliveries")
+        typer.echo(_("no deliveries"))
         return
-    typer.echo(table(["id", "hook", "event", "status", "tries", "last"],
-                     [[r.id, r.webhook_id, r.event, r.status, r.attempts, r.last_error or r.last_status]
+    typer.echo(table(["id", _("hook"), _("event"),
+ _("status"), _("tries"), _("last")],
+                     [[r.id, r.webhook_id, r.event, _(r.status), number(r.attempts), r.last_error or r.last_status]
                       for r in rows], [6, 5, 16, 10, 5, 60]))
 
 
@@ -96,5 +98,6 @@ def webhooks_deliver() -> None:
     from service.webhooks import deliver_due
 
     counts = deliver_due(runtime(seed=False))
-    typer.echo(_("%(delivered)s delivered, %(retrying)s to retry, %(failed)s failed", delivered=counts.delivered,
-                 retrying=counts.retrying, failed=counts.failed))
+    typer.echo(_("%(delivered)s delivered, %(retrying)s to retry, %(failed)s failed",
+                 delivered=number(counts.delivered), retrying=number(counts.retrying), failed=number(counts.failed)))
+

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cli.common import fail, load, runtime
+from cli.common import translate as _
 
 __all__ = ["worker"]
 
@@ -21,12 +22,14 @@ def worker(queues: Annotated[str, typer.Option(help="queues to take work from: c
 
     config = load()
     if not config.settings.broker_url:
-        raise fail("no broker_url (or KIEMTIN_BROKER_URL) is set: a worker needs a broker; without one "
-                   "`kiemtin run` crawls in-process")
+        raise fail(_("no broker_url (or KIEMTIN_BROKER_URL) is set: a worker needs a broker; without one "
+                     "`kiemtin run` crawls in-process"))
     wanted = [q.strip() for q in queues.split(",") if q.strip()]
     unknown = sorted(set(wanted) - set(QUEUES))
     if not wanted or unknown:
-        raise fail(f"unknown queue(s) {', '.join(unknown) or '(none)'}: use {', '.join(QUEUES)}")
+        raise fail(_("unknown queue(s) %(queues)s: use %(choices)s", queues=", ".join(unknown) or _("(none)"),
+                     choices=", ".join(QUEUES)))
+
     runtime(seed=False).close()  # the database is migrated before any task runs
     app = configure(config)
     hostname = name or f"kiemtin-{os.getpid()}@{socket.gethostname()}"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from review.claims import ClaimInfo, ClaimInput
-from review.errors import InvalidInput
+from review.errors import InvalidInput, Phrase
 from vntext import fold_accents
 
 __all__ = ["FORMATS", "VERDICT_LABELS", "parse_claims", "to_claimreview", "to_record", "verdict_for", "write_claims"]
@@ -28,6 +28,9 @@ VERDICT_LABELS: dict[str, tuple[str, int]] = {
     "missing_context": ("Missing context", 3), "unproven": ("Unproven", 3), "satire": ("Satire", 3),
     "true": ("True", 5), "other": ("Other", 3),
 }
+
+#: where in the input a record is ("the file, line 3, record 2"), translated with the refusal that names it
+Where = str | Phrase
 
 _LABELS = frozenset(label for label, _value in VERDICT_LABELS.values())
 
@@ -50,7 +53,7 @@ def verdict_for(rating: str) -> str:
     return _RATINGS.get(" ".join(fold_accents(rating).lower().replace("-", " ").split()).strip(" .!"), "other")
 
 
-def _date(value: Any, where: str) -> datetime | None:
+def _date(value: Any, where: Where) -> datetime | None:
     if value in (None, ""):
         return None
     try:
@@ -78,7 +81,7 @@ def _appearances(item: Any) -> tuple[str, ...]:
     return tuple(str(u) for u in urls if isinstance(u, str) and u)
 
 
-def _from_claimreview(obj: dict[str, Any], where: str) -> ClaimInput:
+def _from_claimreview(obj: dict[str, Any], where: Where) -> ClaimInput:
     rating_obj = obj.get("reviewRating") or {}
     rating_obj = rating_obj if isinstance(rating_obj, dict) else {}
     canonical = _text(rating_obj.get("alternateName"))
@@ -97,7 +100,7 @@ def _from_claimreview(obj: dict[str, Any], where: str) -> ClaimInput:
         reviewed_at=_date(obj.get("datePublished"), where), appearances=_appearances(obj.get("itemReviewed")))
 
 
-def _from_factcheck_api(claim: dict[str, Any], where: str) -> list[ClaimInput]:
+def _from_factcheck_api(claim: dict[str, Any], where: Where) -> list[ClaimInput]:
     found = []
     for review in claim.get("claimReview") or []:
         rating = _text(review.get("textualRating"))
@@ -109,7 +112,7 @@ def _from_factcheck_api(claim: dict[str, Any], where: str) -> list[ClaimInput]:
     return found
 
 
-def _from_record(obj: dict[str, Any], where: str) -> ClaimInput:
+def _from_record(obj: dict[str, Any], where: Where) -> ClaimInput:
     if not isinstance(obj.get("text"), str):
         raise InvalidInput("%(where)s: a record needs \"text\" (the claim) as a string", where=where)
     rating = _text(obj.get("rating"))
@@ -121,16 +124,17 @@ def _from_record(obj: dict[str, Any], where: str) -> ClaimInput:
         appearances=tuple(str(u) for u in obj.get("appearances") or [] if isinstance(u, str)))
 
 
-def _one(obj: Any, where: str) -> list[ClaimInput]:
+def _one(obj: Any, where: Where) -> list[ClaimInput]:
     if isinstance(obj, list):
-        return [c for n, o in enumerate(obj, start=1) for c in _one(o, f"{where}, record {n}")]
+        return [c for n, o in enumerate(obj, start=1)
+                for c in _one(o, Phrase("%(where)s, record %(n)s", where=where, n=n))]
     if not isinstance(obj, dict):
         raise InvalidInput("%(where)s: expected a JSON object, got %(kind)s", where=where, kind=type(obj).__name__)
     if "@graph" in obj:
         return _one(obj["@graph"], where)
     if isinstance(obj.get("claims"), list):
         return [c for n, o in enumerate(obj["claims"], start=1) if isinstance(o, dict)
-                for c in _from_factcheck_api(o, f"{where}, claim {n}")]
+                for c in _from_factcheck_api(o, Phrase("%(where)s, claim %(n)s", where=where, n=n))]
     kind = obj.get("@type")
     if kind == "ClaimReview" or (isinstance(kind, list) and "ClaimReview" in kind):
         return [_from_claimreview(obj, where)]
@@ -139,8 +143,9 @@ def _one(obj: Any, where: str) -> list[ClaimInput]:
     return [_from_record(obj, where)]
 
 
-def parse_claims(data: str, *, name: str = "the file") -> list[ClaimInput]:
+def parse_claims(data: str, *, name: Where | None = None) -> list[ClaimInput]:
     """The claims in a ClaimReview JSON(-LD) document or a JSON Lines file (see the module docstring)."""
+    name = Phrase("the file") if name is None else name
     stripped = data.lstrip("\ufeff").strip()
     if not stripped:
         raise InvalidInput("%(name)s is empty", name=name)
@@ -157,7 +162,7 @@ def parse_claims(data: str, *, name: str = "the file") -> list[ClaimInput]:
         except json.JSONDecodeError as exc:
             raise InvalidInput("%(name)s, line %(n)s: not JSON (%(error)s); expected ClaimReview JSON-LD or JSON Lines",
                                name=name, n=number, error=exc.msg) from None
-        found += _one(obj, f"{name}, line {number}")
+        found += _one(obj, Phrase("%(name)s, line %(n)s", name=name, n=number))
     return found
 
 

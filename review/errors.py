@@ -28,6 +28,7 @@ __all__ = [
     "NotAllowed",
     "NotAnotherPerson",
     "NotFound",
+    "Phrase",
     "Refused",
     "WrongState",
 ]
@@ -46,6 +47,20 @@ class ActionError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+
+class Phrase:
+    """Part of a refusal's sentence (where in a file, "claim 3"), kept like an ``ActionError``: English
+    ``template`` and ``params``, so that it is translated with the sentence it is put in (``web.i18n.said``)."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template, self.params = template, params
+
+    def __str__(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
 
 
 class NotFound(ActionError, LookupError):

@@ -83,7 +83,7 @@ class Driver:
         result = CliRunner().invoke(app, list(args), env=env)
         if result.exit_code == 0:
             return Answer(True, message=result.output)
-        message = " ".join(line.removeprefix("error: ") for line in result.output.splitlines())
+        message = " ".join(line.removeprefix("error: ").removeprefix("lỗi: ") for line in result.output.splitlines())
         return Answer(False, _CLI_KINDS.get(result.exit_code, str(result.exit_code)), message)
 
     @staticmethod

@@ -1,7 +1,9 @@
 """Bar charts as plain SVG geometry, drawn by ``_chart.html``: no JavaScript, nothing from the network.
 
 One helper for every chart in the app: ``grouped_bar_chart`` draws one or more series per day side by side
-(the health page: posts and flags per source), ``bar_chart`` is its one-series form (the dashboard).
+(the health page: posts and flags per source), ``bar_chart`` is its one-series form (the dashboard). Only the
+geometry is made here: the template writes each bar's day, value and tooltip in the reader's language
+(``|day``, ``|num``, ``_()``), so a Vietnamese page says "01/05/2024: 3 bị gắn cờ".
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ class Bar:
     width: float
     height: float
     value: int
-    label: str
-    tick: str | None  # shown under the axis for some bars
+    day: date
+    name: str  # the series, as the caller named it (in the page's language)
+    tick: bool  # the day is written under the axis for some bars
     series: int = 0  # index into BarChart.legend (a CSS class picks the colour)
 
 
@@ -61,20 +64,21 @@ def grouped_bar_chart(days: Sequence[date], series: Mapping[str, Sequence[int]],
     bar_w = group_w / max(1, len(names))
     bars = []
     for i, day in enumerate(days):
-        tick = day.strftime("%d/%m") if (len(days) - 1 - i) % max(1, tick_every) == 0 else None
+        tick = (len(days) - 1 - i) % max(1, tick_every) == 0
         for k, name in enumerate(names):
             value = int(series[name][i]) if i < len(series[name]) else 0
             h = plot_h * value / top_value if top_value else 0.0
             bars.append(Bar(x=round(left + i * slot + slot * 0.15 + k * bar_w, 2), y=round(top + plot_h - h, 2),
-                            width=round(bar_w, 2), height=round(h, 2), value=value,
-                            label=f"{day:%Y-%m-%d}: {value} {name}", tick=tick if k == 0 else None, series=k))
+                            width=round(bar_w, 2), height=round(h, 2), value=value, day=day, name=name,
+                            tick=tick and k == 0, series=k))
     grid = [(round(top + plot_h - plot_h * k / 4, 2), top_value * k // 4) for k in range(5)]
     return BarChart(width=width, height=height, bars=bars, max_value=top_value, grid=grid, baseline=top + plot_h,
                     left=left, title=title, legend=names if len(names) > 1 else [])
 
 
-def bar_chart(series: list[tuple[date, int]], *, width: int = 720, height: int = 220, unit: str = "flagged",
-              title: str = "") -> BarChart:
-    """One bar per day."""
+def bar_chart(series: list[tuple[date, int]], *, unit: str, title: str, width: int = 720, height: int = 220
+              ) -> BarChart:
+    """One bar per day; ``unit`` names what is counted ("flagged", in the page's language)."""
     return grouped_bar_chart([d for d, _ in series], {unit: [v for _, v in series]}, width=width, height=height,
-                             title=title or f"{unit.capitalize()} per day over the last {len(series)} days")
+                             title=title)
+

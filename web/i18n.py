@@ -10,29 +10,33 @@ msgids as written. Dates and numbers are formatted for the language with Babel (
 from __future__ import annotations
 
 import gettext as _gettext
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_scientific
 
 from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
 from review.policy import STATUS_LABELS
 
-__all__ = ["LOCALE_DIR", "catalog_path", "format_moment", "format_number", "gettext", "ngettext", "pick_language",
-           "said", "translations"]
+__all__ = ["LOCALE_DIR", "catalog_path", "format_day", "format_moment", "format_number", "gettext", "ngettext",
+           "pick_language", "said", "translations"]
+
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 #: How a moment is written (Babel/CLDR patterns): Vietnamese day-first, English ISO-like.
 _MOMENT = {"vi": "HH:mm dd/MM/yyyy", "en": "yyyy-MM-dd HH:mm"}
 _DAY = {"vi": "dd/MM/yyyy", "en": "yyyy-MM-dd"}
+#: the same without the year (table columns, chart ticks)
+_SHORT_MOMENT = {"vi": "HH:mm dd/MM", "en": "MM-dd HH:mm"}
+_SHORT_DAY = {"vi": "dd/MM", "en": "MM-dd"}
 
 
 def catalog_path(language: str) -> Path:
@@ -53,7 +57,7 @@ def translations(language: str) -> _gettext.NullTranslations:
     return _gettext.GNUTranslations(buffer)
 
 
-def gettext(language: str, message: str, **params: Any) -> str:
+def gettext(language: str, message: str, /, **params: Any) -> str:
     """``message`` in ``language``, with ``%(name)s`` placeholders filled from ``params`` when given."""
     text = translations(language).gettext(message)
     return text % params if params else text
@@ -73,28 +77,42 @@ def pick_language(*choices: object) -> str:
     return DEFAULT_LANGUAGE
 
 
-def format_number(value: int | float | None, language: str, digits: int | None = None) -> str:
+def format_number(value: int | float | None, language: str, digits: int | None = None, *,
+                  scientific: bool = False) -> str:
     """12 345 as Vietnamese writes it (12.345) or English (12,345), with exactly ``digits`` decimals when given
-    (0,50 / 0.50); "—" for None."""
+    (0,50 / 0.50); ``scientific``: 1,2E-5 / 1.2E-5 (a p-value, ``digits`` decimals, default 1); "—" for None."""
     if value is None:
         return "—"
+    locale = Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    if scientific:
+        return format_scientific(value, "0." + "0" * (1 if digits is None else digits) + "E0", locale=locale)
     pattern = None if digits is None else "#,##0" + ("." + "0" * digits if digits > 0 else "")
-    return format_decimal(value, format=pattern,
-                          locale=Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE))
+    return format_decimal(value, format=pattern, locale=locale)
 
 
-def format_moment(moment: datetime, language: str, *, with_time: bool = True, seconds: bool = False) -> str:
-    """A local moment written for ``language``: "23:30 01/05/2024" (vi), "2024-05-01 23:30" (en)."""
+def format_moment(moment: datetime, language: str, *, with_time: bool = True, seconds: bool = False,
+                  year: bool = True) -> str:
+    """A local moment written for ``language``: "23:30 01/05/2024" (vi), "2024-05-01 23:30" (en); without the
+    year "23:30 01/05" / "05-01 23:30"."""
     code = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    pattern = _MOMENT[code] if with_time else _DAY[code]
+    pattern = (_MOMENT if year else _SHORT_MOMENT)[code] if with_time else (_DAY if year else _SHORT_DAY)[code]
     if seconds:
         pattern = pattern.replace("HH:mm", "HH:mm:ss")
     return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=Locale.parse(code))
 
 
+def format_day(day: date, language: str, *, year: bool = True) -> str:
+    """A calendar day written for ``language``: "01/05/2024" (vi), "2024-05-01" (en); "01/05" / "05-01" without
+    the year."""
+    code = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    return format_date(day, (_DAY if year else _SHORT_DAY)[code], locale=Locale.parse(code))
+
+
 def said(value: object, language: str) -> str:
     """A message for a person in ``language``: an action's refusal (``ActionError`` keeps its English sentence as
-    ``template`` and ``params``), or a string defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+    ``template`` and ``params``; a param that is itself one, or a ``Phrase``, is translated too), or a string
+    defined elsewhere (marked ``N_``); as it is when not in the catalog."""
+
     if value is None:
         return ""
     template = getattr(value, "template", None)
@@ -103,6 +121,9 @@ def said(value: object, language: str) -> str:
         for key in ("status", "now"):  # an item's status reads in the same language as the sentence
             if params.get(key) in STATUS_LABELS:
                 params[key] = translations(language).gettext(STATUS_LABELS[params[key]])
+        for key, param in params.items():  # a refusal or a phrase inside the sentence: in its language too
+            if isinstance(getattr(param, "template", None), str):
+                params[key] = said(param, language)
         text = translations(language).gettext(template)
         try:
             return text % params if params else text

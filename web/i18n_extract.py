@@ -20,12 +20,14 @@ from web.i18n import catalog_path
 __all__ = ["KEYWORDS", "extract", "update_catalog"]
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3)}  # gettext(language, message)
+KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3),  # gettext(language, message)
+                            "translate": None}  # cli.common.translate(message)
+
 #: an action's refusal is raised with its sentence as the first argument (``review.errors``): extracted too
 KEYWORDS.update(dict.fromkeys((
     "ActionError", "NotFound", "NotAllowed", "InvalidInput", "Refused", "Gone", "WrongState", "ExportError",
     "ExportPermissionError", "ExportNotFound", "ExportFilterError", "ExportTooLarge", "NothingToExport",
-    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "__init__"), (1,)))
+    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "Phrase", "__init__"), (1,)))
 _SKIP = {".venv", "tests", "research", "bench", "store", ".git", "data", "models"}
 
 

@@ -8,7 +8,7 @@ is http(s). Moments are shown in the display zone by the ``dt`` filter (see ``we
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +22,7 @@ from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from config.settings import DEFAULT_DISPLAY_TIMEZONE
 from review.policy import ACTION_LABELS, CATEGORIES, DISMISS_REASONS, ROLE_LABELS, STATUS_LABELS
 from web.evidence import EvidenceView, evidence_view
-from web.i18n import format_number, said, translations
+from web.i18n import format_day, format_number, said, translations
 from web.localtime import local_time, zone_abbreviation
 
 __all__ = ["Templates", "highlight", "safe_href"]
@@ -93,11 +93,13 @@ def highlight(text: str, features: Iterable[Any]) -> Markup:
     return Markup("".join(out))  # noqa: S704 - built only from escaped segments and literal tags
 
 
-def _duration(seconds: float | None) -> str:
+@pass_context
+def _duration(context: Context, seconds: float | None) -> str:
     if seconds is None:
         return "—"
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{format_number(seconds, _lang(context), 1)} s"
+
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes} min {rest:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
@@ -131,8 +133,14 @@ def _explain(context: Context, text: str, features: Iterable[Any] | None) -> Evi
 
 
 @pass_context
-def _num(context: Context, value: int | float | None, digits: int | None = None) -> str:
-    return format_number(value, _lang(context), digits)
+def _num(context: Context, value: int | float | None, digits: int | None = None, scientific: bool = False) -> str:
+    return format_number(value, _lang(context), digits, scientific=scientific)
+
+
+@pass_context
+def _day(context: Context, value: date, year: bool = True) -> str:
+    """A calendar day (a chart's bar) as the page's language writes it: 01/05/2024 (vi), 2024-05-01 (en)."""
+    return format_day(value, _lang(context), year=year)
 
 
 def _query(params: dict[str, Any], **changes: Any) -> str:
@@ -156,7 +164,8 @@ class Templates:
         # Every string meant for people is written as {{ _("...") }} (new-style gettext: {{ _("%(n)s items", n=3) }}),
         # translated into the page's ``lang`` (``web.i18n``); dates and numbers follow it too.
         self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters.update(dt=self._dt, duration=_duration, num=_num, safe_href=safe_href)
+        self.env.filters.update(dt=self._dt, day=_day, duration=_duration, num=_num, safe_href=safe_href)
+
         self.env.globals.update(LABELS=LABELS, CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS,
                                 STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,
                                 query=_query, highlight=highlight, explain=_explain, translated=_translated,

@@ -154,7 +154,8 @@ def require_exporter(session: Session, actor: ActorLike) -> User:
     try:
         user = authorize(session, who, "export.manage")
     except NotAllowed as exc:
-        raise ExportPermissionError(str(exc)) from None
+        raise ExportPermissionError(exc.template, **exc.params) from None  # still said in the reader's language
+
     if user is None:  # the table gives exports to named people only
         raise ExportPermissionError("exports are made by a named reviewer or admin")
     return user

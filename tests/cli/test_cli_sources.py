@@ -16,7 +16,9 @@ from store import Database
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)  # no stray kiemtin.toml
     monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # these tests read the English messages
     runner = CliRunner()
+
 
     def invoke(*args: str):
         return runner.invoke(app, list(args), catch_exceptions=False)

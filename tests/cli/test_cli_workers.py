@@ -17,6 +17,8 @@ def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
     monkeypatch.delenv("KIEMTIN_BROKER_URL", raising=False)
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # these tests read the English messages
+
     runner = CliRunner()
     return lambda *args: runner.invoke(app, list(args), catch_exceptions=False)
 

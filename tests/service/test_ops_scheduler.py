@@ -94,9 +94,11 @@ def _next_run(runtime: Runtime, source_id: int) -> datetime | None:
 def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("KIEMTIN_DATABASE_URL", database_url)
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # these tests read the English messages
     runner = CliRunner()
 
     def invoke(*args: str) -> str:
+
         result = runner.invoke(app, list(args), catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return result.output

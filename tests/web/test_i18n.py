@@ -181,3 +181,24 @@ def test_audit_sentences_follow_the_language(rt) -> None:
     assert str(sentence(Entry(), "vi")) == 'lan đã xác nhận <a href="/items/42">#42</a> là Thông tin sai về sức khỏe.'
     assert str(sentence(Entry(), "en")) == 'lan confirmed <a href="/items/42">#42</a> as Health misinformation.'
     assert people  # the builders module is importable from the web tests
+
+
+def test_charts_scores_and_rates_follow_the_language(rt) -> None:
+    rt.config.settings.ui_language = "vi"
+    flag(rt.db, "a", 0.9, source="vnexpress")
+    flag(rt.db, "b", 0.8, source="vnexpress")
+    op = signed_in(rt, "op", "operator")
+    page = op.get("/").text
+    assert len(re.findall(r"<title>\d\d/\d\d/\d{4}: 0 bị gắn cờ</title>", page)) == 29, page
+    assert re.search(r"<title>\d\d/\d\d/\d{4}: 2 bị gắn cờ</title>", page)
+    assert re.search(r'text-anchor="middle">\d\d/\d\d</text>', page)
+    op.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_of(op)})
+    page = op.get("/").text
+    assert re.search(r"<title>\d{4}-\d\d-\d\d: 2 flagged</title>", page) and "bị gắn cờ" not in page
+    assert re.search(r'text-anchor="middle">\d\d-\d\d</text>', page)
+    ana = signed_in(rt, "ana")
+    assert ">0,90</span>" in ana.get("/queue").text
+    ana.post("/language", data={"lang": "en", "next": "/", "csrf_token": csrf_of(ana)})
+    assert ">0.90</span>" in ana.get("/queue").text
+    page = Templates().env.from_string("{{ 0.0000123|num(1, scientific=True) }} {{ 2.25|duration }}")
+    assert page.render(lang="vi") == "1,2E-5 2,2 s" and page.render(lang="en") == "1.2E-5 2.2 s"
