@@ -13,14 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import Integer, func, literal_column, or_, select, table
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.i18n import N_
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
+from store.search_index import fts5_post_ids, word_match
 from store.types import day_start, valid_id
-from vntext import search_form
+from vntext import search_words
 
 __all__ = [
     "SORTS",
@@ -117,21 +118,31 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_match(q: str, dialect: str) -> Any:
-    """Posts whose text or title contains ``q``, accents and case aside (both sides in ``vntext.search_form``:
-    ``cach ly`` finds "cách ly", ``d`` finds "đ"): through the FTS5 trigram index on ``posts.search_text`` on
-    SQLite (3+ characters), else ``LIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound
-    parameter."""
-    folded = search_form(q)
-    if dialect == "sqlite" and len(folded) >= 3:
-        phrase = '"' + folded.replace('"', '""') + '"'  # one FTS5 phrase: a substring
-        matching = select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
-            literal_column("posts_fts").op("MATCH")(phrase))
-        return Post.id.in_(matching)
-    return Post.search_text.like(_like(folded), escape="\\")
+# more matching posts than this: SQLite walks the queue in the page's order and looks each item up in the match
+# list, stopping at the page's end, instead of looking up the queue item of every match and sorting them
+FTS_DRIVES_UP_TO = 20_000
 
 
-def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
+def _text_match(session: Session, q: str | None) -> Any | None:
+    """The condition for posts whose text or title has the words of ``q`` in a row, accents and case aside
+    (``cach ly`` finds "Cách ly", ``dong`` finds "Đồng"), the last word also as a prefix (``store.search_index``);
+    None without a query, nothing matches a query with no letter or digit."""
+    if not (q and q.strip()):
+        return None
+    words = search_words(q)
+    if not words:
+        return false()
+    dialect = session.get_bind().dialect.name
+    if dialect != "sqlite":
+        return word_match(words, dialect)  # PostgreSQL's planner weighs the index against the queue's order
+    ids = fts5_post_ids(words)
+    bounded = select(func.count()).select_from(ids.limit(FTS_DRIVES_UP_TO + 1).subquery())
+    if (session.scalar(bounded) or 0) <= FTS_DRIVES_UP_TO:
+        return Post.id.in_(ids)
+    return (QueueItem.post_id + 0).in_(ids)  # "+ 0": not through the post_id index, so from the queue's side
+
+
+def _filtered(query: Any, f: QueueFilters, text_match: Any | None) -> Any:
     statuses = f.statuses()
     if statuses is not None:
         query = query.where(QueueItem.status == statuses[0] if len(statuses) == 1 else QueueItem.status.in_(statuses))
@@ -153,8 +164,8 @@ def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
         query = query.where(QueueItem.created_at < next_day)
     if f.category:
         query = query.where(QueueItem.category == f.category)
-    if f.q and f.q.strip():
-        query = query.where(_text_match(f.q.strip(), dialect))
+    if text_match is not None:
+        query = query.where(text_match)
     return query
 
 
@@ -183,17 +194,17 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
     statuses = filters.statuses()
-    dialect = session.get_bind().dialect.name
+    text_match = _text_match(session, filters.q)
     if sort == "priority" and statuses is not None and len(statuses) > 1:
         # one index range scan per status, merged here: an IN list would sort every open item instead
         merged: list[Any] = []
         for status in statuses:
-            merged += session.execute(_filtered(query, replace(filters, status=status), dialect).order_by(*order)
+            merged += session.execute(_filtered(query, replace(filters, status=status), text_match).order_by(*order)
                                       .limit(limit + 1)).all()
         merged.sort(key=lambda r: (-r[0].priority, r[0].id))
         result: Sequence[Any] = merged[:limit + 1]
     else:
-        result = session.execute(_filtered(query, filters, dialect).order_by(*order).limit(limit + 1)).all()
+        result = session.execute(_filtered(query, filters, text_match).order_by(*order).limit(limit + 1)).all()
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
@@ -207,7 +218,7 @@ def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000
         query = query.join(Post, Post.id == QueueItem.post_id)
     # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
     unordered = replace(filters, sort="score")
-    matching = _filtered(query, unordered, session.get_bind().dialect.name).limit(cap + 1).subquery()
+    matching = _filtered(query, unordered, _text_match(session, filters.q)).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 

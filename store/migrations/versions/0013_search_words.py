@@ -1,0 +1,60 @@
+"""search by whole words: a word index over ``posts.search_text`` instead of trigrams
+
+Folded text has few distinct trigrams, so a trigram phrase had many candidates to check (issue 12). On SQLite
+``posts_fts`` becomes an FTS5 ``unicode61`` table (same name, same triggers, now on the first
+``INDEXED_CHARS`` characters of ``search_text``); on PostgreSQL the pg_trgm index ``ix_posts_text_trgm`` gives way
+to ``ix_posts_search_words``, a GIN index on ``to_tsvector('simple', ...)`` of the text split the same way
+(``store.search_index``). Both are filled for existing posts here. Downgrade restores the trigram indexes.
+
+Revision ID: 0013
+Revises: 0010
+"""
+
+from alembic import op
+
+from store.search_index import POSTGRES_INDEX, SQLITE_DROP, SQLITE_INDEX
+
+revision = "0013"
+down_revision = "0010"
+branch_labels = None
+depends_on = None
+
+# the trigram index of migration 0008, restored by downgrade
+_SQLITE_TRIGRAM = (
+    "CREATE VIRTUAL TABLE posts_fts USING fts5(search_text, content='posts', content_rowid='id', "
+    "tokenize='trigram')",
+    "CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN "
+    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN "
+    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER posts_fts_update AFTER UPDATE OF search_text ON posts BEGIN "
+    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "INSERT INTO posts_fts(posts_fts) VALUES ('rebuild')",
+)
+_POSTGRES_TRIGRAM = """
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
+        CREATE INDEX IF NOT EXISTS ix_posts_text_trgm ON posts USING gin (search_text gin_trgm_ops);
+    END IF;
+END $$;
+"""
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_DROP + SQLITE_INDEX:
+            op.execute(statement)
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_posts_text_trgm")
+        op.execute(POSTGRES_INDEX)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in SQLITE_DROP + _SQLITE_TRIGRAM:
+            op.execute(statement)
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_posts_search_words")
+        op.execute(_POSTGRES_TRIGRAM)

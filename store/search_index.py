@@ -1,0 +1,94 @@
+"""The word index over ``posts.search_text`` (accent-folded text and title) and the match against it.
+
+Stored texts and queries are split the same way, into runs of letters and digits (``vntext.search_words``):
+FTS5 ``unicode61`` table ``posts_fts`` on SQLite, a GIN index on ``to_tsvector('simple', ...)`` of the text with
+everything but letters and digits turned into spaces on PostgreSQL (``ix_posts_search_words``), so both databases
+find the same posts. A query is a phrase of whole words whose last word is also a prefix when it has two or more
+characters (``cach l`` is not ``cach ly``; ``cach ly`` finds "cách ly" and "cách lý"). The first
+``INDEXED_CHARS`` characters of a post are indexed (a bound on PostgreSQL's 1 MB tsvector).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Integer, literal_column, select, table, text
+
+from store.models import Post
+
+__all__ = [
+    "INDEXED_CHARS",
+    "MAX_WORDS",
+    "POSTGRES_INDEX",
+    "POSTGRES_VECTOR",
+    "SQLITE_DROP",
+    "SQLITE_INDEX",
+    "fts5_phrase",
+    "fts5_post_ids",
+    "ts_query",
+    "word_match",
+]
+
+INDEXED_CHARS = 100_000
+MAX_WORDS = 32  # a longer query is cut to its first MAX_WORDS words
+
+# the expression the PostgreSQL index is built on; queries use this exact text so the planner matches it
+POSTGRES_VECTOR = ("to_tsvector('simple'::regconfig, regexp_replace(left({column}, "
+                   f"{INDEXED_CHARS}), '[^[:alnum:]]+', ' ', 'g'))")
+POSTGRES_INDEX = ("CREATE INDEX IF NOT EXISTS ix_posts_search_words ON posts USING gin "
+                  f"(({POSTGRES_VECTOR.format(column='search_text')}))")
+
+SQLITE_DROP = (
+    "DROP TRIGGER IF EXISTS posts_fts_insert", "DROP TRIGGER IF EXISTS posts_fts_delete",
+    "DROP TRIGGER IF EXISTS posts_fts_update", "DROP TABLE IF EXISTS posts_fts",
+)
+SQLITE_INDEX = (  # the first INDEXED_CHARS characters: substr(..., 1, 100000)
+    "CREATE VIRTUAL TABLE posts_fts USING fts5(search_text, content='posts', content_rowid='id', "
+    "tokenize='unicode61')",
+    "CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN "
+    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, substr(new.search_text, 1, 100000)); END",
+    "CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN "
+    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES "
+    "('delete', old.id, substr(old.search_text, 1, 100000)); END",
+    "CREATE TRIGGER posts_fts_update AFTER UPDATE OF search_text ON posts BEGIN "
+    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES "
+    "('delete', old.id, substr(old.search_text, 1, 100000)); "
+    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, substr(new.search_text, 1, 100000)); END",
+    # not 'rebuild': that would index whole texts, and the triggers delete what they indexed
+    "INSERT INTO posts_fts(rowid, search_text) SELECT id, substr(search_text, 1, 100000) FROM posts "
+    "WHERE search_text IS NOT NULL",
+)
+
+
+def _prefix(words: Sequence[str]) -> bool:
+    return len(words[-1]) >= 2
+
+
+def fts5_phrase(words: Sequence[str]) -> str:
+    """One FTS5 phrase of ``words`` (``"cach" + "ly"*``), every word quoted so nothing in it is FTS5 syntax."""
+    quoted = " + ".join('"' + w.replace('"', '""') + '"' for w in words[:MAX_WORDS])
+    return quoted + ("*" if _prefix(words[:MAX_WORDS]) else "")
+
+
+def ts_query(words: Sequence[str]) -> str:
+    """The same phrase for PostgreSQL's ``to_tsquery`` (``'cach' <-> 'ly':*``), every word quoted."""
+    words = words[:MAX_WORDS]
+    quoted = " <-> ".join("'" + w.replace("\\", "\\\\").replace("'", "''") + "'" for w in words)
+    return quoted + (":*" if _prefix(words) else "")
+
+
+def fts5_post_ids(words: Sequence[str]) -> Any:
+    """``SELECT rowid FROM posts_fts WHERE posts_fts MATCH :phrase`` (SQLite): the posts with the phrase ``words``."""
+    return select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
+        literal_column("posts_fts").op("MATCH")(fts5_phrase(words)))
+
+
+def word_match(words: Sequence[str], dialect: str) -> Any:
+    """A condition on ``posts``: the post's indexed words contain the phrase ``words`` (not empty), through the
+    word index; the phrase is always a bound parameter."""
+    if dialect == "sqlite":
+        return Post.id.in_(fts5_post_ids(words))
+    vector = POSTGRES_VECTOR.format(column="posts.search_text")
+    return text(f"{vector} @@ to_tsquery('simple'::regconfig, :search_words)").bindparams(
+        search_words=ts_query(words))
