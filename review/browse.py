@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.i18n import N_
@@ -118,28 +118,42 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-# more matching posts than this: SQLite walks the queue in the page's order and looks each item up in the match
-# list, stopping at the page's end, instead of looking up the queue item of every match and sorting them
-FTS_DRIVES_UP_TO = 20_000
+#: queue items checked one by one for a text query, in the page's order, before asking the word index for every
+#: matching post: a common word fills the page from the first few items, a rare phrase is found through the index
+SCAN_FIRST = 2000
 
 
-def _text_match(session: Session, q: str | None) -> Any | None:
-    """The condition for posts whose text or title has the words of ``q`` in a row, accents and case aside
-    (``cach ly`` finds "Cách ly", ``dong`` finds "Đồng"), the last word also as a prefix (``store.search_index``);
-    None without a query, nothing matches a query with no letter or digit."""
+@dataclass(frozen=True)
+class _Search:
+    """A text query: the phrase of ``words`` (``store.search_index``); no word (no letter or digit) matches
+    nothing."""
+
+    words: list[str]
+    dialect: str
+
+    def through_index(self, *, queue_side: bool = False) -> Any:
+        """Posts with the phrase, from the word index. SQLite looks up the queue item of every match unless
+        ``queue_side`` (then it walks the queue and looks each item up in the matches)."""
+        if not self.words:
+            return false()
+        if queue_side and self.dialect == "sqlite":
+            return (QueueItem.post_id + 0).in_(fts5_post_ids(self.words))  # "+ 0": not through the post_id index
+        return word_match(self.words, self.dialect)
+
+    def among(self, candidates: Any) -> Any | None:
+        """Items of ``candidates`` (a SELECT of queue item ids) whose post has the phrase, checked one by one;
+        None where there is nothing to gain (PostgreSQL's planner weighs the index against the queue's order)."""
+        if not self.words or self.dialect != "sqlite":
+            return None
+        return and_(QueueItem.id.in_(candidates), func.kiemtin_has_phrase(Post.search_text, " ".join(self.words)))
+
+
+def _search(session: Session, q: str | None) -> _Search | None:
+    """Posts whose text or title has the words of ``q`` in a row, accents and case aside (``cach ly`` finds
+    "Cách ly", ``dong`` finds "Đồng"), the last word also as a prefix; None without a query."""
     if not (q and q.strip()):
         return None
-    words = search_words(q)
-    if not words:
-        return false()
-    dialect = session.get_bind().dialect.name
-    if dialect != "sqlite":
-        return word_match(words, dialect)  # PostgreSQL's planner weighs the index against the queue's order
-    ids = fts5_post_ids(words)
-    bounded = select(func.count()).select_from(ids.limit(FTS_DRIVES_UP_TO + 1).subquery())
-    if (session.scalar(bounded) or 0) <= FTS_DRIVES_UP_TO:
-        return Post.id.in_(ids)
-    return (QueueItem.post_id + 0).in_(ids)  # "+ 0": not through the post_id index, so from the queue's side
+    return _Search(search_words(q), session.get_bind().dialect.name)
 
 
 def _filtered(query: Any, f: QueueFilters, text_match: Any | None) -> Any:
@@ -194,17 +208,28 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
     statuses = filters.statuses()
-    text_match = _text_match(session, filters.q)
+    search = _search(session, filters.q)
+
+    def first_rows(f: QueueFilters) -> list[Any]:
+        def run(match: Any) -> list[Any]:
+            return list(session.execute(_filtered(query, f, match).order_by(*order).limit(limit + 1)).all())
+        if search is None:
+            return run(None)
+        candidates = _filtered(query.with_only_columns(QueueItem.id), f, None).order_by(*order).limit(SCAN_FIRST)
+        among = search.among(candidates)
+        if among is not None and len(rows := run(among)) > limit:
+            return rows  # a full page among the first candidates: the same rows the index would give
+        return run(search.through_index())
+
     if sort == "priority" and statuses is not None and len(statuses) > 1:
         # one index range scan per status, merged here: an IN list would sort every open item instead
         merged: list[Any] = []
         for status in statuses:
-            merged += session.execute(_filtered(query, replace(filters, status=status), text_match).order_by(*order)
-                                      .limit(limit + 1)).all()
+            merged += first_rows(replace(filters, status=status))
         merged.sort(key=lambda r: (-r[0].priority, r[0].id))
         result: Sequence[Any] = merged[:limit + 1]
     else:
-        result = session.execute(_filtered(query, filters, text_match).order_by(*order).limit(limit + 1)).all()
+        result = first_rows(filters)
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
@@ -218,7 +243,10 @@ def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000
         query = query.join(Post, Post.id == QueueItem.post_id)
     # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
     unordered = replace(filters, sort="score")
-    matching = _filtered(query, unordered, _text_match(session, filters.q)).limit(cap + 1).subquery()
+    search = _search(session, filters.q)
+    # a count walks the queue and looks each item up in the matches: it stops after cap + 1 of a common word
+    match = search.through_index(queue_side=True) if search is not None else None
+    matching = _filtered(query, unordered, match).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 
