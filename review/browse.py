@@ -120,7 +120,7 @@ def _like(text: str) -> str:
 
 #: queue items checked one by one for a text query, in the page's order, before asking the word index for every
 #: matching post: a common word fills the page from the first few items, a rare phrase is found through the index
-SCAN_FIRST = 2000
+SCAN_FIRST = 1000
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,18 @@ class _Search:
         None where there is nothing to gain (PostgreSQL's planner weighs the index against the queue's order)."""
         if not self.words or self.dialect != "sqlite":
             return None
-        return and_(QueueItem.id.in_(candidates), func.kiemtin_has_phrase(Post.search_text, " ".join(self.words)))
+        # "+ 0": walk the page order's index and stop at the page's end, not check every candidate and sort
+        return and_((QueueItem.id + 0).in_(candidates), func.kiemtin_has_phrase(Post.search_text, " ".join(self.words)))
+
+
+def _item_ids(f: QueueFilters) -> Any:
+    """``SELECT queue_items.id`` joined to what the filters ``f`` (but the text) look at."""
+    query = select(QueueItem.id)
+    if f.source_id is not None or f.platform:
+        query = query.join(Post, Post.id == QueueItem.post_id)
+    if f.sort != "score" and (f.score_min is not None or f.score_max is not None):
+        query = query.join(Verdict, Verdict.id == QueueItem.verdict_id)
+    return query
 
 
 def _search(session: Session, q: str | None) -> _Search | None:
@@ -197,16 +208,18 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
         .outerjoin(Source, Source.id == Post.source_id)
     )
     decoded = _decode_cursor(sort, after) if after else None
+    keyset: list[Any] = []
     if decoded is not None:
         value, last_id = decoded
         if sort == "priority" or sort == "score":  # value descending, id ascending
-            query = query.where(column <= value, or_(column < value, QueueItem.id > last_id))
+            keyset = [column <= value, or_(column < value, QueueItem.id > last_id)]
             order = (column.desc(), QueueItem.id.asc())
         else:
-            query = query.where(column <= value, or_(column < value, QueueItem.id < last_id))
+            keyset = [column <= value, or_(column < value, QueueItem.id < last_id)]
             order = (column.desc(), QueueItem.id.desc())
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
+    query = query.where(*keyset)
     statuses = filters.statuses()
     search = _search(session, filters.q)
 
@@ -215,7 +228,7 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
             return list(session.execute(_filtered(query, f, match).order_by(*order).limit(limit + 1)).all())
         if search is None:
             return run(None)
-        candidates = _filtered(query.with_only_columns(QueueItem.id), f, None).order_by(*order).limit(SCAN_FIRST)
+        candidates = _filtered(_item_ids(f).where(*keyset), f, None).order_by(*order).limit(SCAN_FIRST)
         among = search.among(candidates)
         if among is not None and len(rows := run(among)) > limit:
             return rows  # a full page among the first candidates: the same rows the index would give
