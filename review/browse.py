@@ -223,26 +223,28 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     statuses = filters.statuses()
     search = _search(session, filters.q)
 
-    def first_rows(f: QueueFilters) -> list[Any]:
-        def run(match: Any) -> list[Any]:
-            return list(session.execute(_filtered(query, f, match).order_by(*order).limit(limit + 1)).all())
-        if search is None:
-            return run(None)
-        candidates = _filtered(_item_ids(f).where(*keyset), f, None).order_by(*order).limit(SCAN_FIRST)
-        among = search.among(candidates)
-        if among is not None and len(rows := run(among)) > limit:
-            return rows  # a full page among the first candidates: the same rows the index would give
-        return run(search.through_index())
+    def run(f: QueueFilters, match: Any) -> list[Any]:
+        return list(session.execute(_filtered(query, f, match).order_by(*order).limit(limit + 1)).all())
 
-    if sort == "priority" and statuses is not None and len(statuses) > 1:
-        # one index range scan per status, merged here: an IN list would sort every open item instead
-        merged: list[Any] = []
-        for status in statuses:
-            merged += first_rows(replace(filters, status=status))
-        merged.sort(key=lambda r: (-r[0].priority, r[0].id))
-        result: Sequence[Any] = merged[:limit + 1]
+    def merged(parts: list[list[Any]]) -> list[Any]:
+        if len(parts) == 1:
+            return parts[0]
+        return sorted((r for part in parts for r in part), key=lambda r: (-r[0].priority, r[0].id))[:limit + 1]
+
+    # one index range scan per status, merged here: an IN list would sort every open item instead
+    split = sort == "priority" and statuses is not None and len(statuses) > 1
+    parts = [replace(filters, status=status) for status in statuses or ()] if split else [filters]
+    if search is None:
+        result: Sequence[Any] = merged([run(f, None) for f in parts])
     else:
-        result = first_rows(filters)
+        first = []
+        for f in parts:
+            among = search.among(_filtered(_item_ids(f).where(*keyset), f, None).order_by(*order).limit(SCAN_FIRST))
+            first.append(run(f, among) if among is not None else [])
+        # a full page among the first items of each status is the page the index would give; else every match
+        # from the index once (not once per status), sorted
+        full = all(len(rows) > limit for rows in first)
+        result = merged(first) if full else run(filters, search.through_index())
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
