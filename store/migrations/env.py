@@ -16,6 +16,8 @@ def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no
     # apscheduler owns its own job table; the text-search index (store.search_index) is not a model
     if type_ == "table" and (name == "apscheduler_jobs" or name.startswith("posts_fts")):
         return False
+    if type_ == "column" and name == "search_words" and obj.table.name == "posts":
+        return False
     return not (type_ == "index" and name in ("ix_posts_text_trgm", "ix_posts_search_words"))
 
 

@@ -3,8 +3,8 @@
 Folded text has few distinct trigrams, so a trigram phrase had many candidates to check (issue 12). On SQLite
 ``posts_fts`` becomes an FTS5 ``unicode61`` table (same name, same triggers, now on the first
 ``INDEXED_CHARS`` characters of ``search_text``); on PostgreSQL the pg_trgm index ``ix_posts_text_trgm`` gives way
-to ``ix_posts_search_words``, a GIN index on ``to_tsvector('simple', ...)`` of the text split the same way
-(``store.search_index``). Both are filled for existing posts here. Downgrade restores the trigram indexes.
+to ``ix_posts_search_words``, a GIN index on the stored generated column ``posts.search_words``,
+``to_tsvector('simple', ...)`` of the text split the same way (``store.search_index``). Both are filled for existing posts here. Downgrade restores the trigram indexes.
 
 Revision ID: 0013
 Revises: 0010
@@ -12,7 +12,7 @@ Revises: 0010
 
 from alembic import op
 
-from store.search_index import POSTGRES_INDEX, SQLITE_DROP, SQLITE_INDEX
+from store.search_index import POSTGRES_DROP, POSTGRES_INDEX, SQLITE_DROP, SQLITE_INDEX
 
 revision = "0013"
 down_revision = "0010"
@@ -48,7 +48,8 @@ def upgrade() -> None:
             op.execute(statement)
     else:
         op.execute("DROP INDEX IF EXISTS ix_posts_text_trgm")
-        op.execute(POSTGRES_INDEX)
+        for statement in POSTGRES_INDEX:
+            op.execute(statement)
 
 
 def downgrade() -> None:
@@ -56,5 +57,6 @@ def downgrade() -> None:
         for statement in SQLITE_DROP + _SQLITE_TRIGRAM:
             op.execute(statement)
     else:
-        op.execute("DROP INDEX IF EXISTS ix_posts_search_words")
+        for statement in POSTGRES_DROP:
+            op.execute(statement)
         op.execute(_POSTGRES_TRIGRAM)
