@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from config.i18n import N_
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
-from store.search_index import fts5_post_ids, word_match
+from store.search_index import fts5_item_ids, word_match
 from store.types import day_start, valid_id
 from vntext import search_words
 
@@ -137,7 +137,7 @@ class _Search:
         if not self.words:
             return false()
         if queue_side and self.dialect == "sqlite":
-            return (QueueItem.post_id + 0).in_(fts5_post_ids(self.words))  # "+ 0": not through the post_id index
+            return (QueueItem.id + 0).in_(fts5_item_ids(self.words))  # "+ 0": not through the primary key
         return word_match(self.words, self.dialect)
 
     def among(self, candidates: Any) -> Any | None:

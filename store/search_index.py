@@ -1,12 +1,12 @@
 """The word index over ``posts.search_text`` (accent-folded text and title) and the match against it.
 
-Stored texts and queries are split the same way, into runs of letters and digits (``vntext.search_words``):
-FTS5 ``unicode61`` table ``posts_fts`` on SQLite, a GIN index on ``to_tsvector('simple', ...)`` of the text with
-everything but letters and digits turned into spaces on PostgreSQL (the generated column ``posts.search_words``
-and its index ``ix_posts_search_words``), so both databases
-find the same posts. A query is a phrase of whole words whose last word is also a prefix when it has two or more
-characters (``cach l`` is not ``cach ly``; ``cach ly`` finds "cách ly" and "cách lý"). The first
-``INDEXED_CHARS`` characters of a post are indexed (a bound on PostgreSQL's 1 MB tsvector).
+Stored texts and queries are split the same way, into runs of letters and digits (``vntext.search_words``): the FTS5
+``unicode61`` table ``queue_fts`` of the queued posts' texts by queue item id on SQLite; on PostgreSQL a GIN index
+(``ix_posts_search_words``) on the generated column ``posts.search_words``, ``to_tsvector('simple', ...)`` of the
+text with everything but letters and digits turned into spaces. Both find the same queue items. A query is a phrase
+of whole words whose last word is also a prefix when it has two or more characters (``cach l`` is not ``cach ly``;
+``cach ly`` finds "cách ly" and "cách lý"). The first ``INDEXED_CHARS`` characters of a post are indexed (a bound on
+PostgreSQL's 1 MB tsvector).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Integer, literal_column, select, table, text
 
-from store.models import Post
+from store.models import QueueItem
 from vntext import SEARCH_WORD
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
     "SQLITE_DROP",
     "SQLITE_INDEX",
     "fts5_phrase",
-    "fts5_post_ids",
+    "fts5_item_ids",
     "has_phrase",
     "ts_query",
     "word_match",
@@ -47,25 +47,31 @@ POSTGRES_INDEX = (
 )
 POSTGRES_DROP = ("DROP INDEX IF EXISTS ix_posts_search_words", "ALTER TABLE posts DROP COLUMN IF EXISTS search_words")
 
+# SQLite: the words of the queued posts only, by queue item id (search is a filter of the queue: a tenth of the
+# posts or less, so a phrase of two common words reads a tenth of the doclists). A table with its own copy of
+# the text, so a row goes by its id alone when a queue item is deleted (also by a post's cascade).
 SQLITE_DROP = (
-    "DROP TRIGGER IF EXISTS posts_fts_insert", "DROP TRIGGER IF EXISTS posts_fts_delete",
-    "DROP TRIGGER IF EXISTS posts_fts_update", "DROP TABLE IF EXISTS posts_fts",
+    "DROP TRIGGER IF EXISTS queue_fts_insert", "DROP TRIGGER IF EXISTS queue_fts_delete",
+    "DROP TRIGGER IF EXISTS queue_fts_move", "DROP TRIGGER IF EXISTS queue_fts_edit",
+    "DROP TABLE IF EXISTS queue_fts",
 )
 SQLITE_INDEX = (  # the first INDEXED_CHARS characters: substr(..., 1, 100000)
-    "CREATE VIRTUAL TABLE posts_fts USING fts5(search_text, content='posts', content_rowid='id', "
-    "tokenize='unicode61')",
-    "CREATE TRIGGER posts_fts_insert AFTER INSERT ON posts BEGIN "
-    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, substr(new.search_text, 1, 100000)); END",
-    "CREATE TRIGGER posts_fts_delete AFTER DELETE ON posts BEGIN "
-    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES "
-    "('delete', old.id, substr(old.search_text, 1, 100000)); END",
-    "CREATE TRIGGER posts_fts_update AFTER UPDATE OF search_text ON posts BEGIN "
-    "INSERT INTO posts_fts(posts_fts, rowid, search_text) VALUES "
-    "('delete', old.id, substr(old.search_text, 1, 100000)); "
-    "INSERT INTO posts_fts(rowid, search_text) VALUES (new.id, substr(new.search_text, 1, 100000)); END",
-    # not 'rebuild': that would index whole texts, and the triggers delete what they indexed
-    "INSERT INTO posts_fts(rowid, search_text) SELECT id, substr(search_text, 1, 100000) FROM posts "
-    "WHERE search_text IS NOT NULL",
+    "CREATE VIRTUAL TABLE queue_fts USING fts5(search_text, tokenize='unicode61')",
+    "CREATE TRIGGER queue_fts_insert AFTER INSERT ON queue_items BEGIN "
+    "INSERT INTO queue_fts(rowid, search_text) SELECT q.id, substr(p.search_text, 1, 100000) "
+    "FROM queue_items AS q JOIN posts AS p ON p.id = q.post_id WHERE q.id = new.id; END",
+    "CREATE TRIGGER queue_fts_delete AFTER DELETE ON queue_items BEGIN "
+    "DELETE FROM queue_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER queue_fts_move AFTER UPDATE OF post_id ON queue_items BEGIN "
+    "DELETE FROM queue_fts WHERE rowid = old.id; "
+    "INSERT INTO queue_fts(rowid, search_text) SELECT q.id, substr(p.search_text, 1, 100000) "
+    "FROM queue_items AS q JOIN posts AS p ON p.id = q.post_id WHERE q.id = new.id; END",
+    "CREATE TRIGGER queue_fts_edit AFTER UPDATE OF search_text ON posts BEGIN "
+    "DELETE FROM queue_fts WHERE rowid IN (SELECT id FROM queue_items WHERE post_id = new.id); "
+    "INSERT INTO queue_fts(rowid, search_text) SELECT q.id, substr(p.search_text, 1, 100000) "
+    "FROM queue_items AS q JOIN posts AS p ON p.id = q.post_id WHERE q.post_id = new.id; END",
+    "INSERT INTO queue_fts(rowid, search_text) SELECT q.id, substr(p.search_text, 1, 100000) "
+    "FROM queue_items AS q JOIN posts AS p ON p.id = q.post_id",
 )
 
 
@@ -103,16 +109,17 @@ def ts_query(words: Sequence[str]) -> str:
     return quoted + (":*" if _prefix(words) else "")
 
 
-def fts5_post_ids(words: Sequence[str]) -> Any:
-    """``SELECT rowid FROM posts_fts WHERE posts_fts MATCH :phrase`` (SQLite): the posts with the phrase ``words``."""
-    return select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
-        literal_column("posts_fts").op("MATCH")(fts5_phrase(words)))
+def fts5_item_ids(words: Sequence[str]) -> Any:
+    """``SELECT rowid FROM queue_fts WHERE queue_fts MATCH :phrase`` (SQLite): the queue items whose post has the
+    phrase ``words``."""
+    return select(literal_column("rowid", Integer)).select_from(table("queue_fts")).where(
+        literal_column("queue_fts").op("MATCH")(fts5_phrase(words)))
 
 
 def word_match(words: Sequence[str], dialect: str) -> Any:
-    """A condition on ``posts``: the post's indexed words contain the phrase ``words`` (not empty), through the
-    word index; the phrase is always a bound parameter."""
+    """A condition on ``queue_items`` joined to ``posts``: the post's indexed words contain the phrase ``words``
+    (not empty), through the word index; the phrase is always a bound parameter."""
     if dialect == "sqlite":
-        return Post.id.in_(fts5_post_ids(words))
+        return QueueItem.id.in_(fts5_item_ids(words))
     return text("posts.search_words @@ to_tsquery('simple'::regconfig, :search_words)").bindparams(
         search_words=ts_query(words))

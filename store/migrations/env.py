@@ -14,7 +14,7 @@ target_metadata = Base.metadata
 
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     # apscheduler owns its own job table; the text-search index (store.search_index) is not a model
-    if type_ == "table" and (name == "apscheduler_jobs" or name.startswith("posts_fts")):
+    if type_ == "table" and (name == "apscheduler_jobs" or name.startswith(("posts_fts", "queue_fts"))):
         return False
     if type_ == "column" and name == "search_words" and obj.table.name == "posts":
         return False

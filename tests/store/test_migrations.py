@@ -26,7 +26,7 @@ def test_upgrade_from_empty_creates_every_table(db: Database) -> None:
 def test_models_and_migrations_agree(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    not_models = ("apscheduler", "posts_fts", "search_words")  # the scheduler's table, the search index
+    not_models = ("apscheduler", "posts_fts", "queue_fts", "search_words")  # the scheduler's table, the search index
     assert [d for d in diff if not any(name in repr(d) for name in not_models)] == []
 
 
@@ -146,7 +146,8 @@ def test_0013_indexes_existing_posts_by_word_and_downgrade_restores_trigrams(db:
             1, 0, 0]
     if sqlite:
         with db.engine.connect() as conn:
-            assert "unicode61" in conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'posts_fts'")).scalar()
+            assert "unicode61" in conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'queue_fts'")).scalar()
+            assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'posts_fts'")).scalar() == 0
     else:
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'posts' AND indexname "

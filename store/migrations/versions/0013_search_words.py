@@ -1,10 +1,12 @@
 """search by whole words: a word index over ``posts.search_text`` instead of trigrams
 
 Folded text has few distinct trigrams, so a trigram phrase had many candidates to check (issue 12). On SQLite
-``posts_fts`` becomes an FTS5 ``unicode61`` table (same name, same triggers, now on the first
-``INDEXED_CHARS`` characters of ``search_text``); on PostgreSQL the pg_trgm index ``ix_posts_text_trgm`` gives way
+the trigram table ``posts_fts`` gives way to ``queue_fts``, an FTS5 ``unicode61`` table of the queued posts'
+``search_text`` (first ``INDEXED_CHARS`` characters) by queue item id, kept in step by triggers on
+``queue_items`` and ``posts``; on PostgreSQL the pg_trgm index ``ix_posts_text_trgm`` gives way
 to ``ix_posts_search_words``, a GIN index on the stored generated column ``posts.search_words``,
-``to_tsvector('simple', ...)`` of the text split the same way (``store.search_index``). Both are filled for existing posts here. Downgrade restores the trigram indexes.
+``to_tsvector('simple', ...)`` of the text split the same way (``store.search_index``). Both are filled for
+existing posts here. Downgrade restores the trigram indexes.
 
 Revision ID: 0013
 Revises: 0010
@@ -19,6 +21,10 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
+_SQLITE_TRIGRAM_DROP = (
+    "DROP TRIGGER IF EXISTS posts_fts_insert", "DROP TRIGGER IF EXISTS posts_fts_delete",
+    "DROP TRIGGER IF EXISTS posts_fts_update", "DROP TABLE IF EXISTS posts_fts",
+)
 # the trigram index of migration 0008, restored by downgrade
 _SQLITE_TRIGRAM = (
     "CREATE VIRTUAL TABLE posts_fts USING fts5(search_text, content='posts', content_rowid='id', "
@@ -44,7 +50,7 @@ END $$;
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_DROP + SQLITE_INDEX:
+        for statement in _SQLITE_TRIGRAM_DROP + SQLITE_DROP + SQLITE_INDEX:
             op.execute(statement)
     else:
         op.execute("DROP INDEX IF EXISTS ix_posts_text_trgm")
@@ -54,7 +60,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for statement in SQLITE_DROP + _SQLITE_TRIGRAM:
+        for statement in SQLITE_DROP + _SQLITE_TRIGRAM_DROP + _SQLITE_TRIGRAM:
             op.execute(statement)
     else:
         for statement in POSTGRES_DROP:
