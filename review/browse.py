@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.i18n import N_
@@ -118,11 +118,6 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-#: queue items checked one by one for a text query, in the page's order, before asking the word index for every
-#: matching post: a common word fills the page from the first few items, a rare phrase is found through the index
-SCAN_FIRST = 1000
-
-
 @dataclass(frozen=True)
 class _Search:
     """A text query: the phrase of ``words`` (``store.search_index``); no word (no letter or digit) matches
@@ -131,32 +126,15 @@ class _Search:
     words: list[str]
     dialect: str
 
-    def through_index(self, *, queue_side: bool = False) -> Any:
-        """Posts with the phrase, from the word index. SQLite looks up the queue item of every match unless
-        ``queue_side`` (then it walks the queue and looks each item up in the matches)."""
+    def condition(self) -> Any:
+        """Items whose post has the phrase. On SQLite the queue is walked in the page's order and each item looked
+        up in the index's matches (``+ 0``: not through the primary key), so a common word stops at the page's
+        end instead of sorting every match, and a rare one costs one walk of the queue's index."""
         if not self.words:
             return false()
-        if queue_side and self.dialect == "sqlite":
-            return (QueueItem.id + 0).in_(fts5_item_ids(self.words))  # "+ 0": not through the primary key
+        if self.dialect == "sqlite":
+            return (QueueItem.id + 0).in_(fts5_item_ids(self.words))
         return word_match(self.words, self.dialect)
-
-    def among(self, candidates: Any) -> Any | None:
-        """Items of ``candidates`` (a SELECT of queue item ids) whose post has the phrase, checked one by one;
-        None where there is nothing to gain (PostgreSQL's planner weighs the index against the queue's order)."""
-        if not self.words or self.dialect != "sqlite":
-            return None
-        # "+ 0": walk the page order's index and stop at the page's end, not check every candidate and sort
-        return and_((QueueItem.id + 0).in_(candidates), func.kiemtin_has_phrase(Post.search_text, " ".join(self.words)))
-
-
-def _item_ids(f: QueueFilters) -> Any:
-    """``SELECT queue_items.id`` joined to what the filters ``f`` (but the text) look at."""
-    query = select(QueueItem.id)
-    if f.source_id is not None or f.platform:
-        query = query.join(Post, Post.id == QueueItem.post_id)
-    if f.sort != "score" and (f.score_min is not None or f.score_max is not None):
-        query = query.join(Verdict, Verdict.id == QueueItem.verdict_id)
-    return query
 
 
 def _search(session: Session, q: str | None) -> _Search | None:
@@ -222,29 +200,17 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     query = query.where(*keyset)
     statuses = filters.statuses()
     search = _search(session, filters.q)
-
-    def run(f: QueueFilters, match: Any) -> list[Any]:
-        return list(session.execute(_filtered(query, f, match).order_by(*order).limit(limit + 1)).all())
-
-    def merged(parts: list[list[Any]]) -> list[Any]:
-        if len(parts) == 1:
-            return parts[0]
-        return sorted((r for part in parts for r in part), key=lambda r: (-r[0].priority, r[0].id))[:limit + 1]
-
-    # one index range scan per status, merged here: an IN list would sort every open item instead
-    split = sort == "priority" and statuses is not None and len(statuses) > 1
-    parts = [replace(filters, status=status) for status in statuses or ()] if split else [filters]
-    if search is None:
-        result: Sequence[Any] = merged([run(f, None) for f in parts])
+    match = search.condition() if search is not None else None
+    if sort == "priority" and statuses is not None and len(statuses) > 1:
+        # one index range scan per status, merged here: an IN list would sort every open item instead
+        merged: list[Any] = []
+        for status in statuses:
+            merged += session.execute(_filtered(query, replace(filters, status=status), match).order_by(*order)
+                                      .limit(limit + 1)).all()
+        merged.sort(key=lambda r: (-r[0].priority, r[0].id))
+        result: Sequence[Any] = merged[:limit + 1]
     else:
-        first = []
-        for f in parts:
-            among = search.among(_filtered(_item_ids(f).where(*keyset), f, None).order_by(*order).limit(SCAN_FIRST))
-            first.append(run(f, among) if among is not None else [])
-        # a full page among the first items of each status is the page the index would give; else every match
-        # from the index once (not once per status), sorted
-        full = all(len(rows) > limit for rows in first)
-        result = merged(first) if full else run(filters, search.through_index())
+        result = session.execute(_filtered(query, filters, match).order_by(*order).limit(limit + 1)).all()
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
@@ -259,8 +225,7 @@ def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000
     # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
     unordered = replace(filters, sort="score")
     search = _search(session, filters.q)
-    # a count walks the queue and looks each item up in the matches: it stops after cap + 1 of a common word
-    match = search.through_index(queue_side=True) if search is not None else None
+    match = search.condition() if search is not None else None  # the walk stops after cap + 1 of a common word
     matching = _filtered(query, unordered, match).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 

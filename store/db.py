@@ -18,8 +18,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.search_index import has_phrase
-
 __all__ = ["Database", "dialect_insert", "normalise_database_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,7 +43,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
-        dbapi_connection.create_function("kiemtin_has_phrase", 2, has_phrase, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import Integer, literal_column, select, table, text
 
 from store.models import QueueItem
-from vntext import SEARCH_WORD
 
 __all__ = [
     "INDEXED_CHARS",
@@ -29,7 +28,6 @@ __all__ = [
     "SQLITE_INDEX",
     "fts5_phrase",
     "fts5_item_ids",
-    "has_phrase",
     "ts_query",
     "word_match",
 ]
@@ -77,23 +75,6 @@ SQLITE_INDEX = (  # the first INDEXED_CHARS characters: substr(..., 1, 100000)
 
 def _prefix(words: Sequence[str]) -> bool:
     return len(words[-1]) >= 2
-
-
-def has_phrase(search_text: str | None, phrase: str) -> bool:
-    """Whether ``search_text`` has the words of ``phrase`` (search words joined by spaces) in a row, the last
-    one also as a prefix: what the index finds, checked on one post (SQLite's ``kiemtin_has_phrase``, for a scan
-    of a few queue items in the page's order)."""
-    words = phrase.split(" ")[:MAX_WORDS]
-    if not search_text or not phrase or not all(w in search_text for w in words):
-        return False
-    found = SEARCH_WORD.findall(search_text[:INDEXED_CHARS])
-    *head, last = words
-    n = len(head)
-    prefix = _prefix(words)
-    for i in range(len(found) - n):
-        if found[i:i + n] == head and (found[i + n].startswith(last) if prefix else found[i + n] == last):
-            return True
-    return False
 
 
 def fts5_phrase(words: Sequence[str]) -> str:
