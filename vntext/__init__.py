@@ -11,7 +11,7 @@ the text a caller stores.
 from __future__ import annotations
 
 from vntext.dedupe import content_hash, dedupe_form, dedupe_words
-from vntext.fold import SEARCH_WORD, fold_accents, folded_words, search_form, search_words
+from vntext.fold import fold_accents, folded_words, search_form, search_words
 from vntext.language import LANGUAGE_SAMPLE_CHARS, NON_LETTERS, VI_LETTER_SHARE, detect_language
 from vntext.normalize import ZERO_WIDTH_CHARS, normalize_chars, normalize_text, unify_tone_marks
 from vntext.simhash import hamming, hamming_many, simhash64, simhash64_many
@@ -19,7 +19,6 @@ from vntext.simhash import hamming, hamming_many, simhash64, simhash64_many
 __all__ = [
     "LANGUAGE_SAMPLE_CHARS",
     "NON_LETTERS",
-    "SEARCH_WORD",
     "VI_LETTER_SHARE",
     "ZERO_WIDTH_CHARS",
     "content_hash",

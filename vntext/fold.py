@@ -7,14 +7,14 @@ import unicodedata
 
 from vntext.normalize import ZERO_WIDTH_CHARS
 
-__all__ = ["SEARCH_WORD", "fold_accents", "folded_words", "search_form", "search_words"]
+__all__ = ["fold_accents", "folded_words", "search_form", "search_words"]
 
 _MARKS = re.compile(f"[\u0300-\u036f{re.escape(ZERO_WIDTH_CHARS)}]+")
 _D = (("đ", "d"), ("Đ", "D"), ("ð", "d"), ("Ð", "D"))  # str.replace: 10x faster here than str.translate
 _WORD = re.compile(r"\w+")
 #: the words of search: runs of letters and digits, and of characters past U+FFFF (emoji), as FTS5's unicode61
 #: tokenizer splits text (PostgreSQL's parser drops emoji)
-SEARCH_WORD = re.compile(r"(?:[^\W_]|[\U00010000-\U0010ffff])+")
+_SEARCH_WORD = re.compile(r"(?:[^\W_]|[\U00010000-\U0010ffff])+")
 
 
 def fold_accents(text: str) -> str:
@@ -43,4 +43,4 @@ def search_form(text: str) -> str:
 def search_words(text: str) -> list[str]:
     """The words search matches on: runs of letters and digits of ``search_form(text)`` (punctuation, ``_``,
     symbols and emoji split words), as the word index splits stored texts ("2019-nCoV" -> ["2019", "ncov"])."""
-    return SEARCH_WORD.findall(search_form(text))
+    return _SEARCH_WORD.findall(search_form(text))
