@@ -186,18 +186,16 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
         .outerjoin(Source, Source.id == Post.source_id)
     )
     decoded = _decode_cursor(sort, after) if after else None
-    keyset: list[Any] = []
     if decoded is not None:
         value, last_id = decoded
         if sort == "priority" or sort == "score":  # value descending, id ascending
-            keyset = [column <= value, or_(column < value, QueueItem.id > last_id)]
+            query = query.where(column <= value, or_(column < value, QueueItem.id > last_id))
             order = (column.desc(), QueueItem.id.asc())
         else:
-            keyset = [column <= value, or_(column < value, QueueItem.id < last_id)]
+            query = query.where(column <= value, or_(column < value, QueueItem.id < last_id))
             order = (column.desc(), QueueItem.id.desc())
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
-    query = query.where(*keyset)
     statuses = filters.statuses()
     search = _search(session, filters.q)
     match = search.condition() if search is not None else None
