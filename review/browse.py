@@ -13,14 +13,15 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from sqlalchemy import Integer, func, literal_column, or_, select, table
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.i18n import N_
 from review.policy import OPEN_STATUSES, STATUSES
 from store.models import AuditEntry, Decision, Post, QueueItem, Snapshot, Source, User, Verdict
+from store.search_index import fts5_item_ids, word_match
 from store.types import day_start, valid_id
-from vntext import search_form
+from vntext import search_words
 
 __all__ = [
     "SORTS",
@@ -117,21 +118,34 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _text_match(q: str, dialect: str) -> Any:
-    """Posts whose text or title contains ``q``, accents and case aside (both sides in ``vntext.search_form``:
-    ``cach ly`` finds "cách ly", ``d`` finds "đ"): through the FTS5 trigram index on ``posts.search_text`` on
-    SQLite (3+ characters), else ``LIKE`` (served by the pg_trgm index on PostgreSQL). ``q`` is always a bound
-    parameter."""
-    folded = search_form(q)
-    if dialect == "sqlite" and len(folded) >= 3:
-        phrase = '"' + folded.replace('"', '""') + '"'  # one FTS5 phrase: a substring
-        matching = select(literal_column("rowid", Integer)).select_from(table("posts_fts")).where(
-            literal_column("posts_fts").op("MATCH")(phrase))
-        return Post.id.in_(matching)
-    return Post.search_text.like(_like(folded), escape="\\")
+@dataclass(frozen=True)
+class _Search:
+    """A text query: the phrase of ``words`` (``store.search_index``); no word (no letter or digit) matches
+    nothing."""
+
+    words: list[str]
+    dialect: str
+
+    def condition(self) -> Any:
+        """Items whose post has the phrase. On SQLite the queue is walked in the page's order and each item looked
+        up in the index's matches (``+ 0``: not through the primary key), so a common word stops at the page's
+        end instead of sorting every match, and a rare one costs one walk of the queue's index."""
+        if not self.words:
+            return false()
+        if self.dialect == "sqlite":
+            return (QueueItem.id + 0).in_(fts5_item_ids(self.words))
+        return word_match(self.words, self.dialect)
 
 
-def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
+def _search(session: Session, q: str | None) -> _Search | None:
+    """Posts whose text or title has the words of ``q`` in a row, accents and case aside (``cach ly`` finds
+    "Cách ly", ``dong`` finds "Đồng"), the last word also as a prefix; None without a query."""
+    if not (q and q.strip()):
+        return None
+    return _Search(search_words(q), session.get_bind().dialect.name)
+
+
+def _filtered(query: Any, f: QueueFilters, text_match: Any | None) -> Any:
     statuses = f.statuses()
     if statuses is not None:
         query = query.where(QueueItem.status == statuses[0] if len(statuses) == 1 else QueueItem.status.in_(statuses))
@@ -153,8 +167,8 @@ def _filtered(query: Any, f: QueueFilters, dialect: str = "sqlite") -> Any:
         query = query.where(QueueItem.created_at < next_day)
     if f.category:
         query = query.where(QueueItem.category == f.category)
-    if f.q and f.q.strip():
-        query = query.where(_text_match(f.q.strip(), dialect))
+    if text_match is not None:
+        query = query.where(text_match)
     return query
 
 
@@ -183,17 +197,18 @@ def queue_page(*, session: Session, filters: QueueFilters = QueueFilters(), afte
     else:
         order = (column.desc(), QueueItem.id.asc() if sort != "newest" else QueueItem.id.desc())
     statuses = filters.statuses()
-    dialect = session.get_bind().dialect.name
+    search = _search(session, filters.q)
+    match = search.condition() if search is not None else None
     if sort == "priority" and statuses is not None and len(statuses) > 1:
         # one index range scan per status, merged here: an IN list would sort every open item instead
         merged: list[Any] = []
         for status in statuses:
-            merged += session.execute(_filtered(query, replace(filters, status=status), dialect).order_by(*order)
+            merged += session.execute(_filtered(query, replace(filters, status=status), match).order_by(*order)
                                       .limit(limit + 1)).all()
         merged.sort(key=lambda r: (-r[0].priority, r[0].id))
         result: Sequence[Any] = merged[:limit + 1]
     else:
-        result = session.execute(_filtered(query, filters, dialect).order_by(*order).limit(limit + 1)).all()
+        result = session.execute(_filtered(query, filters, match).order_by(*order).limit(limit + 1)).all()
     rows = [QueueRow(item, post, verdict, source) for item, post, verdict, source in result[:limit]]
     next_cursor = encode_cursor(sort, rows[-1]) if len(result) > limit and rows else None
     return QueuePage(rows=rows, next_cursor=next_cursor, filters=filters)
@@ -207,7 +222,9 @@ def count_matching(*, session: Session, filters: QueueFilters, cap: int = 10_000
         query = query.join(Post, Post.id == QueueItem.post_id)
     # nothing to order by: the item's own copy of the score, so a score range is one walk of (status, score)
     unordered = replace(filters, sort="score")
-    matching = _filtered(query, unordered, session.get_bind().dialect.name).limit(cap + 1).subquery()
+    search = _search(session, filters.q)
+    match = search.condition() if search is not None else None  # the walk stops after cap + 1 of a common word
+    matching = _filtered(query, unordered, match).limit(cap + 1).subquery()
     return session.scalar(select(func.count()).select_from(matching)) or 0
 
 

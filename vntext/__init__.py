@@ -11,7 +11,7 @@ the text a caller stores.
 from __future__ import annotations
 
 from vntext.dedupe import content_hash, dedupe_form, dedupe_words
-from vntext.fold import fold_accents, folded_words, search_form
+from vntext.fold import fold_accents, folded_words, search_form, search_words
 from vntext.language import LANGUAGE_SAMPLE_CHARS, NON_LETTERS, VI_LETTER_SHARE, detect_language
 from vntext.normalize import ZERO_WIDTH_CHARS, normalize_chars, normalize_text, unify_tone_marks
 from vntext.simhash import hamming, hamming_many, simhash64, simhash64_many
@@ -32,6 +32,7 @@ __all__ = [
     "normalize_chars",
     "normalize_text",
     "search_form",
+    "search_words",
     "simhash64",
     "simhash64_many",
     "unify_tone_marks",

@@ -13,10 +13,12 @@ target_metadata = Base.metadata
 
 
 def _include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
-    # apscheduler owns its own job table; the text-search index (migration 0003) is not a model
-    if type_ == "table" and (name == "apscheduler_jobs" or name.startswith("posts_fts")):
+    # apscheduler owns its own job table; the text-search index (store.search_index) is not a model
+    if type_ == "table" and (name == "apscheduler_jobs" or name.startswith(("posts_fts", "queue_fts"))):
         return False
-    return not (type_ == "index" and name == "ix_posts_text_trgm")
+    if type_ == "column" and name == "search_words" and obj.table.name == "posts":
+        return False
+    return not (type_ == "index" and name in ("ix_posts_text_trgm", "ix_posts_search_words"))
 
 
 def run_migrations() -> None:

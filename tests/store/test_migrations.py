@@ -26,7 +26,7 @@ def test_upgrade_from_empty_creates_every_table(db: Database) -> None:
 def test_models_and_migrations_agree(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    not_models = ("apscheduler", "posts_fts", "ix_posts_text_trgm")  # the scheduler's table, the search index
+    not_models = ("apscheduler", "posts_fts", "queue_fts", "search_words")  # the scheduler's table, the search index
     assert [d for d in diff if not any(name in repr(d) for name in not_models)] == []
 
 
@@ -118,3 +118,47 @@ def test_0008_marks_unscored_posts_folds_search_text_and_keeps_one_verdict_per_s
             (1, False, "khu cach ly\ndong nai"), (2, True, "chua cham"), (3, False, "english")]
         assert conn.execute(text("SELECT id FROM verdicts")).scalars().all() == [1]
         assert conn.execute(text("SELECT verdict_id FROM queue_items")).scalar_one() == 1
+
+
+def test_0013_indexes_existing_posts_by_word_and_downgrade_restores_trigrams(db: Database) -> None:
+    from review.browse import QueueFilters, count_matching  # a test may reach up: the search through the index
+
+    db.downgrade("0010")
+    sqlite = db.engine.dialect.name == "sqlite"
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO posts (id, platform, external_id, url, canonical_url, text, first_seen_at, fetched_at, "
+            "language, content_sha256, search_text) VALUES (1, 'rss', 'a', 'u', 'u', 'Khu cách ly', '2020-01-01', "
+            "'2020-01-01', 'vi', 'h1', 'khu cach ly')"))
+    db.upgrade()
+    with db.engine.begin() as conn:
+        for statement in (
+            "INSERT INTO snapshots (id, post_id, text, sha256, url, captured_at) VALUES (1, 1, 't', 'h1', 'u', "
+            "'2020-01-01')",
+            "INSERT INTO verdicts (id, post_id, snapshot_id, model_version, score, label, threshold, features, "
+            "created_at) VALUES (1, 1, 1, 'm', 0.9, true, 0.5, '[]', '2020-01-01')",
+            "INSERT INTO queue_items (id, post_id, verdict_id, status, priority, created_at, updated_at, score) "
+            "VALUES (1, 1, 1, 'pending', 1.0, '2020-01-01', '2020-01-01', 0.9)",
+        ):
+            conn.execute(text(statement))
+    with db.session() as s:  # the post written before 0013 is in the word index
+        assert [count_matching(session=s, filters=QueueFilters(q=q)) for q in ("cach ly", "ach ly", "khu c")] == [
+            1, 0, 0]
+    if sqlite:
+        with db.engine.connect() as conn:
+            assert "unicode61" in conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'queue_fts'")).scalar()
+            assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'posts_fts'")).scalar() == 0
+    else:
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'posts' AND indexname "
+                                     "LIKE 'ix_posts_%words'")).scalars().all() == ["ix_posts_search_words"]
+    db.downgrade("0010")
+    with db.engine.connect() as conn:
+        if sqlite:
+            assert "trigram" in conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'posts_fts'")).scalar()
+            # the restored trigram index has the old rows: a substring inside a word is found again
+            assert conn.execute(text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH '\"ach l\"'")).scalar() == 1
+        else:
+            assert conn.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_posts_search_words'"
+                                     )).scalar() == 0
+    db.upgrade()
