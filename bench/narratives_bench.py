@@ -94,7 +94,7 @@ def timed(runtime: Runtime, step: Any, rounds: int) -> tuple[float, int, Any]:
     return best, statements, result
 
 
-def stub_phrases(texts: list[str], known: Any = None) -> list[Counter[str]]:
+def stub_phrases(texts: list[str], known: Any = None, **_kw: Any) -> list[Counter[str]]:
     """One phrase of its own per unit, instantly (for ``--stub-phrases``)."""
     return [Counter({f"unit {i}": 1}) for i in range(len(texts))]
 

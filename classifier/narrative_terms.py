@@ -62,14 +62,14 @@ def phrase_key(text: str) -> str:
     return hashlib.sha256(f"{PHRASES_VERSION}\0{normalize_chars(text[:MAX_CHARS])}".encode()).hexdigest()
 
 
-def phrase_counts(units: Sequence[str], known: Mapping[str, Mapping[str, int]] | None = None
-                  ) -> list[Counter[str]]:
+def phrase_counts(units: Sequence[str], known: Mapping[str, Mapping[str, int]] | None = None, *,
+                  keys: Sequence[str] | None = None) -> list[Counter[str]]:
     """``unit_phrases`` of each unit: from ``known`` (counts by ``phrase_key``) when there, else segmented (once
-    per key)."""
+    per key). ``keys``: the units' ``phrase_key`` when the caller has them already."""
     seen: dict[str, Mapping[str, int]] = dict(known or {})
     counted: list[Counter[str]] = []
-    for text in units:
-        key = phrase_key(text)
+    for i, text in enumerate(units):
+        key = keys[i] if keys is not None else phrase_key(text)
         if key not in seen:
             seen[key] = unit_phrases(text)
         counted.append(Counter(seen[key]))

@@ -146,11 +146,10 @@ def _kept(session: Session, keys: set[str], now: datetime) -> tuple[dict[str, di
     return kept, stale
 
 
-def _phrases(units: list[_Unit], kept: dict[str, dict[str, int]], stale: list[str]) -> _Phrases:
-    """The units' keyword phrases, segmenting only the texts not in ``kept``."""
-    texts = [u.text for u in units]
-    counted = phrase_counts(texts, kept)
-    new = {key: dict(c) for key, c in zip(map(phrase_key, texts), counted, strict=True) if key not in kept}
+def _phrases(units: list[_Unit], keys: list[str], kept: dict[str, dict[str, int]], stale: list[str]) -> _Phrases:
+    """The units' keyword phrases (``keys``: their ``phrase_key``), segmenting only the texts not in ``kept``."""
+    counted = phrase_counts([u.text for u in units], kept, keys=keys)
+    new = {key: dict(c) for key, c in zip(keys, counted, strict=True) if key not in kept}
     return _Phrases(rank_phrases(counted), new, stale)
 
 
@@ -193,8 +192,9 @@ def rebuild_narratives(runtime: Runtime, *, days: int = 30, now: datetime | None
     now = now or utcnow()
     with runtime.db.session() as session:
         units = _units(session, now - timedelta(days=days))
-        kept, stale = _kept(session, {phrase_key(u.text) for u in units}, now)
-    found = _phrases(units, kept, stale)
+        keys = [phrase_key(u.text) for u in units]
+        kept, stale = _kept(session, set(keys), now)
+    found = _phrases(units, keys, kept, stale)
     grouped = _grouped(units, found.ranked)
     with runtime.db.write() as session:
         _keep_phrases(session, found, now)
