@@ -23,6 +23,8 @@ __all__ = ["queue_app"]
 queue_app = typer.Typer(help="The review queue: list, and next/decide/bulk/undo/comment/appeal/release as a person "
                         "(--as).", no_args_is_help=True)
 
+STATUS_HELP = ("pending, escalated, appealed, changed (its text changed since its takedown was sent: decided "
+               "again), confirmed or dismissed")
 ItemArg = Annotated[int, typer.Argument(help="queue item id (see `kiemtin queue list`)")]
 
 
@@ -37,7 +39,7 @@ def _summary(outcome: DecisionOutcome | BulkOutcome) -> str:
 
 @queue_app.command("list")
 def queue_list(
-    status: Annotated[str, typer.Option(help="pending, escalated, appealed, confirmed or dismissed")] = "pending",
+    status: Annotated[str, typer.Option(help=STATUS_HELP)] = "pending",
     limit: Annotated[int, typer.Option(min=1, max=1000, help="how many items")] = 20,
 ) -> None:
     """Print queued items, most urgent first: score, source, capture time, first words."""

@@ -43,8 +43,10 @@ __all__ = [
 Sort = Literal["priority", "newest", "score"]
 SORTS: dict[str, str] = {"priority": N_("Priority (score, reach, recency)"), "newest": N_("Newest flagged"),
                          "score": N_("Highest score")}
-STATUS_CHOICES: dict[str, str] = {"pending": N_("Pending"), "open": N_("All open (pending, escalated, appealed)"),
+STATUS_CHOICES: dict[str, str] = {"pending": N_("Pending"),
+                                  "open": N_("All open (pending, escalated, appealed, text changed)"),
                                   "escalated": N_("Escalated"), "appealed": N_("Appealed"),
+                                  "changed": N_("Text changed since its takedown"),
                                   "confirmed": N_("Confirmed"), "dismissed": N_("Dismissed"), "all": N_("Any status")}
 MAX_PAGE = 200
 

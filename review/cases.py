@@ -1,5 +1,7 @@
-"""The reviewers' queue: escalated and appealed items, each with the note that sent it there (the escalation
-note or the appeal reason), who wrote it and when. Read-only; reviewers decide through ``review.decisions``."""
+"""The reviewers' queue: escalated, appealed and changed items, each with what sent it there: the escalation
+note or the appeal reason, who wrote it and when; for a ``changed`` item, the re-check that found the post's text
+changed since its takedown was sent (when, and which request). Read-only; reviewers decide through
+``review.decisions``."""
 
 from __future__ import annotations
 
@@ -11,10 +13,19 @@ from sqlalchemy.orm import Session
 
 from review.policy import REDECIDED_STATUSES
 from review.rules import not_undone
-from store.models import Decision, Post, QueueItem, Source, User, Verdict
+from store.models import Decision, Post, QueueItem, Source, TakedownCheck, TakedownRequest, User, Verdict
 from store.types import utcnow
 
-__all__ = ["Case", "CasesPage", "open_cases"]
+__all__ = ["Case", "CasesPage", "ChangedText", "open_cases"]
+
+
+@dataclass(frozen=True)
+class ChangedText:
+    """The latest re-check that found a ``changed`` item's post text changed since its takedown was sent."""
+
+    checked_at: datetime
+    request_id: int
+    recipient: str
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class Case:
     opened_at: datetime | None
     note: str  # the escalation note or the appeal reason
     assignee: str | None
+    changed: ChangedText | None = None  # for a ``changed`` item
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ class CasesPage:
 
 
 def open_cases(*, session: Session, limit: int = 200) -> CasesPage:
-    """Escalated and appealed items, most urgent first (the order "Next case" hands them out in)."""
+    """Escalated, appealed and changed items, most urgent first (the order "Next case" hands them out in)."""
     rows = session.execute(
         select(QueueItem, Post, Verdict, Source.name, User.username)
         .join(Post, Post.id == QueueItem.post_id)
@@ -55,6 +67,7 @@ def open_cases(*, session: Session, limit: int = 200) -> CasesPage:
                        not_undone(Decision))
                 .order_by(Decision.id)):
             opened[decision.queue_item_id] = (username, decision.created_at, decision.justification)
+    changed = _changed(session, [item.post_id for item, *_ in rows if item.status == "changed"])
     total = session.scalar(select(func.count()).select_from(QueueItem)
                            .where(QueueItem.status.in_(REDECIDED_STATUSES))) or 0
     cases = []
@@ -62,5 +75,19 @@ def open_cases(*, session: Session, limit: int = 200) -> CasesPage:
     for item, post, verdict, source_name, assignee in rows:
         by, at, note = opened.get(item.id, (None, None, ""))
         live = item.lease_expires_at is not None and item.lease_expires_at > now
-        cases.append(Case(item, post, verdict, source_name, by, at, note, assignee if live else None))
+        cases.append(Case(item, post, verdict, source_name, by, at, note, assignee if live else None,
+                          changed.get(item.post_id)))
     return CasesPage(cases, total)
+
+
+def _changed(session: Session, post_ids: list[int]) -> dict[int, ChangedText]:
+    """For each post, the latest re-check of its takedown requests that found its text changed (one query)."""
+    found: dict[int, ChangedText] = {}
+    if post_ids:
+        for post_id, checked_at, request_id, recipient in session.execute(
+                select(TakedownRequest.post_id, TakedownCheck.checked_at, TakedownRequest.id, TakedownRequest.recipient)
+                .join(TakedownRequest, TakedownRequest.id == TakedownCheck.request_id)
+                .where(TakedownRequest.post_id.in_(post_ids), TakedownCheck.outcome == "changed")
+                .order_by(TakedownCheck.id)):
+            found[post_id] = ChangedText(checked_at, request_id, recipient)
+    return found

@@ -15,6 +15,11 @@ about people or accounts.
 Both are set-based: a fixed number of SQL statements per tick whatever the number of claims and narratives
 (grouped reads, one bulk upsert of the narratives, one bulk insert each of their claims and posts), plus the
 writes of each alert raised. Groups that come out with the same key are one narrative.
+
+The keyword phrases of each unit text are kept in ``narrative_phrases`` by ``phrase_key`` (a hash of the
+normalised text and of the extractor's version), shared by every worker and kept across restarts: a rebuild
+segments only the texts it has not seen before (a new claim, a claim with a new one of its first posts, a new
+cluster), so its cost follows what changed. Rows not needed for ``PHRASES_UNUSED_DAYS`` are pruned by retention.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Label, SQLColumnExpression, Table, case, delete, func, insert, select, union
+from sqlalchemy import Label, SQLColumnExpression, Table, bindparam, case, delete, func, insert, select, union, update
 from sqlalchemy.orm import Session
 
-from classifier.narrative_terms import group_units, keyword_phrases
+from classifier.narrative_terms import group_units, phrase_counts, phrase_key, rank_phrases
 from review.webhooks import emit
 from service.runtime import Runtime
 from store.audit import record
@@ -40,17 +45,21 @@ from store.models import (
     ClaimMatch,
     Narrative,
     NarrativeClaim,
+    NarrativePhrases,
     NarrativePost,
     Post,
     QueueItem,
 )
 from store.types import utcnow
 
-__all__ = ["BASELINE_HOURS", "MIN_RATE", "SpikeCheck", "check_spikes", "poisson_tail", "rebuild_narratives"]
+__all__ = ["BASELINE_HOURS", "MIN_RATE", "PHRASES_UNUSED_DAYS", "SpikeCheck", "check_spikes", "poisson_tail",
+           "rebuild_narratives"]
 
 BASELINE_HOURS = 168
 MIN_RATE = 0.05  # posts per hour: a subject never seen before still needs a real burst
 UNIT_POSTS = 5  # texts of a claim's posts read with it
+PHRASES_UNUSED_DAYS = 7  # kept phrases no rebuild needed for this long are pruned (service.retention)
+TOUCH_AFTER = timedelta(days=1)  # a kept row's used_at is refreshed at most this often (not every hour)
 
 
 def poisson_tail(count: int, rate: float) -> float:
@@ -115,9 +124,49 @@ class _Grouped:
     claims: set[int] = field(default_factory=set)
 
 
-def _grouped(units: list[_Unit]) -> dict[str, _Grouped]:
+@dataclass
+class _Phrases:
+    """Each unit's ranked phrases, and the kept rows to add (segmented now) and to mark as used."""
+
+    ranked: list[list[str]]
+    new: dict[str, dict[str, int]] = field(default_factory=dict)
+    used: list[str] = field(default_factory=list)
+
+
+def _kept(session: Session, keys: set[str], now: datetime) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """The kept phrases of the texts of ``keys`` (one read), and which of them to mark as used again."""
+    kept: dict[str, dict[str, int]] = {}
+    stale: list[str] = []
+    for key, phrases, used_at in session.execute(
+            select(NarrativePhrases.key, NarrativePhrases.phrases, NarrativePhrases.used_at)):
+        if key in keys:
+            kept[key] = phrases
+            if used_at < now - TOUCH_AFTER:
+                stale.append(key)
+    return kept, stale
+
+
+def _phrases(units: list[_Unit], keys: list[str], kept: dict[str, dict[str, int]], stale: list[str]) -> _Phrases:
+    """The units' keyword phrases (``keys``: their ``phrase_key``), segmenting only the texts not in ``kept``."""
+    counted = phrase_counts([u.text for u in units], kept, keys=keys)
+    new = {key: dict(c) for key, c in zip(keys, counted, strict=True) if key not in kept}
+    return _Phrases(rank_phrases(counted), new, stale)
+
+
+def _keep_phrases(session: Session, found: _Phrases, now: datetime) -> None:
+    """Store the newly segmented texts' phrases (another worker's copy wins) and refresh ``used_at`` of the
+    kept rows this rebuild needed (one bulk statement each)."""
+    if found.new:
+        add = dialect_insert(session, NarrativePhrases.__table__).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(add, [{"key": k, "phrases": p, "used_at": now} for k, p in found.new.items()])
+    if found.used:
+        table = cast(Table, NarrativePhrases.__table__)
+        session.execute(update(table).where(table.c.key == bindparam("k")).values(used_at=now),
+                        [{"k": k} for k in found.used])
+
+
+def _grouped(units: list[_Unit], phrases: list[list[str]]) -> dict[str, _Grouped]:
     """The units grouped by shared keyword phrases, by narrative key (groups with the same key are one)."""
-    phrases = keyword_phrases([u.text for u in units])
     narratives: dict[str, _Grouped] = {}
     for group in group_units(phrases):
         if not any(phrases[i] for i in group):
@@ -137,12 +186,18 @@ def _grouped(units: list[_Unit]) -> dict[str, _Grouped]:
 def rebuild_narratives(runtime: Runtime, *, days: int = 30, now: datetime | None = None) -> int:
     """Group the claims and recent flagged posts into narratives and record their posts; how many narratives.
 
-    A fixed number of statements whatever the number of claims and posts: three reads, then the narratives
-    upserted by key and their claims and posts inserted, each as one bulk statement."""
+    A fixed number of statements whatever the number of claims and posts: four reads (the units and the kept
+    phrases), then the new phrases stored and the kept ones marked as used, the narratives upserted by key and
+    their claims and posts inserted, each as one bulk statement. Only texts not seen before are segmented."""
     now = now or utcnow()
     with runtime.db.session() as session:
-        grouped = _grouped(_units(session, now - timedelta(days=days)))
+        units = _units(session, now - timedelta(days=days))
+        keys = [phrase_key(u.text) for u in units]
+        kept, stale = _kept(session, set(keys), now)
+    found = _phrases(units, keys, kept, stale)
+    grouped = _grouped(units, found.ranked)
     with runtime.db.write() as session:
+        _keep_phrases(session, found, now)
         session.execute(delete(NarrativePost))
         session.execute(delete(NarrativeClaim))
         if not grouped:

@@ -5,6 +5,10 @@ it: no verdict at or above its threshold (``label``), no queue item, decision or
 match, no takedown request or archived evidence (:data:`KEEP_IF`). Its snapshots, verdicts and SimHash bands go
 with it. Each batch is one short write transaction (``batch`` posts), so the purge never holds
 the write lock for long; the purge is audited with counts, never contents.
+
+The narrative rebuild's kept keyword phrases (``narrative_phrases``, keyed by a hash of a text, not owned by one
+post or claim) go when no rebuild has needed them for ``PHRASES_UNUSED_DAYS`` days (a changed or deleted text,
+an older phrase extractor), in one statement.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, delete, exists, func, select, text, update
 
+from service.narratives import PHRASES_UNUSED_DAYS
 from service.runtime import Runtime
 from store.audit import record
 from store.models import (
@@ -25,6 +30,7 @@ from store.models import (
     Decision,
     EvidenceArchive,
     ExportItem,
+    NarrativePhrases,
     Post,
     QueueItem,
     SimhashBand,
@@ -59,6 +65,7 @@ class PurgeCounts:
     snapshots: int = 0
     verdicts: int = 0
     batches: int = 0
+    narrative_phrases: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -88,12 +95,16 @@ def purge_expired(runtime: Runtime, *, now: datetime | None = None, batch: int =
             counts.posts += _count(session.execute(delete(Post).where(Post.id.in_(ids))
                                                    .execution_options(synchronize_session=False)))
             counts.batches += 1
-    if counts.posts:
+    with runtime.db.write() as session:
+        unused = (now or utcnow()) - timedelta(days=PHRASES_UNUSED_DAYS)
+        counts.narrative_phrases = _count(session.execute(
+            delete(NarrativePhrases).where(NarrativePhrases.used_at < unused)))
+    if counts.posts or counts.narrative_phrases:
         with runtime.db.write() as session:
             record(session=session, actor=RETENTION_ACTOR, action="retention.purge", target_type="posts",
                    retention_days=days, cutoff=cutoff.isoformat(), **counts.as_dict())
-        log.info("retention: %d posts older than %d days deleted (%d snapshots, %d verdicts)",
-                 counts.posts, days, counts.snapshots, counts.verdicts)
+        log.info("retention: %d posts older than %d days deleted (%d snapshots, %d verdicts); %d unused narrative "
+                 "phrase rows", counts.posts, days, counts.snapshots, counts.verdicts, counts.narrative_phrases)
     return counts
 
 

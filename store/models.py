@@ -698,6 +698,19 @@ class NarrativeClaim(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True)
 
 
+class NarrativePhrases(Base):
+    """The keyword phrase candidates found in one unit text (``classifier.narrative_terms.phrase_counts``), by
+    ``phrase_key`` (hash of the extractor version and the normalised text): the narrative rebuild segments only
+    texts it has not seen. ``used_at``: when a rebuild last needed it (retention prunes rows unused for long)."""
+
+    __tablename__ = "narrative_phrases"
+    __table_args__ = (Index("ix_narrative_phrases_used", "used_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phrases: Mapped[dict[str, Any]] = mapped_column(default=dict)  # phrase -> count
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Alert(Base):
     """A narrative or claim whose count in the last hour rose far above its own trailing baseline (never about a
     person or an account)."""

@@ -4,13 +4,16 @@ narrative raises exactly one alert and one webhook delivery to a local receiver 
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
 from test_webhooks import LOCAL, Receiver
 from typer.testing import CliRunner
 
+import classifier.narrative_terms as narrative_terms
 from builders import flag, people
 from pipeline import app
 from review.actors import CONSOLE_ACTOR
@@ -18,6 +21,7 @@ from review.claims import ClaimInput, import_claims
 from review.narratives import alerts, narrative_detail, narratives
 from review.webhooks import add_webhook, deliveries
 from service.narratives import MIN_RATE, check_spikes, poisson_tail, rebuild_narratives
+from service.retention import purge_expired
 from service.runtime import Runtime
 from service.webhooks import deliver_due
 from store.models import (
@@ -25,7 +29,9 @@ from store.models import (
     Claim,
     ClaimLink,
     ClaimMatch,
+    Narrative,
     NarrativeClaim,
+    NarrativePhrases,
     NarrativePost,
     Post,
     QueueItem,
@@ -63,6 +69,94 @@ def test_posts_and_claims_are_grouped_by_keyword_phrases(runtime: Runtime) -> No
     detail = narrative_detail(runtime.db, CONSOLE_ACTOR, vaccine.id)
     assert len(detail.items) == 3 and detail.per_source == [("nhom-a", 3)] and sum(n for _d, n in detail.per_day) == 3
     assert rebuild_narratives(runtime) >= 2 and vaccine.id in {r.id for r in narratives(runtime.db, CONSOLE_ACTOR)}
+
+
+def _segmented(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every text the narrative rebuild segments (``unit_phrases`` runs only on texts not kept)."""
+    texts: list[str] = []
+    inner = narrative_terms.unit_phrases
+
+    def counting(text: str) -> object:
+        texts.append(text)
+        return inner(text)
+
+    monkeypatch.setattr(narrative_terms, "unit_phrases", counting)
+    return texts
+
+
+def _grouping(runtime: Runtime) -> set[tuple[str, frozenset[int], frozenset[int]]]:
+    """Every narrative as (key, its claims, its posts)."""
+    with runtime.db.session() as s:
+        keys = {i: k for i, k in s.execute(select(Narrative.id, Narrative.key))}
+        claims: dict[int, set[int]] = {i: set() for i in keys}
+        posts: dict[int, set[int]] = {i: set() for i in keys}
+        for narrative_id, claim_id in s.execute(select(NarrativeClaim.narrative_id, NarrativeClaim.claim_id)):
+            claims[narrative_id].add(claim_id)
+        for narrative_id, post_id in s.execute(select(NarrativePost.narrative_id, NarrativePost.post_id)):
+            posts[narrative_id].add(post_id)
+    return {(keys[i], frozenset(claims[i]), frozenset(posts[i])) for i in keys if posts[i] or claims[i]}
+
+
+def test_kept_phrases_give_the_same_narratives_and_only_changed_texts_are_segmented(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    import_claims(runtime.db, CONSOLE_ACTOR, [ClaimInput(text="Tiêm vắc xin gây vô sinh ở trẻ em"),
+                                              ClaimInput(text="Ngân hàng sắp đổi tiền mới, tiền cũ bị hủy")])
+    for n in range(3):
+        flag(runtime.db, f"v{n}", text=VACCINE.format(n=n), source_name="nhom-a")
+        flag(runtime.db, f"m{n}", text=MONEY.format(n=n), source_name="nhom-b")
+    segmented = _segmented(monkeypatch)
+    rebuild_narratives(runtime)
+    cold, first = _grouping(runtime), len(segmented)
+    assert first == 8 and len(cold) >= 2  # two claims and six flagged posts, all new
+    with runtime.db.session() as s:
+        kept = {k: p for k, p in s.execute(select(NarrativePhrases.key, NarrativePhrases.phrases))}
+    assert len(kept) == 8 and any("vắc xin" in phrases for phrases in kept.values())
+
+    rebuild_narratives(runtime)  # a restart or another worker: the kept rows are in the database
+    assert len(segmented) == first and _grouping(runtime) == cold  # nothing segmented, the same narratives
+
+    with runtime.db.write() as s:
+        s.execute(update(Claim).where(Claim.text.like("Ngân hàng%")).values(text="Ngân hàng đổi tiền, tiền mặt cũ hết"))
+    rebuild_narratives(runtime)
+    assert len(segmented) == first + 1 and segmented[-1].startswith("Ngân hàng đổi tiền, tiền mặt cũ hết")
+
+    monkeypatch.setattr(narrative_terms, "PHRASES_VERSION", "test-next")  # a new extractor: nothing kept is used
+    del segmented[:]
+    rebuild_narratives(runtime)
+    assert len(segmented) == 8
+    monkeypatch.setattr(narrative_terms, "unit_phrases", lambda text: pytest.fail("segmented again"))
+    warm = _grouping(runtime)
+    rebuild_narratives(runtime)
+    assert _grouping(runtime) == warm
+
+
+def test_kept_phrases_are_the_classifiers_own(runtime: Runtime) -> None:
+    texts = [VACCINE.format(n=1), MONEY.format(n=2), "Tiêm vắc xin gây vô sinh ở trẻ em"]
+    counted = narrative_terms.phrase_counts(texts)
+    known = {narrative_terms.phrase_key(t): dict(c) for t, c in zip(texts, counted, strict=True)}
+    assert narrative_terms.keyword_phrases(texts, known=known) == narrative_terms.keyword_phrases(texts)
+    nfd = unicodedata.normalize("NFD", texts[0])
+    assert narrative_terms.phrase_key(nfd) == narrative_terms.phrase_key(texts[0])
+    assert narrative_terms.unit_phrases(nfd) == narrative_terms.unit_phrases(texts[0])
+
+
+def test_retention_prunes_kept_phrases_no_rebuild_needed_for_a_week(runtime: Runtime) -> None:
+    now = utcnow()
+    flag(runtime.db, "v", text=VACCINE.format(n=1))
+    rebuild_narratives(runtime, now=now - timedelta(days=10))  # kept then; that text is gone since
+    with runtime.db.write() as s:
+        s.add(NarrativePhrases(key="0" * 64, phrases={"tin giả": 1}, used_at=now - timedelta(days=8)))
+    with runtime.db.write() as s:
+        s.execute(update(Post).values(text="Ngân hàng đổi tiền mới"))
+    rebuild_narratives(runtime, now=now - timedelta(days=2))  # the old key is needed no more
+    rebuild_narratives(runtime, now=now)  # the new one is, and stays marked as used
+    counts = purge_expired(runtime, now=now)
+    with runtime.db.session() as s:
+        left = list(s.scalars(select(NarrativePhrases.key)))
+    assert counts.narrative_phrases == 2 and left == [narrative_terms.phrase_key("Ngân hàng đổi tiền mới")]
+    with runtime.db.session() as s:
+        audit = s.scalars(select(AuditEntry).where(AuditEntry.action == "retention.purge")).one()
+    assert audit.details["narrative_phrases"] == 2 and audit.details["posts"] == 0
 
 
 def test_a_replayed_burst_raises_one_alert_and_one_signed_delivery(runtime: Runtime) -> None:

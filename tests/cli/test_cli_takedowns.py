@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from export_builders import confirm, flag, people
 from pipeline import app
+from review.takedowns import record_check
 from store import Database
 
 runner = CliRunner()
@@ -63,3 +64,17 @@ def test_report_writes_csv_and_xlsx(cli_env: Path, db: Database) -> None:
     assert (cli_env / "r.xlsx").stat().st_size > 0
     missing = runner.invoke(app, ["takedowns", "report", "--profile", "nope", "--out", "x.csv", "--as", "rita"])
     assert missing.exit_code == 4
+
+
+def test_queue_list_shows_an_item_whose_text_changed_since_its_takedown(cli_env: Path, db: Database) -> None:
+    who = people(db)
+    item = flag(db, "a")
+    confirm(db, item, who["ana"])
+    _ok(["export", "profile", "add", "fb", "--recipient", "Meta", "--as", "rita"])
+    _ok(["export", "--profile", "fb", "--out", str(cli_env / "fb.csv"), "--as", "rita"])
+    assert "no changed items" in _ok(["queue", "list", "--status", "changed"])
+    rid = json.loads(_ok(["takedowns", "list", "--json", "--as", "rita"]).splitlines()[0])["id"]
+    record_check(db, request_id=rid, url="https://x/a", outcome="changed", http_status=200, text="Bài đã sửa")
+    assert f"#{item}" in _ok(["queue", "list", "--status", "changed"])
+    assert "no confirmed items" in _ok(["queue", "list", "--status", "confirmed"])
+    assert "changed" in _ok(["queue", "list", "--help"])

@@ -177,4 +177,14 @@ def test_a_changed_post_is_decided_again_on_the_text_seen(rt: Runtime, tmp_path:
     assert 'name="action"' in page.text  # a reviewer outside the case may decide it
     cases = rev.get("/cases")
     assert f'href="/items/{items[0]}"' in cases.text
+    note = re.search(rf'id="changed-note-{items[0]}">(.*?)</span> <a href="/takedowns/{ids[0]}">(.*?)</a>', cases.text)
+    assert note and "text changed since its takedown was sent" in note.group(1), cases.text[:3000]
+    assert note.group(2) == f"Takedown request #{ids[0]} to Meta" and f'id="changed-note-{items[1]}"' not in cases.text
+    for status in ("changed", "open"):  # the queue's status filter: the changed item alone, or among the open
+        listed = rev.get(f"/queue?status={status}")
+        assert listed.status_code == 200 and f'href="/items/{items[0]}"' in listed.text
+        assert f'href="/items/{items[1]}"' not in listed.text
+        assert re.search(rf'<option value="{status}" selected>', listed.text)
+    assert '<option value="changed" >Text changed since its takedown</option>' in listed.text
+    assert "All open (pending, escalated, appealed, text changed)" in listed.text
     assert 'id="changed-text"' not in rev.get(f"/items/{items[1]}").text
