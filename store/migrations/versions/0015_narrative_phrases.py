@@ -1,7 +1,7 @@
 """narrative_phrases: the keyword phrases found in each unit text, kept so the hourly rebuild segments only new texts
 
 Revision ID: 0015
-Revises: 0010
+Revises: 0013
 """
 
 import sqlalchemy as sa
