@@ -42,7 +42,7 @@ class PipelineConfig:
     # with heads: texts of at least this many characters take the article route (0 = off): heads without text
     # length and line count, on a logistic regression with C = long_C (models/README.md, round 4)
     long_chars: int = 0
-    long_C: float = 0.1
+    long_C: float = 0.25
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:

@@ -69,6 +69,15 @@ def lead(text: str, limit: int = LEAD_CHARS) -> str:
     return "\n".join(out)[: 4 * limit]
 
 
+def news_halves(y: np.ndarray, seed: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """The dev and test halves of a labelled news file (fixed seed, stratified): variants are chosen on ReINTEL
+    CV and the dev half only; the test half is reported, never chosen on."""
+    if not y.size:
+        return np.zeros(0, int), np.zeros(0, int)
+    dev, test = train_test_split(np.arange(y.size), test_size=0.5, stratify=y, random_state=seed)
+    return np.sort(dev), np.sort(test)
+
+
 class Study:
     """Labelled posts (with their metadata), unlabelled and news posts (text only), folds, cached columns."""
 
@@ -93,9 +102,7 @@ class Study:
         self.rates = np.column_stack([counts / length * 1000, surface[:, 7:9], lines / length * 1000])
         self.seed = seed
         # VFND dev / test halves: fixed seed, stratified. Variants are chosen on ReINTEL CV and the dev half only.
-        self.news_dev, self.news_test = (np.sort(h) for h in train_test_split(
-            np.arange(self.news_y.size), test_size=0.5, stratify=self.news_y, random_state=seed)) \
-            if self.news_y.size else (np.zeros(0, int), np.zeros(0, int))
+        self.news_dev, self.news_test = news_halves(self.news_y, seed)
         splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
         self.folds = list(splitter.split(np.zeros(self.n), self.y, groups_of(examples)))
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
@@ -270,6 +277,8 @@ EXPERIMENTS: dict[str, tuple[str, float]] = {
     "long route: long texts -> head on LRs with C=4 and C=0.1, no length cues": (
         "route:lr+knn+surface|lr+lr~0.1+knn+surface-no-length", 4.0),
     "text head on an LR with C=0.1 (every post)": ("lr~0.1+knn+surface", 4.0),
+    "long route: long texts -> head on an LR with C=0.5, no length cues": (
+        "route:lr+knn+surface|lr~0.5+knn+surface-no-length", 4.0),
 }
 
 
