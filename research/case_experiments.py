@@ -277,8 +277,6 @@ EXPERIMENTS: dict[str, tuple[str, float]] = {
     "long route: long texts -> head on LRs with C=4 and C=0.1, no length cues": (
         "route:lr+knn+surface|lr+lr~0.1+knn+surface-no-length", 4.0),
     "text head on an LR with C=0.1 (every post)": ("lr~0.1+knn+surface", 4.0),
-    "long route: long texts -> head on an LR with C=0.5, no length cues": (
-        "route:lr+knn+surface|lr~0.5+knn+surface-no-length", 4.0),
 }
 
 
