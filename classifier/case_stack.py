@@ -169,16 +169,20 @@ class CaseStack(TextStackBase):
                 return case
         raise ValueError("no head was fitted")
 
-    def keys(self, codes: np.ndarray, article: np.ndarray) -> list[str]:
+    def keys(self, codes: np.ndarray, article: np.ndarray) -> np.ndarray:
         """The head key that scores each row (its case's nearest fitted head, on the article route or not)."""
-        return [head_key(self.head_for(int(c)), bool(a)) for c, a in zip(codes.tolist(), article.tolist(), strict=True)]
+        out = np.empty(len(codes), dtype=object)
+        for code in np.unique(codes):
+            for routed in (False, True):
+                out[(codes == code) & (article == routed)] = head_key(self.head_for(int(code)), routed)
+        return out
 
     def predict_proba(self, X: Any) -> np.ndarray:
         text, meta = self.split(X)
         article = self.articles(meta)
         decision = self.decisions(text, article)
         near = self.neighbour_columns(text)
-        keys = np.asarray(self.keys(self.cases(meta), article), dtype=object)
+        keys = self.keys(self.cases(meta), article)
         out = np.zeros((X.shape[0], 2))
         for key in np.unique(keys):
             rows = keys == key

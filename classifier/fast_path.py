@@ -343,7 +343,7 @@ class FastScorer:
         decision, near, meta, codes, article = self.case_inputs(blocks)
         out = np.zeros(len(codes))
         used = codes.copy()
-        keys = np.asarray(self.clf.keys(codes, article), dtype=object)
+        keys = self.clf.keys(codes, article)
         for key in np.unique(keys):
             rows = keys == key
             used[rows] = INPUT_CASES.index(case_of(key))
