@@ -37,6 +37,7 @@ class PipelineConfig:
     stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
     heads: bool = True  # with stack: CaseStack, one boosting head per input case, metadata never imputed
     neighbours: int = 5  # with stack: similarity to the k closest unreliable / reliable training posts (0 = off)
+    neighbour_max_df: float = 0.05  # with heads: the similarity reads terms found in at most this share of posts
     boost_iterations: int = 300
     boost_leaves: int = 7
     # with heads: texts of at least this many characters take the article route (0 = off): heads without text
@@ -121,6 +122,7 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
             cv=cfg.calibration_folds,
             random_state=seed,
             neighbours=cfg.neighbours,
+            neighbour_max_df=cfg.neighbour_max_df,
             boost_params={"max_iter": cfg.boost_iterations, "max_leaf_nodes": cfg.boost_leaves},
             long_chars=cfg.long_chars,
             long_linear=clone(linear).set_params(C=cfg.long_C) if cfg.long_chars else None,
