@@ -18,8 +18,8 @@ import numpy as np
 from scipy import sparse
 from scipy.special import logit
 
-from classifier.case_stack import N_SIMILARITY, CaseStack
-from classifier.features import CASE_COLUMNS, METADATA_FEATURE_NAMES, SURFACE_COLUMNS
+from classifier.case_stack import N_SIMILARITY, CaseStack, head_columns, head_key
+from classifier.features import METADATA_FEATURE_NAMES, SURFACE_COLUMNS
 from classifier.phrases import phrase_evidence
 from classifier.records import FeatureEvidence
 
@@ -44,19 +44,21 @@ SIGNAL_TERMS = {
 @dataclass
 class CaseInputs:
     """What the heads read for a batch: text decision value, similarity columns, raw metadata, and the case
-    (index into INPUT_CASES) of the head that scored each row, with its probability."""
+    (index into INPUT_CASES) of the head that scored each row, with its probability, and whether that head was
+    the case's article head (``article``; then ``decision`` is the article route's text model's)."""
 
     decision: np.ndarray
     near: np.ndarray
     meta: np.ndarray
     used: np.ndarray
     proba: np.ndarray
+    article: np.ndarray
 
 
-def _groups(case: str) -> list[tuple[str, list[int]]]:
-    """(group, positions in the head input) for the head of ``case``; hour and weekday are one group each."""
+def _groups(key: str) -> list[tuple[str, list[int]]]:
+    """(group, positions in the head input) for the head ``key``; hour and weekday are one group each."""
     groups: dict[str, list[int]] = {"text": [0], "similar": list(range(1, 1 + N_SIMILARITY))}
-    for pos, column in enumerate(CASE_COLUMNS[case], start=1 + N_SIMILARITY):
+    for pos, column in enumerate(head_columns(key), start=1 + N_SIMILARITY):
         name = METADATA_FEATURE_NAMES[column]
         if name == "empty_text":
             continue
@@ -124,16 +126,19 @@ def explain_rows(
     head_proba: Callable[[str, np.ndarray], np.ndarray],
     *,
     top_k: int = 8,
+    article_coef: np.ndarray | None = None,
 ) -> list[tuple[FeatureEvidence, ...]]:
     """Evidence for each of ``rows`` (indices into the batch), strongest first.
 
     ``text_rows``: the batch's word TF-IDF rows; ``coef``/``terms``: the text model's coefficients and n-gram of
-    each of those columns; ``texts``: the exact texts scored; ``head_proba(case, inputs)``: a head's probability."""
+    each of those columns (``article_coef``: the article route's text model's); ``texts``: the exact texts
+    scored; ``head_proba(key, inputs)``: a head's probability."""
     from classifier.records import INPUT_CASES
 
     out: list[tuple[FeatureEvidence, ...]] = []
     for i in rows:
-        case = INPUT_CASES[int(inputs.used[i])]
+        article = bool(inputs.article[i])
+        case = head_key(INPUT_CASES[int(inputs.used[i])], article)
         Z = CaseStack.head_input(case, inputs.decision[i : i + 1], inputs.near[i : i + 1], inputs.meta[i : i + 1])
         groups = _groups(case)
         reference = stack.references_[case]
@@ -148,7 +153,8 @@ def explain_rows(
             if weight < MIN_WEIGHT:
                 continue
             if group == "text":
-                evidence.extend(_phrases(text_rows, i, coef, terms, texts[i], weight, top_k))
+                row_coef = article_coef if article and article_coef is not None else coef
+                evidence.extend(_phrases(text_rows, i, row_coef, terms, texts[i], weight, top_k))
             elif group == "similar":
                 found = _similar(stack, text_rows[i], weight)
                 if found is not None:

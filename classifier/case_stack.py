@@ -13,14 +13,32 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifier.boost import CompactBoost
-from classifier.features import CASE_COLUMNS, case_codes
-from classifier.records import INPUT_CASES
+from classifier.features import CASE_COLUMNS, LENGTH_COLUMNS, METADATA_FEATURE_NAMES, case_codes
+from classifier.records import INPUT_CASES, ROUTE_ARTICLE
 from classifier.stacking import TextStackBase, _reference, _similarity_columns
 
-__all__ = ["CaseStack", "N_SIMILARITY"]
+__all__ = ["CaseStack", "N_SIMILARITY", "case_of", "head_columns", "head_key"]
 
 #: Similarity columns: best and mean of the k closest unreliable posts, then of the k closest reliable ones.
 N_SIMILARITY = 4
+_TEXT_LENGTH = METADATA_FEATURE_NAMES.index("text_length")
+
+
+def head_key(case: str, article: bool) -> str:
+    """The key of a head in ``CaseStack.heads_``: the case, or "<case>:article" for the article route."""
+    return f"{case}:{ROUTE_ARTICLE}" if article else case
+
+
+def case_of(key: str) -> str:
+    """The input case of a head key."""
+    return key.split(":", 1)[0]
+
+
+def head_columns(key: str) -> tuple[int, ...]:
+    """The metadata columns the head ``key`` reads: its case's, without text length and line count on the
+    article route (those cues tell short from long posts in ReINTEL and mislead on articles)."""
+    columns = CASE_COLUMNS[case_of(key)]
+    return tuple(c for c in columns if c not in LENGTH_COLUMNS) if key != case_of(key) else columns
 
 
 class CaseStack(TextStackBase):
@@ -37,7 +55,30 @@ class CaseStack(TextStackBase):
     ``linear_`` (fitted on all rows) explains the text; ``references_[case]`` holds the median of each head
     input over its training rows (an explanation replaces a group of inputs by these to see what it did);
     ``unreliable_refs_`` names, per stored unreliable post, where it came from ("" when unknown).
+
+    **Article route** (``long_chars`` > 0): a text of at least ``long_chars`` characters (article-like) is scored
+    by a second head of its case, ``"<case>:article"`` in ``heads_``, which reads the decision value of
+    ``long_linear`` (a more strongly regularised logistic regression on the same text columns, ``long_linear_``)
+    instead of ``linear``'s, and no text length or line count. Those heads learn from the same rows as the
+    case's own head (all posts, not only long ones: measured better, models/README.md round 4).
     """
+
+    def __init__(
+        self,
+        linear: LogisticRegression | None = None,
+        n_meta: int = 0,
+        boost_params: dict[str, Any] | None = None,
+        cv: int = 5,
+        random_state: int = 13,
+        neighbours: int = 0,
+        neighbour_max_df: float = 0.05,
+        long_chars: int = 0,
+        long_linear: LogisticRegression | None = None,
+    ):
+        super().__init__(linear=linear, n_meta=n_meta, boost_params=boost_params, cv=cv, random_state=random_state,
+                         neighbours=neighbours, neighbour_max_df=neighbour_max_df)
+        self.long_chars = long_chars
+        self.long_linear = long_linear
 
     # -- pieces shared with the fast path -----------------------------------------------------------------
     def split(self, X: Any) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -47,14 +88,31 @@ class CaseStack(TextStackBase):
         return X[:, :width], X[:, width:].toarray()
 
     @staticmethod
-    def head_input(case: str, decision: np.ndarray, near: np.ndarray, meta: np.ndarray) -> np.ndarray:
-        """The columns the head of ``case`` reads: text score, similarity, then that case's metadata columns."""
+    def head_input(key: str, decision: np.ndarray, near: np.ndarray, meta: np.ndarray) -> np.ndarray:
+        """The columns the head ``key`` (a case, or "<case>:article") reads: text score, similarity, then its
+        metadata columns (``head_columns``)."""
         return np.column_stack([np.asarray(decision, dtype=np.float64)[:, None], near,
-                                meta[:, list(CASE_COLUMNS[case])]])
+                                meta[:, list(head_columns(key))]])
 
     def cases(self, meta: np.ndarray) -> np.ndarray:
         """The index into INPUT_CASES of each row."""
         return case_codes(meta)
+
+    def articles(self, meta: np.ndarray) -> np.ndarray:
+        """Which rows take the article route: texts of at least ``long_chars`` characters (none when 0 or for
+        models fitted before the route existed)."""
+        limit = getattr(self, "long_chars", 0)
+        meta = np.asarray(meta, dtype=np.float64)
+        if not limit or not hasattr(self, "long_linear_"):
+            return np.zeros(meta.shape[0], dtype=bool)
+        return meta[:, _TEXT_LENGTH] >= np.log1p(limit) - 1e-9
+
+    def decisions(self, text: Any, article: np.ndarray) -> np.ndarray:
+        """The text model's decision value of each row: ``long_linear_``'s on article rows, ``linear_``'s else."""
+        decision = np.asarray(self.linear_.decision_function(text), dtype=np.float64)
+        if article.any():
+            decision[article] = self.long_linear_.decision_function(text[np.flatnonzero(article)])
+        return decision
 
     # -- sklearn API --------------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, refs: Sequence[str | None] | None = None) -> CaseStack:
@@ -68,6 +126,11 @@ class CaseStack(TextStackBase):
         folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
         oof = cross_val_predict(clone(base), text, y, cv=folds, method="decision_function")
         self.linear_ = clone(base).fit(text, y)
+        long_oof = None
+        if self.long_chars:
+            long_base = self.long_linear if self.long_linear is not None else base
+            long_oof = cross_val_predict(clone(long_base), text, y, cv=folds, method="decision_function")
+            self.long_linear_ = clone(long_base).fit(text, y)
         near = np.zeros((len(y), N_SIMILARITY))
         for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
             reference = _reference(text[train_idx], y[train_idx], self.neighbour_max_df)
@@ -91,9 +154,12 @@ class CaseStack(TextStackBase):
             rows = codes >= code  # a row with more inputs also teaches the heads for fewer (those left out)
             if len(np.unique(y[rows])) < 2:
                 continue  # no such posts in the data: the case falls back to one with fewer inputs
-            Z = self.head_input(case, oof[rows], near[rows], meta[rows])
-            self.heads_[case] = CompactBoost(**params).fit(Z, y[rows])
-            self.references_[case] = np.median(Z, axis=0)
+            for key, decision in ((case, oof), (head_key(case, True), long_oof)):
+                if decision is None:
+                    continue
+                Z = self.head_input(key, decision[rows], near[rows], meta[rows])
+                self.heads_[key] = CompactBoost(**params).fit(Z, y[rows])
+                self.references_[key] = np.median(Z, axis=0)
         return self
 
     def head_for(self, code: int) -> str:
@@ -103,16 +169,24 @@ class CaseStack(TextStackBase):
                 return case
         raise ValueError("no head was fitted")
 
+    def keys(self, codes: np.ndarray, article: np.ndarray) -> np.ndarray:
+        """The head key that scores each row (its case's nearest fitted head, on the article route or not)."""
+        out = np.empty(len(codes), dtype=object)
+        for code in np.unique(codes):
+            for routed in (False, True):
+                out[(codes == code) & (article == routed)] = head_key(self.head_for(int(code)), routed)
+        return out
+
     def predict_proba(self, X: Any) -> np.ndarray:
         text, meta = self.split(X)
-        decision = self.linear_.decision_function(text)
+        article = self.articles(meta)
+        decision = self.decisions(text, article)
         near = self.neighbour_columns(text)
-        codes = self.cases(meta)
+        keys = self.keys(self.cases(meta), article)
         out = np.zeros((X.shape[0], 2))
-        for code in np.unique(codes):
-            rows = codes == code
-            case = self.head_for(int(code))
-            out[rows] = self.heads_[case].predict_proba(self.head_input(case, decision[rows], near[rows], meta[rows]))
+        for key in np.unique(keys):
+            rows = keys == key
+            out[rows] = self.heads_[key].predict_proba(self.head_input(key, decision[rows], near[rows], meta[rows]))
         return out
 
     def predict(self, X: Any) -> np.ndarray:

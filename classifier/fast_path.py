@@ -25,7 +25,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from classifier.case_explain import CaseInputs
-from classifier.case_stack import CaseStack
+from classifier.case_stack import CaseStack, case_of
 from classifier.features import MetadataFeatures, TokenString
 from classifier.records import INPUT_CASES
 from classifier.stacking import LinearThenBoost
@@ -277,11 +277,15 @@ class FastScorer:
         self.parts: list[_TextPart | _MetaPart | _RawMetaPart] | None = parts  # type: ignore[assignment]
         self.linear = _linear(self.clf)
         self.stack = _linear(self.clf.linear_) if isinstance(self.clf, LinearThenBoost | CaseStack) else None
+        #: the article route's text model (coefficients, intercept), when the model has one
+        self.long_stack = (_linear(self.clf.long_linear_)
+                           if isinstance(self.clf, CaseStack) and hasattr(self.clf, "long_linear_") else None)
         self.heads: dict[str, _BoostPredictor] | None = None
         self.boost: _BoostPredictor | None = None
         if isinstance(self.clf, CaseStack):
             self.heads = {case: _BoostPredictor(head) for case, head in self.clf.heads_.items()}
-            if not all(h.ok for h in self.heads.values()) or self.parts is None or self.stack is None:
+            if (not all(h.ok for h in self.heads.values()) or self.parts is None or self.stack is None
+                    or (hasattr(self.clf, "long_linear_") and self.long_stack is None)):
                 self.heads = None
         elif self.stack is not None:
             self.boost = _BoostPredictor(self.clf.boost_)
@@ -301,19 +305,26 @@ class FastScorer:
             offset += part.width
         return out
 
-    def case_inputs(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For a CaseStack model: the text model's decision value, the similarity columns, the raw metadata and
-        each row's case index (what the heads read)."""
+    def case_inputs(self, blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For a CaseStack model: the text model's decision value (the article route's text model on article
+        rows), the similarity columns, the raw metadata, each row's case index and whether it takes the article
+        route (what the heads read)."""
         assert self.stack is not None
         coef, intercept, _ = self.stack
         text = blocks[:-1]
         decision = _decision(text, coef, intercept)
-        joined = text[0].matrix if len(text) == 1 else sparse.hstack([b.matrix for b in text], format="csr")
         meta = np.asarray(blocks[-1].matrix, dtype=np.float64)
-        return decision, self.clf.neighbour_columns(joined), meta, self.clf.cases(meta)
+        article = self.clf.articles(meta)
+        if article.any() and self.long_stack is not None:
+            long_coef, long_intercept, _ = self.long_stack
+            rows = np.flatnonzero(article)
+            decision[rows] = _decision([Block(b.offset, b.matrix[rows]) for b in text], long_coef, long_intercept)
+        joined = text[0].matrix if len(text) == 1 else sparse.hstack([b.matrix for b in text], format="csr")
+        return decision, self.clf.neighbour_columns(joined), meta, self.clf.cases(meta), article
 
     def head_proba(self, case: str, inputs: np.ndarray) -> np.ndarray:
-        """The probability that the head of ``case`` gives rows of its input columns."""
+        """The probability that the head ``case`` (a head key: a case, or "<case>:article") gives rows of its
+        input columns."""
         if self.heads is None:
             return np.asarray(self.clf.heads_[case].predict_proba(inputs))[:, 1]
         return self.heads[case].proba(inputs)
@@ -325,18 +336,19 @@ class FastScorer:
             full = sparse.hstack(mats, format="csr") if len(mats) > 1 else mats[0]
             text, meta = self.clf.split(full)
             codes = self.clf.cases(meta)
+            article = self.clf.articles(meta)
             used = np.asarray([INPUT_CASES.index(self.clf.head_for(int(c))) for c in codes], dtype=np.int64)
-            return CaseInputs(self.clf.linear_.decision_function(text), self.clf.neighbour_columns(text), meta,
-                              used, self._fallback(blocks))
-        decision, near, meta, codes = self.case_inputs(blocks)
+            return CaseInputs(self.clf.decisions(text, article), self.clf.neighbour_columns(text), meta,
+                              used, self._fallback(blocks), article)
+        decision, near, meta, codes, article = self.case_inputs(blocks)
         out = np.zeros(len(codes))
         used = codes.copy()
-        for code in np.unique(codes):
-            rows = codes == code
-            case = self.clf.head_for(int(code))
-            used[rows] = INPUT_CASES.index(case)
-            out[rows] = self.head_proba(case, CaseStack.head_input(case, decision[rows], near[rows], meta[rows]))
-        return CaseInputs(decision, near, meta, used, out)
+        keys = self.clf.keys(codes, article)
+        for key in np.unique(keys):
+            rows = keys == key
+            used[rows] = INPUT_CASES.index(case_of(key))
+            out[rows] = self.head_proba(key, CaseStack.head_input(key, decision[rows], near[rows], meta[rows]))
+        return CaseInputs(decision, near, meta, used, out, article)
 
     def proba(self, blocks: list[Block]) -> np.ndarray:
         """Calibrated probability of the positive class for each row."""

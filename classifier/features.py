@@ -24,6 +24,7 @@ from vntext import NON_LETTERS, ZERO_WIDTH_CHARS
 __all__ = [
     "CASE_COLUMNS",
     "COUNT_COLUMNS",
+    "LENGTH_COLUMNS",
     "METADATA_FEATURE_NAMES",
     "SURFACE_COLUMNS",
     "TIME_COLUMNS",
@@ -117,6 +118,8 @@ METADATA_FEATURE_NAMES: tuple[str, ...] = (
 COUNT_COLUMNS: tuple[int, ...] = (0, 1, 2)
 TIME_COLUMNS: tuple[int, ...] = (3, 4, 5, 6)
 SURFACE_COLUMNS: tuple[int, ...] = tuple(range(7, len(METADATA_FEATURE_NAMES)))
+#: Text length and line count: left out by the heads of the article route (``classifier.case_stack``).
+LENGTH_COLUMNS: tuple[int, ...] = (7, 8)
 #: The metadata columns each input case's head reads (see ``classifier.records.INPUT_CASES``).
 CASE_COLUMNS: dict[str, tuple[int, ...]] = {
     INPUT_CASES[0]: SURFACE_COLUMNS,

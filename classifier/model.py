@@ -18,7 +18,7 @@ from classifier.errors import ClassifierDataError
 from classifier.explain import LinearView, evidence_for_row, linear_view
 from classifier.fast_path import FastScorer
 from classifier.features import input_case
-from classifier.records import INPUT_CASES, FeatureEvidence, PostInput, Verdict
+from classifier.records import INPUT_CASES, ROUTE_ARTICLE, ROUTE_POST, FeatureEvidence, PostInput, Verdict
 from vntext import detect_language
 
 __all__ = ["MAX_TEXT_CHARS", "MisinfoModel"]
@@ -149,15 +149,20 @@ class MisinfoModel:
         evidence: dict[int, tuple[FeatureEvidence, ...]] = {}
         if explained and inputs is not None:
             text = blocks[0].matrix
+            long_stack = self.scorer.long_stack
             found = explain_rows(self.scorer.clf, inputs, text, self.scorer.stack[0][: text.shape[1]],  # type: ignore[index]
-                                 self.terms, [p.text for p in posts], explained, self.scorer.head_proba)
+                                 self.terms, [p.text for p in posts], explained, self.scorer.head_proba,
+                                 article_coef=long_stack[0][: text.shape[1]] if long_stack is not None else None)
             evidence = dict(zip(explained, found, strict=True))
         elif explained:
             evidence = {i: evidence_for_row(self.view, blocks, i, posts[i].text) for i in explained}
+        routes = ([ROUTE_ARTICLE if a else ROUTE_POST for a in inputs.article.tolist()] if inputs is not None
+                  else [ROUTE_POST] * len(posts))
         return [
             Verdict(score=score, label=score >= limit, threshold=limit, model_version=self.version,
-                    features=evidence.get(i, ()), language=detect_language(post.text), case=case)
-            for i, (post, score, limit, case) in enumerate(zip(posts, scores, limits, cases, strict=True))
+                    features=evidence.get(i, ()), language=detect_language(post.text), case=case, route=route)
+            for i, (post, score, limit, case, route) in enumerate(
+                zip(posts, scores, limits, cases, routes, strict=True))
         ]
 
     @property

@@ -46,7 +46,10 @@ def render_model_card(card: dict) -> str:
             f"to the {cfg.get('neighbours')} closest unreliable and reliable training posts and the metadata the "
             "post has feed one gradient-boosted head per input case (HistGradientBoosting, log-loss, "
             f"{cfg.get('boost_iterations')} trees of {cfg.get('boost_leaves')} leaves); nothing is imputed. "
-            "Explanations: words and phrases of the text (underthesea word segmentation), closeness to known "
+            + (f"Article route: a text of at least {cfg['long_chars']:,} characters is scored by a second head "
+               f"of its case that reads a logistic regression with C={cfg.get('long_C')} instead and no text "
+               "length or line count (same threshold). " if cfg.get("long_chars") else "")
+            + "Explanations: words and phrases of the text (underthesea word segmentation), closeness to known "
             "unreliable posts and metadata signals, each weighed by how much it raised the head's log-odds."
             if cfg.get("stack") and cfg.get("heads")
             else f" -> logistic regression (C={cfg.get('C')}); its out-of-fold score"

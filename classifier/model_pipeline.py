@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -36,8 +37,13 @@ class PipelineConfig:
     stack: bool = True  # LinearThenBoost (text LR score + metadata -> gradient boosting) instead of LR
     heads: bool = True  # with stack: CaseStack, one boosting head per input case, metadata never imputed
     neighbours: int = 5  # with stack: similarity to the k closest unreliable / reliable training posts (0 = off)
+    neighbour_max_df: float = 0.05  # with heads: the similarity reads terms found in at most this share of posts
     boost_iterations: int = 300
     boost_leaves: int = 7
+    # with heads: texts of at least this many characters take the article route (0 = off): heads without text
+    # length and line count, on a logistic regression with C = long_C (models/README.md, round 4)
+    long_chars: int = 0
+    long_C: float = 0.25
 
 
 def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> Pipeline:
@@ -116,7 +122,10 @@ def build_pipeline(config: PipelineConfig | None = None, *, seed: int = 13) -> P
             cv=cfg.calibration_folds,
             random_state=seed,
             neighbours=cfg.neighbours,
+            neighbour_max_df=cfg.neighbour_max_df,
             boost_params={"max_iter": cfg.boost_iterations, "max_leaf_nodes": cfg.boost_leaves},
+            long_chars=cfg.long_chars,
+            long_linear=clone(linear).set_params(C=cfg.long_C) if cfg.long_chars else None,
         )
     elif cfg.stack:
         n_meta = len(METADATA_FEATURE_NAMES) if cfg.metadata else 0

@@ -20,6 +20,9 @@ __all__ = [
     "LabelledExample",
     "ModelInfo",
     "PostInput",
+    "ROUTES",
+    "ROUTE_ARTICLE",
+    "ROUTE_POST",
     "Verdict",
     "sentence_spans",
 ]
@@ -30,6 +33,11 @@ CASE_TEXT_TIME = "text_time"  # text and posting time, counts unknown (feeds, Te
 CASE_TEXT_COUNTS_TIME = "text_counts_time"  # text, like/comment/share counts and posting time (Mastodon, Bluesky)
 #: The cases, from the fewest inputs to the most.
 INPUT_CASES: tuple[str, ...] = (CASE_TEXT, CASE_TEXT_TIME, CASE_TEXT_COUNTS_TIME)
+#: Which form of text a head scored (``Verdict.route``): a post, or a long, article-like text (the article route:
+#: a head of the same case without length cues, on a more strongly regularised text model).
+ROUTE_POST = "post"
+ROUTE_ARTICLE = "article"
+ROUTES: tuple[str, ...] = (ROUTE_POST, ROUTE_ARTICLE)
 
 #: ``FeatureEvidence.kind``: a word or phrase of the text (with spans), a property of the post (no spans), or
 #: closeness to known unreliable posts (no spans; ``refs`` names those that can be linked to).
@@ -111,7 +119,8 @@ class FeatureEvidence:
 @dataclass(frozen=True)
 class Verdict:
     """The model's output for one post. ``case`` (one of INPUT_CASES) says which inputs the post had and so
-    which head scored it and whose threshold applies."""
+    which head scored it and whose threshold applies; ``route`` (one of ROUTES) whether the case's post head or
+    its article head (long texts) did."""
 
     score: float
     label: bool
@@ -120,6 +129,7 @@ class Verdict:
     features: tuple[FeatureEvidence, ...]
     language: str
     case: str = CASE_TEXT
+    route: str = ROUTE_POST
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 
 from classifier.cv import dedupe_examples, groups_of
 from classifier.data import read_labelled_csv
@@ -44,6 +44,38 @@ _BOOST = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 7, "min_samp
           "l2_regularization": 1.0, "random_state": 13}
 _SURFACE = [c - SURFACE_COLUMNS[0] for c in SURFACE_COLUMNS]
 _NO_LENGTH = [i for i in _SURFACE if i not in (0, 1)]  # surface cues without text length and line count
+#: A "long" text (article-like), decided from ReINTEL alone: >= 1,000 characters, the longest ~20 % of its
+#: labelled posts, past the point where the unreliable share stops rising with length (12.5 % under 200
+#: characters, 19-22 % from 500 on).
+LONG_CHARS = 1000
+#: The lead of a text: its first sentences up to this many characters (ReINTEL's 75th percentile post length).
+LEAD_CHARS = 700
+
+
+def lead(text: str, limit: int = LEAD_CHARS) -> str:
+    """The title and first sentences of ``text``: whole sentences (or lines) while they fit in ``limit``
+    characters, at least one; a text within the limit is its own lead."""
+    if len(text) <= limit:
+        return text
+    out: list[str] = []
+    size = 0
+    for part in _SENTENCE.split(text):
+        if not part.strip():
+            continue
+        if out and size + len(part) > limit:
+            break
+        out.append(part)
+        size += len(part) + 1
+    return "\n".join(out)[: 4 * limit]
+
+
+def news_halves(y: np.ndarray, seed: int = 13) -> tuple[np.ndarray, np.ndarray]:
+    """The dev and test halves of a labelled news file (fixed seed, stratified): variants are chosen on ReINTEL
+    CV and the dev half only; the test half is reported, never chosen on."""
+    if not y.size:
+        return np.zeros(0, int), np.zeros(0, int)
+    dev, test = train_test_split(np.arange(y.size), test_size=0.5, stratify=y, random_state=seed)
+    return np.sort(dev), np.sort(test)
 
 
 class Study:
@@ -57,6 +89,8 @@ class Study:
         self.news_y = np.asarray([label for _, label in news])
         texts = [e.text for e in examples] + list(unlabelled) + [t for t, _ in news]
         self.docs = [token_string(t) for t in texts]
+        self.lead_docs = [token_string(lead(t)) for t in texts]
+        self.long = np.asarray([len(t) >= LONG_CHARS for t in texts])
         self.sentences = [[token_string(p) for p in _SENTENCE.split(t) if p and token_string(p)] or [token_string(t)]
                           for t in texts]
         extract = MetadataFeatures().fit([])
@@ -67,9 +101,12 @@ class Study:
         lines = np.expm1(surface[:, 1:2])
         self.rates = np.column_stack([counts / length * 1000, surface[:, 7:9], lines / length * 1000])
         self.seed = seed
+        # VFND dev / test halves: fixed seed, stratified. Variants are chosen on ReINTEL CV and the dev half only.
+        self.news_dev, self.news_test = news_halves(self.news_y, seed)
         splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
         self.folds = list(splitter.split(np.zeros(self.n), self.y, groups_of(examples)))
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._fold: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
 
     def _lr(self, C: float) -> LogisticRegression:
         return LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000,
@@ -78,7 +115,8 @@ class Study:
     def base(self, tr: np.ndarray, te: np.ndarray, C: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
         """Out-of-fold (inner 5-fold) columns for the training rows and columns for ``te``: words LR decision,
         similarity to labelled posts (best and mean of the top 5 unreliable, then reliable), and the max, mean
-        and top-2 mean of the LR decision over the post's sentences."""
+        and top-2 mean of the LR decision over the post's sentences; then the LR decision and similarity of the
+        post's lead (title and first sentences, ``lead``)."""
         key = (tr.tobytes(), te.tobytes(), C)
         if key not in self._cache:
             self._cache[key] = self._base(tr, te, C)
@@ -91,15 +129,20 @@ class Study:
         Xte = vec.transform([self.docs[i] for i in te])
         ytr = self.y[tr]
         sim = (Xtr @ Xtr.T).toarray()
-        left = np.zeros((len(tr), 8))
+        Ltr = vec.transform([self.lead_docs[i] for i in tr])
+        Lte = vec.transform([self.lead_docs[i] for i in te])
+        left = np.zeros((len(tr), 13))
         for a, b in StratifiedKFold(5, shuffle=True, random_state=self.seed).split(np.zeros(len(tr)), ytr):
             model = self._lr(C).fit(Xtr[a], ytr[a])
             left[b, 0] = model.decision_function(Xtr[b])
             left[b, 1:5] = _similarity(sim[np.ix_(b, a)], ytr[a])
             left[b, 5:8] = self._pooled(model, vec, tr[b])
+            left[b, 8] = model.decision_function(Ltr[b])
+            left[b, 9:13] = _similarity((Ltr[b] @ Xtr[a].T).toarray(), ytr[a])
         model = self._lr(C).fit(Xtr, ytr)
         right = np.column_stack([model.decision_function(Xte), _similarity((Xte @ Xtr.T).toarray(), ytr),
-                                 self._pooled(model, vec, te)])
+                                 self._pooled(model, vec, te), model.decision_function(Lte),
+                                 _similarity((Lte @ Xtr.T).toarray(), ytr)])
         return left, right
 
     def _pooled(self, model: LogisticRegression, vec: TfidfVectorizer, rows: np.ndarray) -> np.ndarray:
@@ -119,16 +162,31 @@ class Study:
             if test:
                 meta[:, list(COUNT_COLUMNS + TIME_COLUMNS)] = np.nan
             return np.column_stack([base[:, :5], meta])
+        long = self.long[rows][:, None]
         parts = {"lr": base[:, :1], "knn": base[:, 1:5], "sentences": base[:, 5:8],
+                 "lead-lr": base[:, 8:9], "lead-knn": base[:, 9:13],
+                 "mix-lr": (base[:, :1] + base[:, 8:9]) / 2,
+                 "long-lead-lr": np.where(long, base[:, 8:9], base[:, :1]),
+                 "long-lead-knn": np.where(long, base[:, 9:13], base[:, 1:5]),
                  "surface": self.meta[rows][:, list(SURFACE_COLUMNS)],
                  "surface-no-length": self.meta[rows][:, list(SURFACE_COLUMNS)][:, _NO_LENGTH],
                  "rates": self.rates[rows]}
-        return np.column_stack([parts[p] for p in variant.split("+")])
+        out = []
+        for part in variant.split("+"):
+            name, _, C = part.partition("~")  # "lr~0.1": that column from the base with LR C=0.1
+            if C:
+                tr, te = self._fold
+                other = self.base(tr, te, float(C))[1 if test else 0]
+                out.append(self.columns(name, other if test else other[np.searchsorted(tr, rows)], rows, test=test))
+            else:
+                out.append(parts[name])
+        return np.column_stack(out)
 
     def run(self, variant: str, C: float = 4.0) -> dict:
         aucs, aps = [], []
         oof = np.zeros(self.n)
         for tr, te in self.folds:
+            self._fold = (tr, te)
             left, right = self.base(tr, te, C)
             prob = self._fit_predict(variant, left, tr, right, te)
             oof[te] = prob
@@ -138,15 +196,34 @@ class Study:
         out = {"roc_auc": aucs, "average_precision": aps, "threshold": threshold,
                "precision": binary_metrics(self.y, oof, threshold)["precision"]}
         tr, te = np.arange(self.n), np.arange(self.n, len(self.docs))
+        self._fold = (tr, te)
         left, right = self.base(tr, te, C)
         prob = self._fit_predict(variant, left, tr, right, te)
         out["unlabelled_flagged"] = float(np.mean(prob[: self.n_unlabelled] >= threshold))
         if self.news_y.size:
-            out["news_roc_auc"] = float(roc_auc_score(self.news_y, prob[self.n_unlabelled:]))
+            news = prob[self.n_unlabelled:]
+            out["news_roc_auc"] = float(roc_auc_score(self.news_y, news))
+            for half in ("dev", "test"):
+                idx = getattr(self, f"news_{half}")
+                out[f"news_{half}_roc_auc"] = float(roc_auc_score(self.news_y[idx], news[idx]))
+            out["news_flagged"] = float(np.mean(news >= threshold))
         return out
 
     def _fit_predict(self, variant: str, left: np.ndarray, tr: np.ndarray, right: np.ndarray,
                      te: np.ndarray) -> np.ndarray:
+        """``route:A|B``: long texts scored by a head of variant B, the others by A (``B@long``: B's head learns
+        from the long training posts only); ``avg:A|B``: the mean of both heads' probabilities."""
+        if variant.startswith(("route:", "avg:")):
+            kind, pair = variant.split(":", 1)
+            first, second = pair.split("|")
+            p_first = self._fit_predict(first, left, tr, right, te)
+            only_long = second.endswith("@long")
+            second = second.removesuffix("@long")
+            keep = self.long[tr] if only_long else np.ones(len(tr), bool)
+            p_second = self._fit_predict(second, left[keep], tr[keep], right, te)
+            if kind == "avg":
+                return (p_first + p_second) / 2
+            return np.where(self.long[te], p_second, p_first)
         X, Xte = self.columns(variant, left, tr, test=False), self.columns(variant, right, te, test=True)
         if variant == "imputed":  # unknown values get the training medians, as that model did
             imputer = SimpleImputer(strategy="median", keep_empty_features=True).fit(X[:, 5:])
@@ -175,7 +252,36 @@ EXPERIMENTS: dict[str, tuple[str, float]] = {
     "text head + sentence scores (max, mean, top-2 mean)": ("lr+knn+surface+sentences", 4.0),
     "text head, LR C=1": ("lr+knn+surface", 1.0),
     "text head, LR C=1, no length and line count": ("lr+knn+surface-no-length", 1.0),
+    # round 4: long texts (>= LONG_CHARS), articles
+    "long route: long texts -> head without length and line count": (
+        "route:lr+knn+surface|lr+knn+surface-no-length", 4.0),
+    "long route: long texts -> head without surface cues": ("route:lr+knn+surface|lr+knn", 4.0),
+    "long route: long texts -> head without length cues, trained on long posts only": (
+        "route:lr+knn+surface|lr+knn+surface-no-length@long", 4.0),
+    "long route: long texts -> head with length-normalised cues": ("route:lr+knn+surface|lr+knn+rates", 4.0),
+    "long texts scored on their lead (title + first sentences; head trained alike)": (
+        "long-lead-lr+long-lead-knn+surface", 4.0),
+    "long route: long texts -> lead columns, no length cues": (
+        "route:lr+knn+surface|long-lead-lr+long-lead-knn+surface-no-length", 4.0),
+    "long route: long texts -> mean of full and lead LR, no length cues": (
+        "route:lr+knn+surface|mix-lr+knn+surface-no-length", 4.0),
+    "long route: long texts -> full and lead columns, no length cues": (
+        "route:lr+knn+surface|lr+knn+lead-lr+lead-knn+surface-no-length", 4.0),
+    "long route, LR C=1: long texts -> head without length and line count": (
+        "route:lr+knn+surface|lr+knn+surface-no-length", 1.0),
+    "long route: long texts -> head on an LR with C=0.1, no length cues": (
+        "route:lr+knn+surface|lr~0.1+knn+surface-no-length", 4.0),
+    "long route: long texts -> head on an LR with C=0.1, no surface cues": ("route:lr+knn+surface|lr~0.1+knn", 4.0),
+    "long route: long texts -> head on an LR with C=0.25, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn+surface-no-length", 4.0),
+    "long route: long texts -> head on LRs with C=4 and C=0.1, no length cues": (
+        "route:lr+knn+surface|lr+lr~0.1+knn+surface-no-length", 4.0),
+    "text head on an LR with C=0.1 (every post)": ("lr~0.1+knn+surface", 4.0),
 }
+
+
+#: The production text head before round 4; every row is also compared with it, fold by fold.
+ADOPTED = "text head: words LR + similarity + surface cues (adopted)"
 
 
 def _texts(folder: Path) -> list[str]:
@@ -203,23 +309,34 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     study = Study(args.data, _texts(args.unlabelled), _news(args.news))
     print("| experiment | ROC-AUC | AP | Δ AUC (folds better) | Δ AP (folds better) | precision at threshold "
-          "| unlabelled flagged | news ROC-AUC | time |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| unlabelled flagged | news ROC-AUC dev / test / all | news flagged | Δ AUC / Δ AP vs adopted "
+          "(folds better) | time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     reference: dict | None = None
+    adopted: dict | None = None
     run: Callable[[str, float], dict] = study.run
     for name, (variant, C) in EXPERIMENTS.items():
-        if args.only and name not in args.only and reference is not None:
+        if args.only and name not in args.only and name != ADOPTED and reference is not None:
             continue
         started = time.perf_counter()
         out = run(variant, C)
         reference = reference or out
+        adopted = out if name == ADOPTED else adopted
         d_auc = np.subtract(out["roc_auc"], reference["roc_auc"])
         d_ap = np.subtract(out["average_precision"], reference["average_precision"])
-        news = f"{out['news_roc_auc']:.3f}" if "news_roc_auc" in out else "—"
+        vs = "—"
+        if adopted is not None and adopted is not out:
+            a_auc = np.subtract(out["roc_auc"], adopted["roc_auc"])
+            a_ap = np.subtract(out["average_precision"], adopted["average_precision"])
+            vs = (f"{a_auc.mean():+.3f} ({int((a_auc > 0).sum())}/5) / "
+                  f"{a_ap.mean():+.3f} ({int((a_ap > 0).sum())}/5)")
+        news = (f"{out['news_dev_roc_auc']:.3f} / {out['news_test_roc_auc']:.3f} / {out['news_roc_auc']:.3f}"
+                if "news_roc_auc" in out else "—")
+        news_flagged = f"{out['news_flagged']:.1%}" if "news_flagged" in out else "—"
         print(f"| {name} | {np.mean(out['roc_auc']):.3f} ± {np.std(out['roc_auc']):.3f} "
               f"| {np.mean(out['average_precision']):.3f} ± {np.std(out['average_precision']):.3f} "
               f"| {d_auc.mean():+.3f} ({int((d_auc > 0).sum())}/5) | {d_ap.mean():+.3f} ({int((d_ap > 0).sum())}/5) "
-              f"| {out['precision']:.3f} | {out['unlabelled_flagged']:.1%} | {news} "
+              f"| {out['precision']:.3f} | {out['unlabelled_flagged']:.1%} | {news} | {news_flagged} | {vs} "
               f"| {time.perf_counter() - started:.0f} s |", flush=True)
 
 

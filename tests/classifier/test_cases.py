@@ -148,3 +148,63 @@ def test_models_trained_before_the_case_heads_still_score_and_explain():
     assert (bare.case, full.case) == ("text", "text_counts_time")
     assert bare.threshold == full.threshold == old.threshold
     assert {f.kind for f in bare.features} <= {"phrase", "signal"} and bare.features
+
+
+ARTICLE = "\n".join([
+    "Bộ Y tế công bố thuốc đặc trị virus corona, người dân cần biết ngay",
+    *[f"Theo thông tin lan truyền, đoạn {i} nói rằng thuốc này đã được thử nghiệm và chữa khỏi cho nhiều bệnh nhân, "
+      "mọi người nên chia sẻ cho người thân biết." for i in range(12)],
+])
+
+
+@pytest.fixture(scope="module")
+def routed(small_train):
+    """A model with the article route (off in the production configuration), trained on the small subset."""
+    from classifier.model_pipeline import PipelineConfig
+
+    examples = small_train[:300]
+    pipeline = build_pipeline(PipelineConfig(long_chars=1000, long_C=0.25))
+    pipeline.fit(examples, np.asarray([ex.label for ex in examples]))
+    return MisinfoModel(pipeline, "routed", 0.3, thresholds={"text": 0.2, "text_time": 0.25})
+
+
+def test_long_texts_take_the_article_route_of_their_case(routed):
+    assert len(ARTICLE) >= 1000 > len(TEXT)
+    posts = [PostInput(text=TEXT), PostInput(text=ARTICLE), PostInput(text=ARTICLE, published_at=WHEN),
+             PostInput(text=ARTICLE, like_count=5, comment_count=120, share_count=900, published_at=WHEN)]
+    verdicts = routed.score(posts, explain=True)
+    assert [v.route for v in verdicts] == ["post", "article", "article", "article"]
+    assert [v.case for v in verdicts] == ["text", *INPUT_CASES]
+    assert [v.threshold for v in verdicts] == [0.2, 0.2, 0.25, 0.3]  # the case's threshold on either route
+    assert all(v.label == (v.score >= v.threshold) for v in verdicts)
+    stack = routed.pipeline.steps[-1][1]
+    assert set(stack.heads_) == set(INPUT_CASES) | {f"{case}:article" for case in INPUT_CASES}
+    assert stack.long_linear_.C == 0.25 < stack.linear_.C
+    assert len({v.score for v in verdicts[1:]}) == 3  # three article heads
+    # an article head never reads text length or line count, so never names them; its phrases are in the text
+    for v in verdicts[1:]:
+        assert not {f.term for f in v.features} & {"độ dài bài", "số dòng"}
+        assert all(f.spans and all(0 <= a < b <= len(ARTICLE) for a, b in f.spans)
+                   for f in v.features if f.kind == "phrase")
+    assert any(f.kind == "phrase" for v in verdicts[1:] for f in v.features)
+    # the fast path scores what the sklearn pipeline scores, on both routes
+    assert np.allclose([v.score for v in verdicts], routed.pipeline.predict_proba(posts)[:, 1], atol=1e-9)
+
+
+def test_without_the_route_every_text_is_a_post(small_train):
+    from classifier.model_pipeline import PipelineConfig
+
+    examples = small_train[:240]
+    pipeline = build_pipeline(PipelineConfig(long_chars=0))
+    pipeline.fit(examples, np.asarray([ex.label for ex in examples]))
+    assert set(pipeline.steps[-1][1].heads_) == set(INPUT_CASES)
+    [verdict] = MisinfoModel(pipeline, "no-route", 0.5).score([PostInput(text=ARTICLE)], explain=False)
+    assert verdict.route == "post"
+
+
+def test_models_trained_before_the_article_route_score_every_text_as_a_post():
+    from pathlib import Path
+
+    old = load_model(Path(__file__).resolve().parents[2] / "models", "kiemtin-20261130-022342")
+    [short, long] = old.score([PostInput(text=TEXT), PostInput(text=ARTICLE)], explain="flagged")
+    assert (short.route, long.route) == ("post", "post") and long.case == "text"
