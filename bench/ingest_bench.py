@@ -343,9 +343,11 @@ def memory_check(sizes: list[int]) -> list[dict[str, Any]]:
         api = JsonApiServer(base, count=size).start()
         try:
             done = subprocess.run([sys.executable, __file__, "--memory-run", str(size), "--api-url", api.base_url],
-                                  check=True, capture_output=True, text=True)
+                                  check=False, stdout=subprocess.PIPE, text=True)
         finally:
             api.stop()
+        if done.returncode:
+            raise SystemExit(f"the memory run of {size:,} posts failed (exit {done.returncode}): {done.stdout[-2000:]}")
         figures = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"memory: {size:>9,} posts (JSON API, SQLite) peak RSS {figures['peak_mb']:,.0f} MB, workers "
               f"{figures['peak_worker_mb']:,.0f} MB; {figures['posts_per_s']:,.0f} posts/s to queued, "

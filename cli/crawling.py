@@ -42,7 +42,8 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
             summary = run_source(rt, source_id, trigger="manual", on_page=on_page)
             c = summary.counts
             typer.echo(f"{summary.source}: {summary.status}; fetched {c.fetched}, new {c.new}, updated {c.updated}, "
-                       f"flagged {c.flagged}, explained {c.explained}" + "".join(f"\n  error: {e}" for e in summary.errors))
+                       f"flagged {c.flagged}, explained {c.explained}"
+                       + "".join(f"\n  error: {e}" for e in summary.errors))
             failed += summary.status == "error"
     raise typer.Exit(1 if failed == len(targets) else 0)
 

@@ -38,8 +38,8 @@ def _texts(n_each: int) -> list[str]:
     return chosen["1"] + chosen["0"]
 
 
-def _scored(runtime: Runtime, n_each: int = 6) -> tuple[int, list[PostInput], list[Verdict]]:
-    """Posts stored and scored (not explained): the source id, the model inputs and the verdicts, in post order."""
+def _stored(runtime: Runtime, n_each: int) -> int:
+    """Posts stored, waiting for their verdicts: the source id."""
     with runtime.db.write() as session:
         source = Source(name="feed", kind="rss", url="http://127.0.0.1/f.xml", schedule="every 1h")
         session.add(source)
@@ -48,6 +48,12 @@ def _scored(runtime: Runtime, n_each: int = 6) -> tuple[int, list[PostInput], li
     page = CrawlPage([crawled(str(i), text=text, like_count=10 * i, share_count=i)
                       for i, text in enumerate(_texts(n_each))], None)
     store_page(runtime, source_id=source_id, page=page, counts=IngestCounts())
+    return source_id
+
+
+def _scored(runtime: Runtime, n_each: int = 6) -> tuple[int, list[PostInput], list[Verdict]]:
+    """Posts stored and scored (not explained): the source id, the model inputs and the verdicts, in post order."""
+    source_id = _stored(runtime, n_each)
     with runtime.db.session() as session:
         batch = _unscored(session, 100, source_id)
     assert score_batch(runtime, batch, PriorityWeights()) > 0
@@ -111,3 +117,34 @@ def test_nobody_decides_an_item_before_its_evidence_and_the_safety_net_computes_
         others = session.scalars(select(Verdict).where(Verdict.explain_pending)).all()
     assert len(others) == sum(v.label for v in verdicts) - 1  # only that item (it has no cluster) was explained
     assert decisions.decide(runtime.db, person("an"), item_id, choice).status == "confirmed"
+
+
+def test_with_a_broker_the_scoring_task_queues_the_explain_task_on_the_score_queue(queued_runtime: Runtime):
+    from service.tasks import SCORE_QUEUE, explain_batch
+    from service.tasks import score_batch as score_task
+    from service.worker_status import workers_status
+
+    rt = queued_runtime
+    source_id = _stored(rt, 3)
+    flagged = score_task(source_id)  # what a worker runs (here, in this process)
+    assert flagged > 0
+    status = workers_status(rt.config, timeout_s=0.2)
+    assert status is not None
+    assert next(q for q in status.queues if q.name == SCORE_QUEUE).depth == 1  # kiemtin.explain_pending
+    with rt.db.session() as session:
+        assert len(session.scalars(select(Verdict).where(Verdict.explain_pending)).all()) == flagged
+    assert explain_batch(source_id) == flagged  # what the worker taking that message runs
+    assert explain_batch(source_id) == 0
+    with rt.db.session() as session:
+        assert session.scalars(select(Verdict).where(Verdict.explain_pending)).all() == []
+
+
+def test_the_scheduler_round_explains_what_a_crash_left_pending(runtime: Runtime):
+    from service.scheduler import CrawlScheduler
+
+    _, _, verdicts = _scored(runtime, 3)  # scored, then "the process died" before explaining
+    CrawlScheduler(runtime)._explain_leftovers()  # a step of the leader's background round
+    with runtime.db.session() as session:
+        assert session.scalars(select(Verdict).where(Verdict.explain_pending)).all() == []
+        assert all(bool(v.features) == v.label for v in session.scalars(select(Verdict)))
+    assert any(v.label for v in verdicts)
