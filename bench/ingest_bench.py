@@ -38,7 +38,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -320,6 +320,8 @@ def memory_run(size: int, api_url: str) -> None:
                                              min_delay_s=0.0, request_timeout_s=60.0))
         runtime = Runtime.open(config)
         runtime.model()
+        crawl_settings = runtime.crawl_settings  # a long stream takes longer than a source's usual time cap
+        runtime.crawl_settings = lambda: replace(crawl_settings(), max_total_s=24 * 3600.0)  # type: ignore[method-assign]
         try:
             api = add_source(runtime, name="bench-json", kind="mastodon", url=api_url,
                              options={"timeline": "public", "max_pages": 100_000})

@@ -26,8 +26,9 @@ __all__ = ["EXPLAIN_BATCH", "ensure_explained", "explain_pending"]
 
 log = logging.getLogger("kiemtin.explain")
 
-#: Verdicts explained per model call (large enough for the model's worker processes).
-EXPLAIN_BATCH = 512
+#: Verdicts explained per model call: large, so most calls are spread over the model's worker processes
+#: (``PARALLEL_MIN_BATCH``) rather than leaving a serial remainder.
+EXPLAIN_BATCH = 2048
 
 
 def _inputs(batch: Sequence[PendingExplanation]) -> list[PostInput]:
