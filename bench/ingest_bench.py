@@ -1,19 +1,27 @@
 """Ingest end to end: the real ``run_source`` path (fetch, parse, store, score, queue) from a local server.
 
-    python bench/ingest_bench.py [--posts N] [--postgres URL] [--no-json] [--no-recrawl]
+    python bench/ingest_bench.py [--posts N] [--postgres URL] [--no-json] [--no-recrawl] [--sizes 10000,100000]
 
 Serves the unlabelled ReINTEL posts (public_test + private_test, text only; cycled with new ids when --posts is
 larger) as one RSS feed (``service.replay.ReplayServer``) and as a Mastodon-style JSON API (pages of 40) on
 127.0.0.1, and crawls each with ``service.crawl_job.run_source`` into a fresh SQLite file and, when a PostgreSQL
 URL is given (--postgres or ``KIEMTIN_TEST_POSTGRES_URL``), into a throwaway PostgreSQL database. Then a
 re-crawl of the same unchanged feed (cursor and HTTP validators cleared, so every post is fetched, parsed and
-compared again). Prints posts/s end to end, the share of time per stage, the model alone on the same posts
-(``model.score(..., explain="flagged")``, measured in the same run) and the ratio, peak RSS of this process
-and of the model's worker processes; the last line is ONE JSON object.
+compared again). Prints posts/s end to end *to queued* (every post stored, scored, flags queued; the
+explanations that follow are excluded), the explanation step apart (flagged posts explained per second, and
+the seconds until every flagged post has its evidence, from the start of the run), the share of time per
+stage, the model alone on the same posts (without explanations, and with ``explain="flagged"``) and the
+ratio, peak RSS of this process and of the model's worker processes; the last line is ONE JSON object.
 
 Stages are timed by wrapping the functions on the path: parse = ``crawler.rss.parse_feed`` (the JSON source
 parses in its fetch), store = ``store_page``, score = the model's ``score`` inside scoring, queue = the rest of
-scoring (finding unscored snapshots, writing verdicts and queue items), fetch = the remainder.
+scoring (finding unscored snapshots, writing verdicts and queue items), explain = ``explain_pending`` after the
+run (``service.explain``), fetch = the remainder.
+
+``--sizes 10000,100000`` adds the memory check: for each size a fresh process crawls that many posts from a
+paginated Mastodon-style JSON API (pages of 40, the adapter's maximum; texts synthesised from the ReINTEL posts
+with unique ids, the later copies each joined to another post's text so they are not all near-duplicates) into
+a fresh SQLite file, and prints its peak RSS (and its worker processes'): it should not grow with the size.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import argparse
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -29,7 +38,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -49,11 +58,26 @@ from service.runtime import Runtime  # noqa: E402
 from store.db import normalise_database_url  # noqa: E402
 from store.models import HttpValidator, Post, QueueItem, Source, Verdict  # noqa: E402
 
-STAGES = ("fetch", "parse", "store", "score", "queue")
+STAGES = ("fetch", "parse", "store", "score", "queue", "explain")
+
+
+def base_posts() -> list[ReplayPost]:
+    return load_replay_posts([REPO / "data/reintel/public_test.csv", REPO / "data/reintel/private_test.csv"])
+
+
+def synthetic_post(base: list[ReplayPost], i: int) -> ReplayPost:
+    """Post ``i`` of a stream longer than ``base``: the originals first, then copies with new ids, each later copy
+    joined to another post's text (a different one per round) so the copies are not all near-duplicates."""
+    p = base[i % len(base)]
+    rounds = i // len(base)
+    if rounds == 0:
+        return p
+    other = base[(i * 7919 + rounds * 104_729) % len(base)]
+    return ReplayPost(f"{p.id}-r{rounds}", f"{p.text}\n\n{other.text}", "", "", "")
 
 
 def read_posts(n: int | None) -> list[ReplayPost]:
-    base = load_replay_posts([REPO / "data/reintel/public_test.csv", REPO / "data/reintel/private_test.csv"])
+    base = base_posts()
     if n is None or n <= len(base):
         return base[: n or len(base)]
     return [ReplayPost(f"{p.id}-r{i // len(base)}", p.text, "", "", "")
@@ -61,17 +85,20 @@ def read_posts(n: int | None) -> list[ReplayPost]:
 
 
 class JsonApiServer:
-    """A Mastodon-like public timeline: ``/api/v1/timelines/public?limit=40[&max_id=K]``, newest first."""
+    """A Mastodon-like public timeline: ``/api/v1/timelines/public?limit=40[&max_id=K]``, newest first. With
+    ``count``, statuses are made on request from ``synthetic_post`` (a long stream without holding it)."""
 
-    def __init__(self, posts: list[ReplayPost]) -> None:
+    def __init__(self, posts: list[ReplayPost], count: int | None = None) -> None:
         import html
 
-        self.statuses = [
-            {"id": str(i + 1), "uri": f"bench:{p.id}", "url": f"http://127.0.0.1/s/{i + 1}",
-             "content": "<p>" + html.escape(p.text) + "</p>", "visibility": "public", "language": "vi",
-             "created_at": "2020-03-01T00:00:00Z", "account": {"acct": "bench"}}
-            for i, p in enumerate(posts)
-        ]
+        def status(i: int, p: ReplayPost) -> dict[str, Any]:
+            return {"id": str(i + 1), "uri": f"bench:{p.id}", "url": f"http://127.0.0.1/s/{i + 1}",
+                    "content": "<p>" + html.escape(p.text) + "</p>", "visibility": "public", "language": "vi",
+                    "created_at": "2020-03-01T00:00:00Z", "account": {"acct": "bench"}}
+
+        self.total = len(posts) if count is None else count
+        self.status = (lambda i: status(i, posts[i])) if count is None else (
+            lambda i: status(i, synthetic_post(posts, i)))
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,9 +112,9 @@ class JsonApiServer:
                 else:
                     q = parse_qs(parts.query)
                     limit = int(q.get("limit", ["40"])[0])
-                    top = int(q.get("max_id", [str(len(server.statuses) + 1)])[0]) - 1
+                    top = int(q.get("max_id", [str(server.total + 1)])[0]) - 1
                     floor = int(q.get("since_id", ["0"])[0])
-                    chosen = [server.statuses[i - 1] for i in range(top, max(floor, top - limit), -1)]
+                    chosen = [server.status(i - 1) for i in range(top, max(floor, top - limit), -1)]
                     body, kind = json.dumps(chosen).encode(), "application/json"
                 self.send_response(200)
                 self.send_header("Content-Type", kind)
@@ -130,38 +157,52 @@ class StageClock:
 
 @contextmanager
 def instrumented(runtime: Runtime, clock: StageClock) -> Iterator[None]:
-    """Wrap parse, store, scoring and the model's score for one run; restore afterwards."""
+    """Wrap parse, store, scoring, explaining and the model's score for one run; restore afterwards."""
     model = runtime.model()
     originals = (crawler.rss.parse_feed, service.crawl_job.store_page, service.crawl_job.classify_unscored,
-                 model.score)
+                 service.crawl_job.explain_pending, model.score)
     crawler.rss.parse_feed = clock.wrap("parse", originals[0])
     service.crawl_job.store_page = clock.wrap("store", originals[1])
     service.crawl_job.classify_unscored = clock.wrap("queue", originals[2])  # minus the model, below
-    model.score = clock.wrap("score", originals[3])  # type: ignore[method-assign]
+    service.crawl_job.explain_pending = clock.wrap("explain", originals[3])
+    scoring = clock.wrap("score", originals[4])
+
+    def score(*args: Any, **kwargs: Any) -> Any:  # the model inside explain_pending counts as "explain"
+        return originals[4](*args, **kwargs) if kwargs.get("explain") is True else scoring(*args, **kwargs)
+
+    model.score = score  # type: ignore[method-assign]
     try:
         yield
     finally:
         (crawler.rss.parse_feed, service.crawl_job.store_page, service.crawl_job.classify_unscored,
-         model.score) = originals  # type: ignore[method-assign]
+         service.crawl_job.explain_pending, model.score) = originals  # type: ignore[method-assign]
 
 
 @dataclass
 class RunFigures:
     posts: int
-    seconds: float
+    seconds: float  # until every post is stored, scored and its flag queued (explanations excluded)
     stages: dict[str, float]
     new: int
     flagged: int
+    explained: int = 0
+    evidence_seconds: float = 0.0  # from the start until every flagged post has its evidence
 
     @property
     def rate(self) -> float:
         return self.posts / self.seconds if self.seconds else 0.0
 
+    @property
+    def explain_rate(self) -> float | None:
+        return self.explained / self.stages["explain"] if self.explained and self.stages["explain"] else None
+
     def line(self, label: str) -> str:
-        total = self.seconds or 1.0
+        total = self.evidence_seconds or self.seconds or 1.0
         shares = "  ".join(f"{k} {100 * v / total:4.1f}%" for k, v in self.stages.items())
-        return (f"{label:<28} {self.posts:>7,} posts {self.seconds:7.2f} s {self.rate:9,.0f} posts/s   "
-                f"new {self.new:,} flagged {self.flagged:,}   {shares}")
+        explained = (f"   explained {self.explained:,} at {self.explain_rate:,.0f}/s, all evidence at "
+                     f"{self.evidence_seconds:.2f} s" if self.explain_rate else "")
+        return (f"{label:<28} {self.posts:>7,} posts {self.seconds:7.2f} s {self.rate:9,.0f} posts/s to queued   "
+                f"new {self.new:,} flagged {self.flagged:,}{explained}\n{'':<28} time: {shares}")
 
 
 def crawl_once(runtime: Runtime, source_id: int, expected: int) -> RunFigures:
@@ -176,8 +217,9 @@ def crawl_once(runtime: Runtime, source_id: int, expected: int) -> RunFigures:
         raise SystemExit(f"expected {expected} posts, the run fetched {summary.counts.fetched}")
     stages = dict(clock.seconds)
     stages["queue"] = max(0.0, stages["queue"] - stages["score"])
-    stages["fetch"] = max(0.0, seconds - sum(stages[s] for s in ("parse", "store", "score", "queue")))
-    return RunFigures(summary.counts.fetched, seconds, stages, summary.counts.new, summary.counts.flagged)
+    stages["fetch"] = max(0.0, seconds - sum(stages[s] for s in ("parse", "store", "score", "queue", "explain")))
+    return RunFigures(summary.counts.fetched, seconds - stages["explain"], stages, summary.counts.new,
+                      summary.counts.flagged, summary.counts.explained, seconds)
 
 
 def add_source(runtime: Runtime, *, name: str, kind: str, url: str, options: dict[str, Any]) -> int:
@@ -203,9 +245,10 @@ def check_database(runtime: Runtime, posts: int) -> None:
         verdicts = session.scalar(select(func.count()).select_from(Verdict))
         flagged = session.scalar(select(func.count()).select_from(Verdict).where(Verdict.label.is_(True)))
         queued = session.scalar(select(func.count()).select_from(QueueItem))
-    if not (stored == verdicts == posts and flagged == queued):
+        unexplained = session.scalar(select(func.count()).select_from(Verdict).where(Verdict.explain_pending))
+    if not (stored == verdicts == posts and flagged == queued) or unexplained:
         raise SystemExit(f"inconsistent result: {stored} posts, {verdicts} verdicts, {flagged} flagged, "
-                         f"{queued} queued (expected {posts} posts)")
+                         f"{queued} queued, {unexplained} without evidence (expected {posts} posts)")
 
 
 def run_database(url: str, label: str, posts: list[ReplayPost], feed_url: str, api_url: str | None,
@@ -252,18 +295,67 @@ def postgres_database(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def model_alone(posts: list[ReplayPost]) -> float:
-    """The model's own posts/s on the same texts (text only, explanations for the flagged ones)."""
+def model_alone(posts: list[ReplayPost]) -> tuple[float, float]:
+    """The model's own posts/s on the same texts (text only): without explanations, and with explanations for
+    the flagged ones."""
     from classifier import PostInput, load_model
 
     model = load_model(REPO / "models")
     inputs = [PostInput(text=p.text) for p in posts]
     model.score(inputs[:200], explain="flagged")  # start the worker processes
-    started = time.perf_counter()
-    model.score(inputs, explain="flagged")
-    rate = len(inputs) / (time.perf_counter() - started)
+    rates = []
+    for explain in (False, "flagged"):
+        started = time.perf_counter()
+        model.score(inputs, explain=explain)
+        rates.append(len(inputs) / (time.perf_counter() - started))
     model.close()
-    return rate
+    return rates[0], rates[1]
+
+
+def memory_run(size: int, api_url: str) -> None:
+    """In a fresh process: crawl ``size`` posts from the JSON API into a fresh SQLite file; print one JSON line."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = AppConfig(settings=Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+                                             models_dir=REPO / "models", allow_networks=["127.0.0.0/8"],
+                                             min_delay_s=0.0, request_timeout_s=60.0))
+        runtime = Runtime.open(config)
+        runtime.model()
+        crawl_settings = runtime.crawl_settings  # a long stream takes longer than a source's usual time cap
+        runtime.crawl_settings = lambda: replace(crawl_settings(), max_total_s=24 * 3600.0)  # type: ignore[method-assign]
+        try:
+            api = add_source(runtime, name="bench-json", kind="mastodon", url=api_url,
+                             options={"timeline": "public", "max_pages": 100_000})
+            figures = crawl_once(runtime, api, size)
+            check_database(runtime, size)
+        finally:
+            runtime.model().close()  # its worker processes end, so their peak RSS is counted below
+            runtime.close()
+    print(json.dumps({"size": size, "posts_per_s": round(figures.rate, 1),
+                      "explain_per_s": None if figures.explain_rate is None else round(figures.explain_rate, 1),
+                      "evidence_s": round(figures.evidence_seconds, 1),
+                      "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                      "peak_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}))
+
+
+def memory_check(sizes: list[int]) -> list[dict[str, Any]]:
+    """Peak RSS per size, each size crawled by a fresh process (peak RSS only ever grows within one)."""
+    out = []
+    base = base_posts()
+    for size in sizes:
+        api = JsonApiServer(base, count=size).start()
+        try:
+            done = subprocess.run([sys.executable, __file__, "--memory-run", str(size), "--api-url", api.base_url],
+                                  check=False, stdout=subprocess.PIPE, text=True)
+        finally:
+            api.stop()
+        if done.returncode:
+            raise SystemExit(f"the memory run of {size:,} posts failed (exit {done.returncode}): {done.stdout[-2000:]}")
+        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"memory: {size:>9,} posts (JSON API, SQLite) peak RSS {figures['peak_mb']:,.0f} MB, workers "
+              f"{figures['peak_worker_mb']:,.0f} MB; {figures['posts_per_s']:,.0f} posts/s to queued, "
+              f"all evidence after {figures['evidence_s']:,.1f} s", flush=True)
+        out.append(figures)
+    return out
 
 
 def main() -> None:
@@ -274,12 +366,19 @@ def main() -> None:
                              "default $KIEMTIN_TEST_POSTGRES_URL")
     parser.add_argument("--no-json", action="store_true", help="skip the JSON API source")
     parser.add_argument("--no-recrawl", action="store_true", help="skip the re-crawl of the unchanged feed")
+    parser.add_argument("--sizes", default="", help="memory check: comma-separated post counts, e.g. 10000,100000")
+    parser.add_argument("--memory-run", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--api-url", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_run is not None:
+        memory_run(args.memory_run, args.api_url)
+        return
 
     posts = read_posts(args.posts)
     print(f"posts: {len(posts):,} (unlabelled ReINTEL, text only), cores: {os.cpu_count()}", flush=True)
-    model_rate = model_alone(posts)
-    print(f"model alone: {model_rate:,.0f} posts/s", flush=True)
+    score_rate, model_rate = model_alone(posts)
+    print(f"model alone: {score_rate:,.0f} posts/s scoring, {model_rate:,.0f} posts/s with explanations of the "
+          f"flagged", flush=True)
 
     replay = ReplayServer(posts, initial=len(posts), step_s=0, metadata=False).start()
     api = None if args.no_json else JsonApiServer(posts).start()
@@ -301,8 +400,9 @@ def main() -> None:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     sqlite_rate = results["sqlite"]["rss"].rate
-    print(f"end to end / model alone (SQLite, RSS): {sqlite_rate / model_rate:.2f}")
+    print(f"end to end to queued / model scoring alone (SQLite, RSS): {sqlite_rate / score_rate:.2f}")
     print(f"peak RSS: {own:,.0f} MB (this process), {children:,.0f} MB (largest worker process)")
+    memory = memory_check([int(n) for n in args.sizes.split(",") if n.strip()]) if args.sizes else []
 
     def rate(db: str, run: str) -> float | None:
         figures = results.get(db, {}).get(run)
@@ -312,13 +412,24 @@ def main() -> None:
         figures = results.get(db, {}).get("rss")
         if figures is None:
             return None
-        return {k: round(v / figures.seconds, 3) for k, v in figures.stages.items()}
+        return {k: round(v / figures.evidence_seconds, 3) for k, v in figures.stages.items()}
+
+    def explained(db: str, key: str) -> float | None:
+        figures = results.get(db, {}).get("rss")
+        value = None if figures is None else getattr(figures, key)
+        return None if value is None else round(value, 1 if key == "explain_rate" else 2)
 
     print(json.dumps({
         "posts": len(posts), "sqlite_posts_per_s": rate("sqlite", "rss"),
         "postgres_posts_per_s": rate("postgres", "rss"), "model_posts_per_s": round(model_rate, 1),
-        "ratio_sqlite": round(sqlite_rate / model_rate, 3),
-        "ratio_postgres": None if "postgres" not in results else round(results["postgres"]["rss"].rate / model_rate, 3),
+        "model_score_posts_per_s": round(score_rate, 1),
+        "ratio_sqlite": round(sqlite_rate / score_rate, 3),
+        "ratio_postgres": None if "postgres" not in results else round(results["postgres"]["rss"].rate / score_rate, 3),
+        "sqlite_explained_per_s": explained("sqlite", "explain_rate"),
+        "postgres_explained_per_s": explained("postgres", "explain_rate"),
+        "sqlite_evidence_s": explained("sqlite", "evidence_seconds"),
+        "postgres_evidence_s": explained("postgres", "evidence_seconds"),
+        "memory": memory,
         "sqlite_json_posts_per_s": rate("sqlite", "json"), "postgres_json_posts_per_s": rate("postgres", "json"),
         "sqlite_recrawl_posts_per_s": rate("sqlite", "recrawl"),
         "postgres_recrawl_posts_per_s": rate("postgres", "recrawl"),

@@ -62,9 +62,10 @@ TEENCODE = {
 _TOKEN_MAP = {**TEENCODE, **{marker: ph for ph, marker in _MARKERS.items()}}
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=8192)  # whole texts: 32,768 of them grew each model worker by ~200 MB on a long ingest
 def token_string(text: str) -> str:
-    """Space-joined model tokens of ``text`` (cached: the same post is often scored more than once)."""
+    """Space-joined model tokens of ``text`` (cached: the same post is often scored more than once, e.g. in
+    cross-validation; 8,192 holds the whole ReINTEL training set)."""
     t = normalize_chars(text).lower()
     for (placeholder, pattern), hint in zip(_PASSES, _HINTS, strict=True):
         if hint is None or hint.search(t):

@@ -46,7 +46,8 @@ def crawl(source: Annotated[str | None, typer.Argument(help="source name; all en
                              new=number(counts.new)), done, len(targets))
 
             summary = run_source(rt, source_id, trigger="manual", on_page=on_page)
-            typer.echo(run_line(summary.source, summary.status, summary.counts) + errors_lines(summary.errors))
+            typer.echo(run_line(summary.source, summary.status, summary.counts)
+                       + _(", explained %(n)s", n=number(summary.counts.explained)) + errors_lines(summary.errors))
             failed += summary.status == "error"
     raise typer.Exit(1 if failed == len(targets) else 0)
 

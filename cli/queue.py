@@ -98,8 +98,12 @@ def queue_decide(
 
     choice = Choice(action=action, category=category, dismiss_reason=reason, justification=justification,
                     reference_url=reference_url, apply_to_cluster=cluster)
+    from service.explain import ensure_explained
+
+    rt = runtime(seed=False)
     with refusals():
-        outcome = decide(runtime(seed=False).db, actor_for(as_user), item, choice)
+        ensure_explained(rt, [item])  # nobody decides without the evidence
+        outcome = decide(rt.db, actor_for(as_user), item, choice)
     if as_json:
         typer.echo(json.dumps({"item_id": outcome.item_id, "status": outcome.status, "decided": outcome.decided,
                                "left": [{"item_id": x.item_id, "reason": x.reason} for x in outcome.left],
@@ -149,6 +153,7 @@ def queue_bulk(
     from review.browse import QueueFilters
     from review.bulk import decide_many, selection
     from review.decisions import Choice
+    from service.explain import ensure_explained
 
     if bool(item) == bool(q or platform):
         raise fail(_("give either --item IDs or a selection (--q, --platform)"))
@@ -161,6 +166,7 @@ def queue_bulk(
             typer.confirm(_("%(action)s %(n)s item(s): %(ids)s?", action=_(ACTION_LABELS.get(action, action)).lower(),
                             n=len(ids),
                             ids=", ".join(f"#{i}" for i in ids)), abort=True)
+        ensure_explained(rt, ids[:200])  # nobody decides without the evidence
         outcome = decide_many(rt.db, actor, ids, Choice(
             action=action, category=category, dismiss_reason=reason, justification=justification,
             reference_url=reference_url))

@@ -114,6 +114,8 @@ def decide_refusal(session: Session, item: QueueItem, user_id: int, action: str,
         already = session.scalar(select(exists().where(Decision.queue_item_id == item.id, Decision.user_id == user_id,
                                                        Decision.action == "skip")))
         return WrongState("you skipped item %(id)s already", id=item.id) if already else None
+    if item.verdict.explain_pending:  # service.explain.ensure_explained computes it before the form is shown
+        return WrongState("the evidence of item %(id)s is still being computed: open it again", id=item.id)
     if item.status in REDECIDED_STATUSES:
         took_part = party_action(session, item, user_id)
         if took_part is not None:

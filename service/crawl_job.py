@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crawler import CrawlError, Fetcher, HostStateStore, crawl
+from service.explain import explain_pending
 from service.ingest import IngestCounts, classify_unscored, store_page
 from service.runtime import Runtime, source_spec
 from store.crawl_state import DatabaseHostState, DatabaseValidators
@@ -33,12 +34,14 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
                on_page: Callable[[IngestCounts], None] | None = None, run_id: int | None = None,
                worker: str | None = None, host_state: HostStateStore | None = None,
                score: bool = True) -> RunSummary:
-    """Crawl the source, store what it yields page by page, score new text, queue flags; record the run.
-    ``on_page`` hears the running counts after each stored page and each scored batch (for a progress bar:
+    """Crawl the source, store what it yields page by page, score new text, queue flags, then explain the flagged
+    posts (their evidence: ``service.explain``); record the run. ``on_page`` hears the running counts after each
+    stored page and each scored batch (for a progress bar:
     ``counts.scored`` of ``counts.to_score`` while scoring).
 
     A Celery worker passes the ``run_id`` the leader queued, its own name (``worker``), the shared ``host_state``
-    in Redis (closed when the crawl ends), and ``score=False``: scoring is then a task of its own."""
+    in Redis (closed when the crawl ends), and ``score=False``: scoring and explaining are then tasks of their own.
+    The run is recorded once its flags are queued; their evidence comes after (``counts.explained``)."""
     with runtime.db.write() as session:
         source = session.get(Source, source_id)
         if source is None:
@@ -99,6 +102,11 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
         finished.fetched, finished.new = counts.fetched, counts.new
         finished.updated, finished.flagged = counts.updated, counts.flagged
         finished.http_status_counts = statuses
+    if score:  # after the run is recorded: its flags are queued, their evidence follows
+        try:  # the evidence is also computed when an item is opened or decided, and on the scheduler's rounds
+            counts.explained = explain_pending(runtime, source_id=source_id)
+        except Exception:
+            log.exception("explaining the flagged posts of %s failed; they are explained later", name)
     log.info("crawled %s: %s, %d fetched, %d new, %d updated, %d flagged%s", name, status, counts.fetched,
              counts.new, counts.updated, counts.flagged, f", error: {errors[0]}" if errors else "")
     return RunSummary(run_id, name, status, counts, errors, statuses)

@@ -43,6 +43,7 @@ class IngestCounts:
     flagged: int = 0
     scored: int = 0  # while scoring: posts scored so far of ``to_score`` waiting when scoring began
     to_score: int = 0
+    explained: int = 0  # flagged posts given their evidence after queueing (service.explain)
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts) -> None:
@@ -104,14 +105,18 @@ def _inputs(batch: Sequence[PendingPost]) -> list[PostInput]:
 
 def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: PriorityWeights) -> int:
     """Score a batch, write its verdicts (one per snapshot: a snapshot another scorer got to first is left to
-    it) and queue items in bulk, and clear the posts' ``score_pending``; returns how many were flagged."""
+    it) and queue items in bulk, and clear the posts' ``score_pending``; returns how many were flagged.
+
+    Flagged verdicts are written without their evidence and marked ``explain_pending``: ``service.explain``
+    fills it in right after (word segmentation costs more than scoring)."""
     if not batch:
         return 0
-    verdicts = runtime.model().score(_inputs(batch), explain="flagged", threshold=runtime.config.settings.threshold)
+    verdicts = runtime.model().score(_inputs(batch), explain=False, threshold=runtime.config.settings.threshold)
+    now = utcnow()
     rows = [
         {"post_id": p.post_id, "snapshot_id": p.snapshot_id, "model_version": v.model_version,
          "score": float(v.score), "label": bool(v.label), "threshold": v.threshold, "input_case": v.case,
-         "features": [f.as_dict() for f in v.features], "created_at": utcnow()}
+         "features": [], "explain_pending": bool(v.label), "created_at": now}
         for p, v in zip(batch, verdicts, strict=True)
     ]
     with runtime.db.write() as session:

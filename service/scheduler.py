@@ -77,6 +77,7 @@ RecheckFunction = Callable[[Runtime], Any]
 RECHECK_JOB = "takedowns:recheck"
 RECHECK_EVERY = timedelta(minutes=5)
 SCHEDULER_ACTOR = Actor("scheduler", "system")
+LEFTOVER_EXPLAIN_LIMIT = 2048  # flagged posts explained per background round (service.explain)
 
 
 def default_crawl(runtime: Runtime, source_id: int, trigger: str) -> Any:
@@ -503,8 +504,8 @@ class CrawlScheduler:
             return int(result.rowcount or 0)
 
     def _start_background_work(self) -> None:
-        """Narratives, spike checks and webhook deliveries in a thread of their own, one round at a time, so a
-        slow receiver or a long rebuild never delays the crawl schedule."""
+        """Leftover explanations, narratives, spike checks and webhook deliveries in a thread of their own, one
+        round at a time, so a slow receiver or a long rebuild never delays the crawl schedule."""
         worker = getattr(self, "_background", None)
         if worker is not None and worker.is_alive():
             return
@@ -513,13 +514,20 @@ class CrawlScheduler:
         self._background.start()
 
     def _background_round(self) -> None:
-        for step in (self._narratives_and_spikes, self._deliver_webhooks):
+        for step in (self._explain_leftovers, self._narratives_and_spikes, self._deliver_webhooks):
             if self._stop.is_set():
                 return
             try:
                 step()
             except Exception:
                 log.exception("scheduler background step %s failed", step.__name__)
+
+    def _explain_leftovers(self) -> None:
+        """Evidence for flagged posts a crawl or a worker left unexplained (a crash, a failed task): a bounded
+        batch per round, so webhooks are never held up long."""
+        from service.explain import explain_pending
+
+        explain_pending(self.runtime, limit=LEFTOVER_EXPLAIN_LIMIT)
 
     def _narratives_and_spikes(self) -> None:
         """Every 10 minutes test narratives and claims for spikes; every hour rebuild the narratives first."""

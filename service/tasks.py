@@ -5,7 +5,10 @@
   snapshots go to scoring. A source is crawled by one worker at a time (:class:`~service.source_lock.SourceLock`);
   robots.txt, gaps, Crawl-delay, pauses, AutoThrottle and requests in flight per host are shared by all
   workers through Redis (:class:`~crawler.hoststate_redis.RedisHostState`).
-* ``kiemtin.score_batch(source_id, run_id)`` on queue ``score``: scores every snapshot still without a verdict.
+* ``kiemtin.score_batch(source_id, run_id)`` on queue ``score``: scores every snapshot still without a verdict,
+  then queues ``kiemtin.explain_pending(source_id)`` when it flagged any.
+* ``kiemtin.explain_pending(source_id)`` on queue ``score``: the evidence of the flagged posts still without it
+  (``service.explain``).
 * ``kiemtin.housekeeping()`` on queue ``score``: the retention purge (``retention_days``).
 
 Every task is acknowledged late and rejected (so given to another worker) when its worker dies
@@ -32,8 +35,8 @@ from service.runtime import Runtime
 from service.source_lock import SourceLock
 from store.models import CrawlRun
 
-__all__ = ["CRAWL_QUEUE", "QUEUES", "SCORE_QUEUE", "celery_app", "configure", "crawl_source", "housekeeping",
-           "redis_client", "run_marker", "score_batch", "worker_runtime"]
+__all__ = ["CRAWL_QUEUE", "QUEUES", "SCORE_QUEUE", "celery_app", "configure", "crawl_source", "explain_batch",
+           "housekeeping", "redis_client", "run_marker", "score_batch", "worker_runtime"]
 
 log = logging.getLogger("kiemtin.tasks")
 
@@ -49,7 +52,7 @@ celery_app.conf.update(
     task_serializer="json", result_serializer="json", accept_content=["json"], result_expires=24 * 3600,
     task_default_queue=CRAWL_QUEUE, broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
     task_routes={"kiemtin.crawl_source": {"queue": CRAWL_QUEUE}, "kiemtin.score_batch": {"queue": SCORE_QUEUE},
-                 "kiemtin.housekeeping": {"queue": SCORE_QUEUE}},
+                 "kiemtin.explain_pending": {"queue": SCORE_QUEUE}, "kiemtin.housekeeping": {"queue": SCORE_QUEUE}},
 )
 
 _state: dict[str, Any] = {}
@@ -182,7 +185,18 @@ def score_batch(self: Task, source_id: int | None = None, run_id: int | None = N
             run = session.get(CrawlRun, run_id)
             if run is not None:
                 run.flagged = (run.flagged or 0) + flagged
+    if flagged:
+        explain_batch.apply_async((source_id,), queue=SCORE_QUEUE)
     return flagged
+
+
+@celery_app.task(name="kiemtin.explain_pending", acks_late=True, reject_on_worker_lost=True,
+                 autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def explain_batch(source_id: int | None = None) -> int:
+    """The evidence of the flagged posts still without it (of one source, or all); idempotent."""
+    from service.explain import explain_pending
+
+    return explain_pending(worker_runtime(), source_id=source_id)
 
 
 @celery_app.task(name="kiemtin.housekeeping", acks_late=True, reject_on_worker_lost=True)

@@ -275,7 +275,10 @@ class Verdict(Base):
     __tablename__ = "verdicts"
     # one verdict per snapshot: concurrent scorers cannot both write one (INSERT ... ON CONFLICT DO NOTHING)
     __table_args__ = (Index("ix_verdicts_post_id", "post_id"),
-                      Index("uq_verdicts_snapshot_id", "snapshot_id", unique=True))
+                      Index("uq_verdicts_snapshot_id", "snapshot_id", unique=True),
+                      # flagged verdicts whose evidence is still to be computed (service.explain): a partial index
+                      Index("ix_verdicts_explain_pending", "id", sqlite_where=text("explain_pending"),
+                            postgresql_where=text("explain_pending")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -287,6 +290,8 @@ class Verdict(Base):
     # which inputs the post had, so which model head scored it: "text", "text_time", "text_counts_time" (NULL: older)
     input_case: Mapped[str | None] = mapped_column(String(20), nullable=True)
     features: Mapped[list[Any]] = mapped_column(default=list)
+    # True from scoring until ``features`` holds the evidence of a flagged verdict (explained after queueing)
+    explain_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     snapshot: Mapped[Snapshot] = relationship()

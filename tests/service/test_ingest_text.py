@@ -45,6 +45,7 @@ def _crawl(runtime: Runtime, server: LocalServer, items: dict[str, str]) -> None
         source_id = source.id
     summary = run_source(runtime, source_id)
     assert summary.status == "ok", summary.errors
+    assert summary.counts.explained == summary.counts.flagged  # explained right after the run's scoring
 
 
 def _unreliable_text_with_invisible_characters(runtime: Runtime) -> str:

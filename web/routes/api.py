@@ -13,6 +13,7 @@ from review import decisions
 from review.browse import QueueRow, audit_page, count_matching, item_detail, queue_page
 from review.comments import comments_on
 from review.errors import NotFound
+from service.explain import ensure_explained
 from web.deps import AuditViewer, CurrentUser, DbSession, ItemViewer, QueueViewer, RuntimeDep, SignedIn
 from web.params import OptionalRowIdQuery, RowId
 from web.routes.items import claim_lease, undo_window
@@ -263,6 +264,7 @@ def claimed(runtime: RuntimeDep, user: AuthUser, *, cases: bool) -> ClaimOut:
     item_id = decisions.claim_next(runtime.db, user.actor, lease=claim_lease(runtime), cases=cases)
     if item_id is None:
         return ClaimOut(item=None)
+    ensure_explained(runtime, [item_id])
     with runtime.db.session() as session:
         return ClaimOut(item=item_out(session, item_id, user, undo_window(runtime)))
 
@@ -274,6 +276,7 @@ def api_next(user: CurrentUser, runtime: RuntimeDep) -> ClaimOut:
 
 @router.get("/items/{item_id}", response_model=ItemOut, summary="One item with its snapshot, evidence and comments")
 def api_item(item_id: RowId, user: ItemViewer, session: DbSession, runtime: RuntimeDep) -> ItemOut:
+    ensure_explained(runtime, [item_id])  # evidence still being computed is computed now
     return item_out(session, item_id, user, undo_window(runtime))
 
 
@@ -286,6 +289,7 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
 @router.post("/items/{item_id}/decide", response_model=DecideOut, responses=_REFUSALS,
              summary="Confirm, dismiss, escalate or skip an item (and, for confirm/dismiss, its cluster)")
 def api_decide(item_id: RowId, body: DecideIn, user: CurrentUser, runtime: RuntimeDep) -> DecideOut:
+    ensure_explained(runtime, [item_id])  # nobody decides without the evidence (the cluster's too)
     outcome = decisions.decide(runtime.db, user.actor, item_id, decisions.Choice(
         action=body.action, category=body.category, dismiss_reason=body.dismiss_reason,
         justification=body.justification, reference_url=body.reference_url, apply_to_cluster=body.apply_to_cluster))

@@ -16,6 +16,7 @@ from review.cases import open_cases
 from review.comments import MAX_COMMENT, add_comment
 from review.errors import InvalidInput
 from review.saved_filters import FILTER_KEYS, delete_filter, my_filters, save_filter
+from service.explain import ensure_explained
 from web.deps import CaseViewer, CurrentUser, DbSession, RuntimeDep
 from web.params import RowId
 from web.routes.api import ClaimOut, CommentOut, DecideOut, LeftOut, claimed, decide_out
@@ -79,6 +80,7 @@ def api_bulk(body: BulkIn, user: CurrentUser, runtime: RuntimeDep) -> BulkOut:
         ids = [row.item.id for row in selection(runtime.db, user.actor, parse_filters(body.filters, strict=True))]
     else:
         ids = body.item_ids or []
+    ensure_explained(runtime, ids[:MAX_BULK])  # nobody decides without the evidence
     outcome = decide_many(runtime.db, user.actor, ids, decisions.Choice(
         action=body.action, category=body.category, dismiss_reason=body.dismiss_reason,
         justification=body.justification, reference_url=body.reference_url))

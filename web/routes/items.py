@@ -24,6 +24,7 @@ from review.evidence import list_evidence
 from review.permissions import allowed
 from review.policy import OPEN_STATUSES, REDECIDED_STATUSES, UNDOABLE_ACTIONS
 from review.takedowns import list_requests
+from service.explain import ensure_explained
 from service.runtime import Runtime
 from store.models import Snapshot
 from store.types import utcnow
@@ -47,7 +48,8 @@ def claim_lease(runtime: Runtime) -> timedelta:
 def load_detail(runtime: Runtime, user: AuthUser, item_id: int
                 ) -> tuple[ItemDetail, ActionError | None, datetime | None, list[Comment]]:
     """The item; when the form is not for this person, why (the decide action's own rules); until when they may
-    undo its latest decision; its comments."""
+    undo its latest decision; its comments. Evidence still being computed is computed first."""
+    ensure_explained(runtime, [item_id])
     with runtime.db.session() as session:
         detail = item_detail(session=session, item_id=item_id)
         if detail is None:
@@ -181,6 +183,7 @@ def decide_item(
                               justification=justification, reference_url=reference_url or None,
                               apply_to_cluster=apply_to_cluster in ("1", "on"))
     try:
+        ensure_explained(runtime, [item_id])  # nobody decides without the evidence (the cluster's too)
         outcome = decisions.decide(runtime.db, user.actor, item_id, choice)
     except ActionError as exc:
         form = {"action": action, "category": category, "dismiss_reason": dismiss_reason,

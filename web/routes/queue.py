@@ -20,6 +20,7 @@ from review.errors import ActionError, InvalidInput
 from review.permissions import allowed
 from review.policy import CATEGORIES
 from review.saved_filters import delete_filter, my_filters, save_filter
+from service.explain import ensure_explained
 from store.types import FIRST_DAY, LAST_DAY, usable_day, valid_id
 from web.deps import CurrentUser, DbSession, QueueViewer, RuntimeDep
 from web.errors import form_refusal_status
@@ -225,6 +226,7 @@ async def run_bulk(request: Request, user: CurrentUser, runtime: RuntimeDep) -> 
     context: dict[str, Any] = {"choice": _choice(form), "rows": [], "outcome": None, "max_bulk": MAX_BULK,
                                "params": filter_params(parse_filters(form, request.app.state.display_zone))}
     try:
+        ensure_explained(runtime, ids[:MAX_BULK])  # nobody decides without the evidence
         context["outcome"] = decide_many(runtime.db, user.actor, ids, context["choice"])
     except ActionError as exc:
         return _bulk_page(request, user, context, exc)

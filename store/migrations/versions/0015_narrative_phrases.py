@@ -1,14 +1,14 @@
 """narrative_phrases: the keyword phrases found in each unit text, kept so the hourly rebuild segments only new texts
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
