@@ -72,7 +72,7 @@ def test_queue_list_shows_an_item_whose_text_changed_since_its_takedown(cli_env:
     confirm(db, item, who["ana"])
     _ok(["export", "profile", "add", "fb", "--recipient", "Meta", "--as", "rita"])
     _ok(["export", "--profile", "fb", "--out", str(cli_env / "fb.csv"), "--as", "rita"])
-    assert "no changed items" in _ok(["queue", "list", "--status", "changed"])
+    assert "no text changed: decide again items" in _ok(["queue", "list", "--status", "changed"])
     rid = json.loads(_ok(["takedowns", "list", "--json", "--as", "rita"]).splitlines()[0])["id"]
     record_check(db, request_id=rid, url="https://x/a", outcome="changed", http_status=200, text="Bài đã sửa")
     assert f"#{item}" in _ok(["queue", "list", "--status", "changed"])
