@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 
@@ -73,3 +75,16 @@ def count_statements(engine: Engine) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", listen)
+
+
+def reintel_texts(n_each: int) -> list[str]:
+    """ReINTEL training posts over 80 characters, ``n_each`` labelled unreliable then ``n_each`` not (so some
+    are flagged)."""
+    csv.field_size_limit(10_000_000)
+    chosen: dict[str, list[str]] = {"0": [], "1": []}
+    path = Path(__file__).resolve().parents[1] / "data/reintel/public_train.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if len(chosen[row["label"]]) < n_each and len(row["post_message"]) > 80:
+                chosen[row["label"]].append(row["post_message"])
+    return chosen["1"] + chosen["0"]

@@ -3,7 +3,6 @@ stored once however many explainers race, and never missing when a person opens 
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -22,20 +21,11 @@ from service.explain import ensure_explained, explain_pending
 from service.ingest import IngestCounts, _unscored, score_batch, store_page
 from service.runtime import Runtime
 from store.models import QueueItem, Source, Verdict
-from tests_support import crawled
+from tests_support import crawled, reintel_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _texts(n_each: int) -> list[str]:
-    """ReINTEL training posts, half labelled unreliable (so several are flagged)."""
-    csv.field_size_limit(10_000_000)
-    chosen: dict[str, list[str]] = {"0": [], "1": []}
-    with (ROOT / "data/reintel/public_train.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if len(chosen[row["label"]]) < n_each and len(row["post_message"]) > 80:
-                chosen[row["label"]].append(row["post_message"])
-    return chosen["1"] + chosen["0"]
 
 
 def _stored(runtime: Runtime, n_each: int) -> int:
@@ -46,7 +36,7 @@ def _stored(runtime: Runtime, n_each: int) -> int:
         session.flush()
         source_id = source.id
     page = CrawlPage([crawled(str(i), text=text, like_count=10 * i, share_count=i)
-                      for i, text in enumerate(_texts(n_each))], None)
+                      for i, text in enumerate(reintel_texts(n_each))], None)
     store_page(runtime, source_id=source_id, page=page, counts=IngestCounts())
     return source_id
 

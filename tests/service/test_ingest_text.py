@@ -18,7 +18,7 @@ from service.crawl_job import run_source
 from service.ingest import IngestCounts, _unscored, score_batch, store_page
 from service.runtime import Runtime
 from store.models import Post, QueueItem, Snapshot, Source, Verdict
-from tests_support import crawled
+from tests_support import crawled, reintel_texts
 from vntext import detect_language, simhash64
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,19 +121,10 @@ def test_the_verdict_language_is_the_language_the_crawler_stored(runtime, server
 
 
 
-def _train_texts(n_each: int) -> list[str]:
-    """ReINTEL training posts, half labelled unreliable (so some are flagged)."""
-    csv.field_size_limit(10_000_000)
-    chosen: dict[str, list[str]] = {"0": [], "1": []}
-    with (ROOT / "data/reintel/public_train.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if len(chosen[row["label"]]) < n_each and len(row["post_message"]) > 80:
-                chosen[row["label"]].append(row["post_message"])
-    return chosen["1"] + chosen["0"]
 
 
 def test_scorers_racing_on_one_batch_write_one_verdict_and_one_queue_item_per_post(runtime: Runtime) -> None:
-    texts = _train_texts(4)
+    texts = reintel_texts(4)
     with runtime.db.write() as session:
         source = Source(name="feed", kind="rss", url="http://127.0.0.1/f.xml", schedule="every 1h")
         session.add(source)
@@ -155,7 +146,7 @@ def test_scorers_racing_on_one_batch_write_one_verdict_and_one_queue_item_per_po
 
 
 def test_run_source_reports_scoring_progress_for_a_progress_bar(runtime: Runtime, server: LocalServer) -> None:
-    texts = {str(i): text for i, text in enumerate(_train_texts(3))}
+    texts = {str(i): text for i, text in enumerate(reintel_texts(3))}
     server.routes.update({"/robots.txt": ROBOTS_OK,
                           "/f.xml": Resp(200, _feed(texts), content_type="application/rss+xml")})
     with runtime.db.write() as session:
