@@ -26,4 +26,6 @@ def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path
     cells = [ln.split(" | ") for ln in lines[1:]]
     assert all(0.5 < float(re.match(r"([0-9.]+) ±", c[1]).group(1)) <= 1.0 for c in cells), lines
     assert "+0.000 (0/5)" in lines[1]  # the reference compared with itself
-    assert all(c[6].endswith("%") and 0.0 <= float(c[7]) <= 1.0 for c in cells)  # flagged share, news ROC-AUC
+    # flagged share; news ROC-AUC on the dev half, the test half and the whole file
+    assert all(c[6].endswith("%") and all(0.0 <= float(v) <= 1.0 for v in c[7].split(" / ")) for c in cells)
+    assert all(len(c[7].split(" / ")) == 3 for c in cells), lines
