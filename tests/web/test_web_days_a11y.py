@@ -4,8 +4,8 @@ Playwright), with axe-core run on every page visited (0 serious or critical viol
 
 The full walks run in every one of LANGUAGES (Vietnamese, the default, then English); every other language also
 gets a short walk: each page of the admin's menu, an item and the sign-in page with axe, and the queue and an item
-on a phone. The assertions use ids and data attributes, never the words on the page, so they hold in Vietnamese and English.
-axe-core comes from the npm registry into tests/web/axe (`npm ci --prefix tests/web/axe`);
+on a phone. The assertions use ids and data attributes, never the words on the page, so they hold in Vietnamese
+and English. axe-core comes from the npm registry into tests/web/axe (`npm ci --prefix tests/web/axe`);
 without it these tests are skipped with that reason.
 
 With KIEMTIN_SCREENSHOTS=1 the walks save the README's screenshots into docs/screenshots/.
