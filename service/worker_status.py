@@ -73,9 +73,12 @@ def workers_status(config: AppConfig, *, timeout_s: float = 1.0) -> WorkersStatu
                 depth = int(client.llen(key))  # type: ignore[arg-type]
                 oldest = _enqueued_at(client.lindex(key, -1)) if depth else None
                 status.queues.append(QueueView(name, depth, None if oldest is None else max(0.0, now - oldest)))
-        inspect = app.control.inspect(timeout=timeout_s)
-        active = inspect.active() or {}
-        queues = inspect.active_queues() or {}
+        # A connection of its own, closed here: a pooled one would stay blocked in BRPOP for replies, and kombu's
+        # after-fork cleanup would then hang any process this one forks later (the model's scoring pool).
+        with app.connection_for_write() as connection:
+            inspect = app.control.inspect(timeout=timeout_s, connection=connection)
+            active = inspect.active() or {}
+            queues = inspect.active_queues() or {}
         for name in sorted(set(active) | set(queues)):
             status.workers.append(WorkerView(name, sorted(q["name"] for q in queues.get(name, [])),
                                              len(active.get(name, []))))
