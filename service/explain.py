@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from review.explanations import PendingExplanation, pending_explanations, store_explanations
+from service.ingest import model_inputs
 from service.runtime import Runtime
-
-if TYPE_CHECKING:
-    from classifier import PostInput
 
 __all__ = ["EXPLAIN_BATCH", "ensure_explained", "explain_pending"]
 
@@ -31,16 +28,9 @@ log = logging.getLogger("kiemtin.explain")
 EXPLAIN_BATCH = 2048
 
 
-def _inputs(batch: Sequence[PendingExplanation]) -> list[PostInput]:
-    from classifier import PostInput
-
-    return [PostInput(text=p.text, like_count=p.like_count, comment_count=p.comment_count,
-                      share_count=p.share_count, published_at=p.published_at) for p in batch]
-
-
 def _explain_batch(runtime: Runtime, batch: Sequence[PendingExplanation]) -> int:
     """Explain one batch outside any transaction and store it; returns how many this call stored."""
-    verdicts = runtime.model().score(_inputs(batch), explain=True)
+    verdicts = runtime.model().score(model_inputs(batch), explain=True)
     return store_explanations(runtime.db, {
         p.verdict_id: [f.as_dict() for f in v.features] for p, v in zip(batch, verdicts, strict=True)})
 

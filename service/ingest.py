@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage
+from review.explanations import PendingExplanation
 from review.priority import PriorityWeights
 from review.queue import Flag, enqueue_many
 from service.claim_matching import match_snapshots
@@ -93,7 +94,8 @@ def _unscored(session: Session, limit: int, source_id: int | None,
     return [PendingPost(*row) for row in session.execute(query.order_by(Post.id).limit(limit))]
 
 
-def _inputs(batch: Sequence[PendingPost]) -> list[PostInput]:
+def model_inputs(batch: Sequence[PendingPost | PendingExplanation]) -> list[PostInput]:
+    """What the model reads of each post: its text and figures (for scoring, and for explaining after)."""
     from classifier import PostInput
 
     return [
@@ -111,7 +113,7 @@ def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: Priorit
     fills it in right after (word segmentation costs more than scoring)."""
     if not batch:
         return 0
-    verdicts = runtime.model().score(_inputs(batch), explain=False, threshold=runtime.config.settings.threshold)
+    verdicts = runtime.model().score(model_inputs(batch), explain=False, threshold=runtime.config.settings.threshold)
     now = utcnow()
     rows = [
         {"post_id": p.post_id, "snapshot_id": p.snapshot_id, "model_version": v.model_version,
