@@ -15,8 +15,11 @@ ratio, peak RSS of this process and of the model's worker processes; the last li
 
 Stages are timed by wrapping the functions on the path: parse = ``crawler.rss.parse_feed`` (the JSON source
 parses in its fetch), store = ``store_page``, score = the model's ``score`` inside scoring, queue = the rest of
-scoring (finding unscored snapshots, writing verdicts and queue items), explain = ``explain_pending`` after the
-run (``service.explain``), fetch = the remainder.
+``score_batch`` (finding unscored snapshots is not in it; writing verdicts and queue items is), tail = the
+scoring left when the crawl has ended (``ScoreAlongside.finish``), explain = ``explain_pending`` after the run
+(``service.explain``), fetch = the crawl's time outside parse and store (fetching, reading entries, bookkeeping).
+Scoring runs alongside the crawl (``service.ingest.ScoreAlongside``): score and queue overlap fetch and store,
+so the shares can add up to more than 100 %.
 
 ``--sizes 10000,100000`` adds the memory check: for each size a fresh process crawls that many posts from a
 paginated Mastodon-style JSON API (pages of 40, the adapter's maximum; texts synthesised from the ReINTEL posts
@@ -58,7 +61,7 @@ from service.runtime import Runtime  # noqa: E402
 from store.db import normalise_database_url  # noqa: E402
 from store.models import HttpValidator, Post, QueueItem, Source, Verdict  # noqa: E402
 
-STAGES = ("fetch", "parse", "store", "score", "queue", "explain")
+STAGES = ("fetch", "parse", "store", "score", "queue", "tail", "explain")
 
 
 def base_posts() -> list[ReplayPost]:
@@ -140,7 +143,8 @@ class JsonApiServer:
 
 
 class StageClock:
-    """Seconds spent in each wrapped function (summed over threads: the path runs one page at a time)."""
+    """Seconds spent in each wrapped function (summed over calls; score and queue run in a thread of their own,
+    alongside the crawl)."""
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(STAGES, 0.0)
@@ -157,25 +161,28 @@ class StageClock:
 
 @contextmanager
 def instrumented(runtime: Runtime, clock: StageClock) -> Iterator[None]:
-    """Wrap parse, store, scoring, explaining and the model's score for one run; restore afterwards."""
+    """Wrap parse, store, scoring, its tail, explaining and the model's score for one run; restore afterwards."""
     model = runtime.model()
-    originals = (crawler.rss.parse_feed, service.crawl_job.store_page, service.crawl_job.classify_unscored,
-                 service.crawl_job.explain_pending, model.score)
+    originals = (crawler.rss.parse_feed, service.crawl_job.store_page, service.ingest.score_batch,
+                 service.ingest.ScoreAlongside.finish, service.crawl_job.explain_pending, model.score)
     crawler.rss.parse_feed = clock.wrap("parse", originals[0])
     service.crawl_job.store_page = clock.wrap("store", originals[1])
-    service.crawl_job.classify_unscored = clock.wrap("queue", originals[2])  # minus the model, below
-    service.crawl_job.explain_pending = clock.wrap("explain", originals[3])
-    scoring = clock.wrap("score", originals[4])
+    service.ingest.score_batch = clock.wrap("queue", originals[2])  # minus the model, below
+    service.ingest.ScoreAlongside.finish = clock.wrap("tail", originals[3])  # type: ignore[method-assign]
+    service.crawl_job.explain_pending = clock.wrap("explain", originals[4])
+    scoring = clock.wrap("score", originals[5])
 
     def score(*args: Any, **kwargs: Any) -> Any:  # the model inside explain_pending counts as "explain"
-        return originals[4](*args, **kwargs) if kwargs.get("explain") is True else scoring(*args, **kwargs)
+        return originals[5](*args, **kwargs) if kwargs.get("explain") is True else scoring(*args, **kwargs)
 
     model.score = score  # type: ignore[method-assign]
     try:
         yield
     finally:
-        (crawler.rss.parse_feed, service.crawl_job.store_page, service.crawl_job.classify_unscored,
-         service.crawl_job.explain_pending, model.score) = originals  # type: ignore[method-assign]
+        (crawler.rss.parse_feed, service.crawl_job.store_page, service.ingest.score_batch,
+         finish, service.crawl_job.explain_pending, scored) = originals
+        service.ingest.ScoreAlongside.finish = finish  # type: ignore[method-assign]
+        model.score = scored  # type: ignore[method-assign]
 
 
 @dataclass
@@ -217,7 +224,7 @@ def crawl_once(runtime: Runtime, source_id: int, expected: int) -> RunFigures:
         raise SystemExit(f"expected {expected} posts, the run fetched {summary.counts.fetched}")
     stages = dict(clock.seconds)
     stages["queue"] = max(0.0, stages["queue"] - stages["score"])
-    stages["fetch"] = max(0.0, seconds - sum(stages[s] for s in ("parse", "store", "score", "queue", "explain")))
+    stages["fetch"] = max(0.0, seconds - sum(stages[s] for s in ("parse", "store", "tail", "explain")))
     return RunFigures(summary.counts.fetched, seconds - stages["explain"], stages, summary.counts.new,
                       summary.counts.flagged, summary.counts.explained, seconds)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from crawler import CrawlError, Fetcher, HostStateStore, crawl
 from service.explain import explain_pending
-from service.ingest import IngestCounts, classify_unscored, store_page
+from service.ingest import IngestCounts, ScoreAlongside, store_page
 from service.runtime import Runtime, source_spec
 from store.crawl_state import DatabaseHostState, DatabaseValidators
 from store.models import CrawlRun, Source
@@ -35,9 +35,10 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
                worker: str | None = None, host_state: HostStateStore | None = None,
                score: bool = True) -> RunSummary:
     """Crawl the source, store what it yields page by page, score new text, queue flags, then explain the flagged
-    posts (their evidence: ``service.explain``); record the run. ``on_page`` hears the running counts after each
-    stored page and each scored batch (for a progress bar:
-    ``counts.scored`` of ``counts.to_score`` while scoring).
+    posts (their evidence: ``service.explain``); record the run. Scoring runs alongside the crawl: posts are
+    scored as soon as they are stored (``ScoreAlongside``), the rest when the crawl ends. ``on_page`` hears the
+    running counts after each stored page and each scored batch (for a progress bar: ``counts.scored`` of
+    ``counts.to_score``), from either thread.
 
     A Celery worker passes the ``run_id`` the leader queued, its own name (``worker``), the shared ``host_state``
     in Redis (closed when the crawl ends), and ``score=False``: scoring and explaining are then tasks of their own.
@@ -62,12 +63,20 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
     settings = runtime.crawl_settings()
     statuses: dict[str, int] = {}
 
+    def on_batch(scored: int) -> None:
+        counts.scored, counts.to_score = scored, max(scored, counts.new + counts.updated)
+        if on_page is not None:
+            on_page(counts)
+
+    scorer = ScoreAlongside(runtime, source_id, on_batch=on_batch) if score else None
+
     async def _crawl() -> None:
         async with Fetcher(settings, validators=validators, host_state=host_state) as fetcher:
             try:
                 async for page in crawl(spec, settings=settings, cursor=cursor, validators=validators,
                                         fetcher=fetcher):
-                    await asyncio.to_thread(store_page, runtime, source_id=source_id, page=page, counts=counts)
+                    await asyncio.to_thread(store_page, runtime, source_id=source_id, page=page, counts=counts,
+                                            on_chunk=None if scorer is None else scorer.stored)
                     if on_page is not None:
                         on_page(counts)
             finally:
@@ -83,13 +92,12 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
     except Exception as exc:  # a bug or an unexpected failure must not stop the scheduler
         log.exception("crawl of %s failed unexpectedly", name)
         errors.append(f"unexpected error: {type(exc).__name__}: {exc}")
+    except BaseException:  # the process is stopping: leave the rest of the scoring for later
+        if scorer is not None:
+            scorer.abandon()
+        raise
     try:
-        def on_batch(scored: int, waiting: int) -> None:
-            counts.scored, counts.to_score = scored, waiting
-            if on_page is not None:
-                on_page(counts)
-
-        counts.flagged = classify_unscored(runtime, source_id=source_id, on_batch=on_batch) if score else 0
+        counts.flagged = scorer.finish() if scorer is not None else 0
     except Exception as exc:
         log.exception("scoring after crawl of %s failed", name)
         errors.append(f"scoring failed: {type(exc).__name__}: {exc}")

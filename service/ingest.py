@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     from classifier import PostInput
 
 __all__ = [
-    "CLASSIFIED_LANGUAGES", "IngestCounts", "PendingPost", "classify_unscored", "score_batch", "score_snapshots",
-    "store_page",
+    "CLASSIFIED_LANGUAGES", "IngestCounts", "PendingPost", "ScoreAlongside", "classify_unscored", "score_batch",
+    "score_snapshots", "store_page",
 ]
 
 log = logging.getLogger("kiemtin.ingest")
@@ -47,19 +48,36 @@ class IngestCounts:
     explained: int = 0  # flagged posts given their evidence after queueing (service.explain)
 
 
-def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts) -> None:
-    """Upsert the page's posts (a statement per table) and save the source cursor in one transaction: a kill
-    loses or repeats nothing. Posts in a classified language are marked for scoring.
+STORE_CHUNK = 512  # posts per transaction when a page is large: scoring starts on a chunk while the next is stored
+
+
+def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts,
+               on_chunk: Callable[[int], None] | None = None, chunk: int = STORE_CHUNK) -> None:
+    """Upsert the page's posts (a statement per table) and save the source cursor. Posts in a classified
+    language are marked for scoring.
+
+    A page of up to ``chunk`` posts is one transaction. A larger one (a feed holding thousands of entries) is
+    stored ``chunk`` posts a transaction, the cursor with the last: ``on_chunk(n)`` hears each committed chunk's
+    new and changed posts, so scoring can start on them while the next chunk is stored (``ScoreAlongside``).
+    A kill loses or repeats nothing either way: the chunks committed before it are found unchanged when the
+    next run fetches the page again, since the cursor still points before it. A page that repeats a post keeps
+    its last copy, at the place of the first.
 
     A post whose text has no words (only emoji or punctuation) gets no SimHash: it is nobody's near-duplicate."""
-    with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
-        result = upsert_posts(session=session, captured=page.posts, source_id=source_id,
-                              score_languages=CLASSIFIED_LANGUAGES)
-        if page.cursor is not None:
-            save_cursor(session=session, source_id=source_id, cursor=page.cursor)
+    posts = list({(p.platform, p.external_id): p for p in page.posts}.values()) if len(page.posts) > chunk \
+        else list(page.posts)
+    for start in range(0, max(len(posts), 1), chunk):
+        part, last = posts[start:start + chunk], start + chunk >= len(posts)
+        with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
+            result = upsert_posts(session=session, captured=part, source_id=source_id,
+                                  score_languages=CLASSIFIED_LANGUAGES)
+            if last and page.cursor is not None:
+                save_cursor(session=session, source_id=source_id, cursor=page.cursor)
+        counts.new += result.new
+        counts.updated += result.updated
+        if on_chunk is not None and (result.new or result.updated):
+            on_chunk(result.new + result.updated)
     counts.fetched += len(page.posts)
-    counts.new += result.new
-    counts.updated += result.updated
 
 
 @dataclass(frozen=True)
@@ -181,3 +199,65 @@ def _count_pending(runtime: Runtime, source_id: int | None) -> int:
         if source_id is not None:
             query = query.where(Post.source_id == source_id)
         return int(session.scalar(query) or 0)
+
+
+class ScoreAlongside:
+    """Scores a source's waiting posts in a thread of its own while its crawl goes on storing: the model's worker
+    processes score one chunk while the next is stored, instead of waiting for the whole crawl.
+
+    ``stored(n)`` after each committed chunk (``store_page``'s ``on_chunk``); a batch is scored once at least
+    ``min_batch`` posts wait (fewer cost more per post). ``finish()`` scores the rest and returns how many were
+    flagged, or raises what failed. Two scorers of one source never write two verdicts for one snapshot
+    (``score_batch``)."""
+
+    def __init__(self, runtime: Runtime, source_id: int, *, batch: int = 1024, min_batch: int = 256,
+                 on_batch: Callable[[int], None] | None = None) -> None:
+        self.runtime, self.source_id, self.batch, self.min_batch = runtime, source_id, batch, min_batch
+        self.on_batch, self.flagged, self.scored = on_batch, 0, 0
+        self._waiting, self._done, self._abandoned = 0, False, False
+        self._error: BaseException | None = None
+        self._wake = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"kiemtin-score-{source_id}", daemon=True)
+        self._thread.start()
+
+    def stored(self, posts: int) -> None:
+        with self._wake:
+            self._waiting += posts
+            if self._waiting >= self.min_batch:
+                self._wake.notify()
+
+    def finish(self) -> int:
+        with self._wake:
+            self._done = True
+            self._wake.notify()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.flagged
+
+    def abandon(self) -> None:
+        """Stop after the batch in hand (the process is stopping); what was not scored stays waiting."""
+        with self._wake:
+            self._done = self._abandoned = True
+            self._wake.notify()
+
+    def _run(self) -> None:
+        weights = PriorityWeights(mode=self.runtime.config.settings.queue_priority)
+        try:
+            while True:
+                with self._wake:
+                    self._wake.wait_for(lambda: self._done or self._waiting >= self.min_batch)
+                    done, self._waiting = self._done, 0
+                while True:
+                    with self.runtime.db.session() as session:
+                        pending = _unscored(session, self.batch, self.source_id)
+                    if not pending or self._abandoned or (not done and len(pending) < self.min_batch):
+                        break  # the rest waits for more (or for the end of the crawl)
+                    self.flagged += score_batch(self.runtime, pending, weights)
+                    self.scored += len(pending)
+                    if self.on_batch is not None:
+                        self.on_batch(self.scored)
+                if done:
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the crawl's thread
+            self._error = exc

@@ -6,8 +6,12 @@ Writers on SQLite use ``BEGIN IMMEDIATE`` so concurrent threads queue on the loc
 
 from __future__ import annotations
 
+import os
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +60,12 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
+def _fresh_turn(database: weakref.ref[Database]) -> None:
+    found = database()
+    if found is not None:
+        found._write_turn = threading.RLock()  # noqa: SLF001 - its own lock, reset in a forked child
+
+
 class Database:
     """One database: an engine, short-lived sessions, and the Alembic migrations that shape it."""
 
@@ -75,6 +85,11 @@ class Database:
             _configure_sqlite(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(self.engine.execution_options(kiemtin_write=True), expire_on_commit=False)
+        # SQLite has one writer at a time: this process's threads take turns here, instead of in SQLite's busy
+        # handler, which sleeps in steps of up to 100 ms; other processes still wait on the busy timeout
+        self._write_turn: AbstractContextManager[Any] = threading.RLock() if self.is_sqlite else nullcontext()
+        if self.is_sqlite:  # a child forked while another thread held the turn must not wait for it forever
+            os.register_at_fork(after_in_child=partial(_fresh_turn, weakref.ref(self)))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -85,7 +100,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A short write transaction, committed on success and rolled back on error."""
-        with self._writers() as session, session.begin():
+        with self._write_turn, self._writers() as session, session.begin():
             yield session
 
     def alembic_config(self) -> Config:

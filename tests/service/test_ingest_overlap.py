@@ -1,0 +1,168 @@
+"""A large page is stored in chunks and scored while the next chunk is stored; a kill between chunks loses and
+repeats nothing; SQLite writers of one process take turns without SQLite's busy sleeps."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+import service.ingest
+from crawler import CrawlPage
+from service.ingest import IngestCounts, ScoreAlongside, store_page
+from service.runtime import Runtime
+from store.models import Post, QueueItem, Snapshot, Source, Verdict
+from tests_support import crawled, reintel_texts, wait_until
+
+
+def _source(runtime: Runtime) -> int:
+    with runtime.db.write() as session:
+        source = Source(name="feed", kind="rss", url="http://127.0.0.1/f.xml", schedule="every 1h")
+        session.add(source)
+        session.flush()
+        return source.id
+
+
+def _count(runtime: Runtime, model: Any) -> int:
+    with runtime.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_large_page_is_stored_in_chunks_with_the_cursor_in_the_last(runtime: Runtime) -> None:
+    source_id = _source(runtime)
+    posts = [crawled(str(i), text=f"bài số {i} về tiêm chủng ở xã {i}") for i in range(7)]
+    posts.append(crawled("2", text="bài số 2, bản sửa sau cùng"))  # the page repeats a post: its last copy counts
+    heard: list[int] = []
+    counts = IngestCounts()
+    store_page(runtime, source_id=source_id, page=CrawlPage(posts, {"seen": ["6"]}), counts=counts,
+               on_chunk=heard.append, chunk=3)
+    assert heard == [3, 3, 1]  # 7 distinct posts, 3 a transaction
+    assert (counts.fetched, counts.new, counts.updated) == (8, 7, 0)
+    with runtime.db.session() as session:
+        assert session.scalar(select(Post.text).where(Post.external_id == "2")) == "bài số 2, bản sửa sau cùng"
+        assert session.scalar(select(func.count()).select_from(Snapshot)) == 7
+        assert session.get(Source, source_id).cursor == {"seen": ["6"]}  # type: ignore[union-attr]
+
+
+def test_a_kill_between_chunks_keeps_the_stored_ones_and_the_rerun_repeats_nothing(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    source_id = _source(runtime)
+    page = CrawlPage([crawled(str(i), text=f"tin đồn số {i} về dịch bệnh") for i in range(5)], {"seen": ["4"]})
+    real = service.ingest.upsert_posts
+    calls: list[int] = []
+
+    def killed_on_the_second_chunk(**kwargs: Any) -> Any:
+        calls.append(len(kwargs["captured"]))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process dies mid-page
+        return real(**kwargs)
+
+    monkeypatch.setattr(service.ingest, "upsert_posts", killed_on_the_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        store_page(runtime, source_id=source_id, page=page, counts=IngestCounts(), chunk=2)
+    assert _count(runtime, Post) == 2
+    with runtime.db.session() as session:
+        assert session.get(Source, source_id).cursor is None  # type: ignore[union-attr]  # the page comes again
+
+    monkeypatch.setattr(service.ingest, "upsert_posts", real)
+    counts = IngestCounts()
+    store_page(runtime, source_id=source_id, page=page, counts=counts, chunk=2)
+    assert (counts.new, counts.updated) == (3, 0)  # the first chunk is found unchanged
+    assert (_count(runtime, Post), _count(runtime, Snapshot)) == (5, 5)
+    with runtime.db.session() as session:
+        assert session.get(Source, source_id).cursor == {"seen": ["4"]}  # type: ignore[union-attr]
+
+
+def test_posts_are_scored_while_the_crawl_goes_on_and_finish_scores_the_rest(runtime: Runtime) -> None:
+    source_id = _source(runtime)
+    texts = reintel_texts(5)
+    scorer = ScoreAlongside(runtime, source_id, min_batch=2)
+    try:
+        page = CrawlPage([crawled(str(i), text=text) for i, text in enumerate(texts[:4])], None)
+        store_page(runtime, source_id=source_id, page=page, counts=IngestCounts(), on_chunk=scorer.stored, chunk=2)
+        wait_until(lambda: _count(runtime, Verdict) == 4, 60, "the stored chunks scored before the crawl ends")
+        last = CrawlPage([crawled("4", text=texts[4])], None)  # one post: fewer than min_batch, left for finish()
+        store_page(runtime, source_id=source_id, page=last, counts=IngestCounts(), on_chunk=scorer.stored)
+    finally:
+        flagged = scorer.finish()
+    assert (_count(runtime, Verdict), scorer.scored) == (5, 5)
+    assert flagged == _count(runtime, QueueItem)
+    with runtime.db.session() as session:
+        assert session.scalars(select(Post).where(Post.score_pending)).all() == []
+
+
+def test_a_scoring_failure_is_raised_by_finish_and_leaves_the_posts_waiting(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    source_id = _source(runtime)
+
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr(service.ingest, "score_batch", broken)
+    scorer = ScoreAlongside(runtime, source_id, min_batch=1)
+    store_page(runtime, source_id=source_id, page=CrawlPage([crawled("1")], None), counts=IngestCounts(),
+               on_chunk=scorer.stored)
+    with pytest.raises(RuntimeError, match="model file unreadable"):
+        scorer.finish()
+    with runtime.db.session() as session:
+        assert len(session.scalars(select(Post).where(Post.score_pending)).all()) == 1
+
+
+def test_an_abandoned_scorer_stops_without_scoring_the_rest(runtime: Runtime) -> None:
+    source_id = _source(runtime)
+    store_page(runtime, source_id=source_id, page=CrawlPage([crawled("1")], None), counts=IngestCounts())
+    scorer = ScoreAlongside(runtime, source_id)
+    scorer.abandon()
+    assert scorer.finish() == 0
+    assert _count(runtime, Verdict) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_writers_of_one_process_take_turns_and_a_forked_child_is_not_locked_out(runtime: Runtime) -> None:
+    source_id = _source(runtime)
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for i in range(20):
+                page = CrawlPage([crawled(f"{offset}-{i}", text=f"bài {offset} {i} về giá xăng")], None)
+                store_page(runtime, source_id=source_id, page=page, counts=IngestCounts())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and _count(runtime, Post) == 80
+
+    held, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with runtime.db.write():
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(30)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its copy of the turn must be free, though a thread of the parent held it at fork
+        try:
+            acquired = runtime.db._write_turn.acquire(timeout=5)  # type: ignore[attr-defined]  # noqa: SLF001
+            os.write(write, b"1" if acquired else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read)
+        release.set()
+        thread.join()
