@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from vntext import detect_language, normalize_text
+from vntext import detect_language, has_text
 
 from .errors import DropPost, UnsupportedSource
 from .fetch import Fetcher, FetchResult
@@ -137,8 +137,8 @@ class CrawlContext:
         """
         text = text.strip()
         title = (title or "").strip() or None
-        if not normalize_text(text):
-            text = title if title and normalize_text(title) else ""
+        if not has_text(text):  # bool(normalize_text(text)), without building it
+            text = title if title and has_text(title) else ""
         if not text:
             raise DropPost(f"no text in item {external_id}")
         if not external_id:

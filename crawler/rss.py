@@ -110,7 +110,14 @@ def _entry_to_post(ctx: CrawlContext, entry: Any, feed: Any, mode: str) -> Post:
     )
 
 
+#: entries handed over at a time from a large feed: they are stored (and scored) while the rest is read
+CHUNK_POSTS = 512
+
+
 async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator[CrawlPage]:
+    """One feed fetch. A feed of more than ``CHUNK_POSTS`` new entries is handed over in pieces of that many,
+    the cursor with the last: a kill in between leaves the pieces stored and the cursor where it was, so the
+    next run reads the feed again and finds them unchanged."""
     url = ctx.spec.url
     res = await ctx.fetch(url, expect="feed", conditional=True)
     if res.not_modified:
@@ -123,6 +130,7 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
     mode = ctx.options.get("text", "content")
     posts: list[Post] = []
     new_ids: list[str] = []
+    handed = False
     for entry in parsed.entries:
         page.check()
         try:
@@ -135,8 +143,11 @@ async def run(ctx: CrawlContext, cursor: dict[str, Any] | None) -> AsyncIterator
         seen_set.add(post.external_id)
         new_ids.append(post.external_id)
         posts.append(post)
+        if len(posts) >= CHUNK_POSTS:
+            yield CrawlPage(posts, None)
+            posts, handed = [], True
     new_cursor = {"seen": (new_ids + seen)[: ctx.settings.seen_ids_cap]}
-    if posts or cursor is None:
+    if posts or handed or cursor is None:
         yield CrawlPage(posts, new_cursor)
     ctx.commit()
 

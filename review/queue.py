@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from review.policy import OPEN_STATUSES
 from review.priority import PriorityWeights, priority
 from review.webhooks import emit, emit_many
 from store.audit import record, record_many
+from store.bulk import insert_rows, update_rows
 from store.models import Post, QueueItem, Verdict
 from store.types import utcnow
 
@@ -87,15 +89,16 @@ def enqueue_many(*, session: Session, flags: Sequence[Flag], weights: PriorityWe
         existing.update({post_id: (item_id, status) for post_id, item_id, status in rows})
     fresh = [f for f in flags if f.post_id not in existing]
     refresh = [f for f in flags if f.post_id in existing and existing[f.post_id][1] in OPEN_STATUSES]
-    if refresh:
-        session.execute(update(QueueItem), [
-            {"id": existing[f.post_id][0], "verdict_id": f.verdict_id, "priority": values[f.post_id],
-             "score": f.score} for f in refresh])
+    items = cast(Table, QueueItem.__table__)
+    now = utcnow()
+    update_rows(session, items, [
+        {"id": existing[f.post_id][0], "verdict_id": f.verdict_id, "priority": values[f.post_id],
+         "score": f.score, "updated_at": now} for f in refresh])
     if fresh:
-        now = utcnow()
-        created = session.execute(insert(QueueItem).returning(QueueItem.id, QueueItem.post_id), [
+        created = insert_rows(session, items, [
             {"post_id": f.post_id, "verdict_id": f.verdict_id, "priority": values[f.post_id], "score": f.score,
-             "status": "pending", "created_at": now, "updated_at": now} for f in fresh]).all()
+             "status": "pending", "created_at": now, "updated_at": now} for f in fresh],
+            returning=[items.c.id, items.c.post_id])
         item_of = {post_id: item_id for item_id, post_id in created}
         record_many(session=session, actor="system", action="queue.flag", target_type="queue_item", entries=[
             (item_of[f.post_id], {"post_id": f.post_id, "score": round(f.score, 4), "model_version": f.model_version})

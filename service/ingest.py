@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Table, bindparam, func, select, true, update
+from sqlalchemy import Table, func, select, true
 from sqlalchemy.orm import Session
 
 from crawler import CrawlPage
@@ -18,8 +18,8 @@ from review.priority import PriorityWeights
 from review.queue import Flag, enqueue_many
 from service.claim_matching import match_snapshots
 from service.runtime import Runtime
+from store.bulk import insert_rows, update_rows
 from store.crawl_state import save_cursor
-from store.db import dialect_insert
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_posts
 from store.types import utcnow
@@ -140,9 +140,10 @@ def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: Priorit
         for p, v in zip(batch, verdicts, strict=True)
     ]
     with runtime.db.write() as session:
-        stmt = dialect_insert(session, Verdict).on_conflict_do_nothing(index_elements=["snapshot_id"]).returning(
-            Verdict.snapshot_id, Verdict.id)
-        mine: dict[int, int] = dict(session.execute(stmt, rows).all())  # snapshot id -> verdict id
+        verdicts_table = cast(Table, Verdict.__table__)
+        mine: dict[int, int] = dict(insert_rows(  # snapshot id -> verdict id
+            session, verdicts_table, rows, conflict=["snapshot_id"],
+            returning=[verdicts_table.c.snapshot_id, verdicts_table.c.id]))
         flags = [
             Flag(post_id=p.post_id, verdict_id=mine[p.snapshot_id], score=float(v.score), threshold=v.threshold,
                  model_version=v.model_version, like_count=p.like_count, comment_count=p.comment_count,
@@ -151,13 +152,9 @@ def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: Priorit
         ]
         enqueue_many(session=session, flags=flags, weights=weights)
         # a post whose text changed meanwhile keeps waiting for a verdict on its new snapshot
-        table = cast(Table, Post.__table__)
-        posts = table.c
-        session.execute(
-            update(table).where(posts.id == bindparam("pid"), posts.content_sha256 == bindparam("sha"))
-            .values(score_pending=False),
-            [{"pid": p.post_id, "sha": p.sha256} for p in batch],
-        )
+        update_rows(session, cast(Table, Post.__table__), [
+            {"id": p.post_id, "content_sha256": p.sha256, "score_pending": False} for p in batch],
+            keys=("id", "content_sha256"))
     match_snapshots(runtime, [(p.snapshot_id, p.text) for p in batch])  # known claims (after the verdicts)
     log.debug("scored %d posts, %d flagged", len(batch), len(flags))
     return len(flags)

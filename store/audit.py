@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from store.bulk import insert_rows
 from store.models import AuditEntry
+from store.types import utcnow
 
 __all__ = ["record", "record_many"]
 
@@ -29,8 +31,8 @@ def record(
 def record_many(*, session: Session, actor: str, action: str, target_type: str | None,
                 entries: Sequence[tuple[object, dict[str, Any]]]) -> None:
     """Many entries of one kind, ``(target id, details)`` each, in one INSERT in the caller's transaction."""
-    if entries:
-        session.execute(insert(AuditEntry), [
-            {"actor": actor, "action": action, "target_type": target_type,
-             "target_id": None if target_id is None else str(target_id), "details": details}
-            for target_id, details in entries])
+    at = utcnow()
+    insert_rows(session, cast(Table, AuditEntry.__table__), [
+        {"actor": actor, "action": action, "target_type": target_type,
+         "target_id": None if target_id is None else str(target_id), "details": details, "at": at}
+        for target_id, details in entries])

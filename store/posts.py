@@ -6,13 +6,13 @@ import hashlib
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from store.db import dialect_insert
+from store.bulk import insert_rows, update_rows
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
@@ -27,6 +27,8 @@ _CHUNK = 500  # rows or bound values per statement (SQLite allows 32,766 variabl
 _COUNTS = ("like_count", "comment_count", "share_count", "view_count")
 _COUNT_COLUMNS = (Post.like_count, Post.comment_count, Post.share_count, Post.view_count)
 _T = TypeVar("_T")
+_POSTS, _SNAPSHOTS = cast(Table, Post.__table__), cast(Table, Snapshot.__table__)
+_BANDS = cast(Table, SimhashBand.__table__)
 
 
 class CapturedPost(Protocol):
@@ -89,10 +91,9 @@ def _bands(simhash: int) -> list[int]:
 
 def _insert_bands(session: Session, hashes: Sequence[tuple[int | None, int | None]]) -> None:
     """The SimHash band rows of (post id, SimHash) pairs; texts without a SimHash have none."""
-    bands = [{"post_id": post_id, "band": band, "value": value}
-             for post_id, simhash in hashes if simhash is not None for band, value in enumerate(_bands(simhash))]
-    if bands:
-        session.execute(insert(SimhashBand), bands)
+    insert_rows(session, _BANDS, [
+        {"post_id": post_id, "band": band, "value": value}
+        for post_id, simhash in hashes if simhash is not None for band, value in enumerate(_bands(simhash))])
 
 
 def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
@@ -208,7 +209,6 @@ def _known(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
 def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, now: datetime,
                 pending: Callable[[str], bool]) -> dict[tuple[str, str], int]:
     """INSERT the new posts (ON CONFLICT DO NOTHING); (platform, external id) -> id of those inserted."""
-    table = Post.__table__
     values = [
         {"source_id": source_id, "platform": c.platform, "external_id": c.external_id, "url": c.url,
          "canonical_url": c.canonical_url, "author_handle": c.author_handle, "title": c.title, "text": c.text,
@@ -219,14 +219,10 @@ def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, n
          "view_count": c.view_count, "score_pending": pending(c.language)}
         for row in rows for c in (row.captured,)
     ]
-    stmt = dialect_insert(session, table).on_conflict_do_nothing(
-        index_elements=["platform", "external_id"]).returning(
-        table.c.id, table.c.platform, table.c.external_id)
-    inserted: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(values):
-        for post_id, platform, external_id in session.execute(stmt, list(chunk)):
-            inserted[(platform, external_id)] = post_id
-    return inserted
+    columns = _POSTS.c
+    return {(platform, external_id): post_id for post_id, platform, external_id in insert_rows(
+        session, _POSTS, values, conflict=["platform", "external_id"],
+        returning=[columns.id, columns.platform, columns.external_id])}
 
 
 def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
@@ -234,13 +230,13 @@ def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
     if not rows:
         return
     rows.sort(key=lambda r: r.post_id or 0)
-    session.execute(insert(Snapshot), [
+    insert_rows(session, _SNAPSHOTS, [
         {"post_id": r.post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
          "captured_at": now} for r in rows
     ])
     _insert_bands(session, [(r.post_id, r.simhash) for r in rows])
     _assign_clusters(session, rows)
-    session.execute(update(Post), [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows])
+    update_rows(session, _POSTS, [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows])
 
 
 def _assign_clusters(session: Session, rows: list[_Row]) -> None:
@@ -330,9 +326,9 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
             edited.append((stored["id"], row))
         outcome[key] = (changed or text_changed, text_changed)
         changes.append(values)
-    session.execute(update(Post), changes)
+    update_rows(session, _POSTS, changes)
     if edited:
-        session.execute(update(Post), [
+        update_rows(session, _POSTS, [
             {"id": post_id, "text": r.captured.text, "content_sha256": r.digest, "language": r.captured.language,
              "title": r.captured.title, "simhash": r.simhash,
              "search_text": post_search_text(r.captured.text, r.captured.title),
@@ -341,11 +337,9 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
         ])
         session.execute(delete(SimhashBand).where(SimhashBand.post_id.in_([post_id for post_id, _ in edited])))
         _insert_bands(session, [(post_id, r.simhash) for post_id, r in edited])
-        session.execute(
-            dialect_insert(session, Snapshot.__table__).on_conflict_do_nothing(index_elements=["post_id", "sha256"]),
-            [{"post_id": post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
-              "captured_at": now} for post_id, r in edited],
-        )
+        insert_rows(session, _SNAPSHOTS, [
+            {"post_id": post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
+             "captured_at": now} for post_id, r in edited], conflict=["post_id", "sha256"])
     return outcome
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from vntext.dedupe import content_hash, dedupe_form, dedupe_words
 from vntext.fold import fold_accents, folded_words, search_form, search_words
 from vntext.language import LANGUAGE_SAMPLE_CHARS, NON_LETTERS, VI_LETTER_SHARE, detect_language
-from vntext.normalize import ZERO_WIDTH_CHARS, normalize_chars, normalize_text, unify_tone_marks
+from vntext.normalize import ZERO_WIDTH_CHARS, has_text, normalize_chars, normalize_text, unify_tone_marks
 from vntext.simhash import hamming, hamming_many, simhash64, simhash64_many
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "folded_words",
     "hamming",
     "hamming_many",
+    "has_text",
     "normalize_chars",
     "normalize_text",
     "search_form",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["ZERO_WIDTH_CHARS", "normalize_chars", "normalize_text", "unify_tone_marks"]
+__all__ = ["ZERO_WIDTH_CHARS", "has_text", "normalize_chars", "normalize_text", "unify_tone_marks"]
 
 #: Invisible characters removed first (zero-width space/joiners, word joiner, BOM, soft hyphen, marks).
 ZERO_WIDTH_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
@@ -82,3 +82,10 @@ def normalize_text(text: str) -> str:
     return _WHITESPACE.sub(" ", normalize_chars(text)).strip()
 
 
+_VISIBLE = re.compile(rf"[^\s{ZERO_WIDTH_CHARS}]")
+
+
+def has_text(text: str) -> bool:
+    """``bool(normalize_text(text))`` without building it: anything besides whitespace and zero-width
+    characters (normalising never removes another character)."""
+    return _VISIBLE.search(text) is not None

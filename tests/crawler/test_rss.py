@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+import crawler.rss
 from crawler import CrawlSettings, MemoryValidatorStore, ParseError, SourceSpec
 from crawler.rss import parse_feed
 from crawlkit import LocalServer, Resp, crawl_all, fixture_bytes, last_cursor
@@ -52,6 +53,20 @@ def test_second_run_imports_only_new_items(server, settings):
     # third run, same feed: nothing new, no page
     third = crawl_all(_spec(server), settings, cursor=last_cursor(second, cursor))
     assert [p for pg in third for p in pg.posts] == []
+
+
+def test_a_large_feed_is_handed_over_in_pieces_with_the_cursor_on_the_last(server, settings, monkeypatch):
+    monkeypatch.setattr(crawler.rss, "CHUNK_POSTS", 2)  # 5 entries -> 2 + 2 + 1
+    server.routes["/rss/thoi-su.rss"] = Resp(body=fixture_bytes("rss/feed_v1.xml"), content_type=RSS_CT)
+    pages = crawl_all(_spec(server), settings)
+    assert [len(page.posts) for page in pages] == [2, 2, 1]
+    assert [page.cursor is None for page in pages] == [True, True, False]
+    assert len(pages[-1].cursor["seen"]) == 5
+
+    monkeypatch.setattr(crawler.rss, "CHUNK_POSTS", 5)  # all 5 in one piece: the cursor still follows them
+    pages = crawl_all(_spec(server), settings, cursor={"seen": ["older"]})
+    assert [len(page.posts) for page in pages] == [5, 0]
+    assert pages[-1].cursor["seen"][-1] == "older" and len(pages[-1].cursor["seen"]) == 6
 
 
 def test_not_modified_on_second_run_yields_nothing(server, settings):

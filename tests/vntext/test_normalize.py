@@ -2,7 +2,7 @@ import unicodedata
 
 import pytest
 
-from vntext import normalize_chars, normalize_text, unify_tone_marks
+from vntext import has_text, normalize_chars, normalize_text, unify_tone_marks
 
 
 def test_nfd_input_normalises_to_nfc():
@@ -93,3 +93,11 @@ def test_search_form_drops_every_accent_folds_d_and_case() -> None:
     assert search_form("Cách  ly ĐỒNG Nai, thuỷ lợi, Ðà Nẵng, nCoV") == "cach ly dong nai, thuy loi, da nang, ncov"
     assert search_form("cach ly") == search_form("cách ly") == search_form("CÁCH LY")
     assert search_form("ca\u0301ch") == "cach"  # decomposed input too
+
+
+def test_has_text_says_whether_the_normalised_text_is_empty(reintel_texts: list[str]) -> None:
+    invisible = ["", " ", "\u200b", "\u200b\u200c \ufeff\n\t", "\u00ad\u2060", "\u200e\u200f\u180e"]
+    visible = ["a", "\u0301", "\u200bhoà\u200b", "😀", "\u00a0.", "_", "đ"]
+    for text in invisible + visible + reintel_texts:
+        assert has_text(text) is bool(normalize_text(text)), repr(text[:40])
+    assert not any(has_text(t) for t in invisible) and all(has_text(t) for t in visible)
