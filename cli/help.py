@@ -1,8 +1,8 @@
 """``--help`` in the CLI's language: the English help texts of the commands and options are the catalog's msgids.
 
 ``HelpGroup`` (the ``kiemtin`` group's class) reads ``--lang`` and ``--config`` from the arguments before the
-command, since ``kiemtin --lang en --help`` is shown before the main callback runs, then translates the command
-tree once (``localize``): every help text, short help and epilog of a command or group, every option's and
+command, since ``kiemtin --lang en --help`` is shown before the main callback runs, then puts the command tree
+in that language (``localize``): every help text, short help and epilog of a command or group, every option's and
 argument's help, and the words Typer and Click print around them (Usage, Options, Commands, Error, ...).
 Option names, metavars, choices and defaults stay as they are. The texts are shown as written (escaped
 for Typer's rich markup, which no kiemtin help text uses).
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from rich.markup import escape
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
-from cli.common import language, set_config_path, set_language, translate
+from cli.common import language, set_config_path, set_language
 from config.i18n import N_, usable_language
 from web.i18n import gettext
 
@@ -52,10 +53,12 @@ _PARAM_TEXTS = ("help",)
 
 
 class _Formatter(HelpFormatter):
-    """Click's help formatter with "Usage:" in the CLI's language."""
+    """Click's help formatter with "Usage:" in the language of the last ``localize``."""
+
+    usage = "Usage: "
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args, translate("Usage: ") if prefix is None else prefix)
+        super().write_usage(prog, args, self.usage if prefix is None else prefix)
 
 
 class _Context(typer.Context):
@@ -83,11 +86,11 @@ def _leading_options(args: Sequence[str]) -> tuple[str | None, str | None]:
         if name.startswith("-c") and len(name) > 2 and not name.startswith("--"):  # -cPATH
             name, sep, value = "-c", "=", args[i][2:]
         name = "--config" if name == "-c" else name
-        if name in found and not sep and i + 1 < len(args):
-            found[name], value = args[i + 1], ""
-            i += 1
-        elif name in found and sep:
+        if name in found and sep:
             found[name] = value
+        elif name in found and i + 1 < len(args):
+            found[name] = args[i + 1]
+            i += 1
         i += 1
     return found["--config"], found["--lang"]
 
@@ -98,7 +101,9 @@ def localize(root: Command, lang: str) -> None:
 
     for name, word in RICH_WORDS.items():
         setattr(rich_utils, name, gettext(lang, word))
-    setattr(typer.core, "_", translate)  # noqa: B010 - Typer's gettext hook ("No such command", "Missing command")
+    # Typer's gettext hook ("No such command", "Missing command")
+    setattr(typer.core, "_", partial(gettext, lang))  # noqa: B010
+    _Formatter.usage = gettext(lang, "Usage: ")
     for command in _commands(root):
         command.context_class = _Context
         for thing, fields in _texts(command):
