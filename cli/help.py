@@ -3,7 +3,9 @@
 ``HelpGroup`` (the ``kiemtin`` group's class) reads ``--lang`` and ``--config`` from the arguments before the
 command, since ``kiemtin --lang en --help`` is shown before the main callback runs, then puts the command tree
 in that language (``localize``): every help text, short help and epilog of a command or group, every option's and
-argument's help, and the words Typer and Click print around them (Usage, Options, Commands, Error, ...).
+argument's help, and the words Typer and Click print around them (Usage, Options, Commands, Error, ...). Click's
+usage errors are English sentences only: the common ones are recognised by their shape (``USAGE_ERRORS``) and said
+again in the language; another stays as Click words it.
 Option names, metavars, choices and defaults stay as they are. The texts are shown as written (escaped
 for Typer's rich markup, which no kiemtin help text uses).
 
@@ -14,8 +16,10 @@ is the text Click holds (``inspect.cleandoc``'d): its first paragraph is the sho
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -24,6 +28,7 @@ import typer
 import typer.core
 import typer.main
 from rich.markup import escape
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
@@ -32,9 +37,10 @@ from config.i18n import N_, usable_language
 from web.i18n import gettext
 
 if TYPE_CHECKING:
-    from typer._click import Command, Parameter
+    from typer._click import Command, Context, Parameter
 
-__all__ = ["CLICK_WORDS", "RICH_WORDS", "HelpGroup", "extract_help", "help_texts", "localize"]
+__all__ = ["CLICK_WORDS", "RICH_WORDS", "USAGE_ERRORS", "HelpGroup", "extract_help", "help_texts", "localize",
+           "said_usage_error"]
 
 #: the fixed words of Typer's rich help and error panels (``typer.rich_utils`` constants) in English
 RICH_WORDS: dict[str, str] = {
@@ -47,6 +53,26 @@ RICH_WORDS: dict[str, str] = {
 #: the words Typer's core passes through gettext (``typer.core._``), and Click's own literal ones we can reach
 CLICK_WORDS: tuple[str, ...] = (N_("No such command {name!r}."), N_("Missing command."), N_("Usage: "),
                                 N_("Show this message and exit."), N_("Aborted!"))
+#: Click's usage errors, which it words in English only: the shape of each message and its sentence in the catalog
+#: (what Click puts inside, like "Input should be ..." of a value it cannot use, stays as Click says it)
+USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern, re.DOTALL), template) for pattern,
+                                                              template in (
+    (r"Missing argument (?P<name>.+)\.", N_("Missing argument %(name)s.")),
+    (r"Missing option (?P<name>.+)\.", N_("Missing option %(name)s.")),
+    (r"No such option: (?P<name>\S+)", N_("No such option: %(name)s")),
+    (r"No such option: (?P<name>\S+) \(Possible options: (?P<names>.+)\)",
+     N_("No such option: %(name)s (Possible options: %(names)s)")),
+    (r"Option (?P<name>'[^']+') requires an argument\.", N_("Option %(name)s requires an argument.")),
+    (r"Option (?P<name>'[^']+') does not take a value\.", N_("Option %(name)s does not take a value.")),
+    (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)", N_("Got unexpected extra argument(s) (%(args)s)")),
+    (r"Invalid value for (?P<name>.+?): (?P<problem>.+)", N_("Invalid value for %(name)s: %(problem)s")),
+    (r"(?P<message>.+)\. Did you mean (?P<names>.+)\?", N_("%(message)s. Did you mean %(names)s?")),
+    # what is wrong with a value (the problem of "Invalid value for ...")
+    *((re.escape(text), text) for text in (N_("Input should be a valid integer, unable to parse string as an integer"),
+                                            N_("Input should be a valid number, unable to parse string as a number"))),
+    (r"Input should be greater than or equal to (?P<n>\S+)", N_("Input should be greater than or equal to %(n)s")),
+    (r"Input should be less than or equal to (?P<n>\S+)", N_("Input should be less than or equal to %(n)s")),
+))
 #: the text fields of a command or group, and of an option or argument
 _COMMAND_TEXTS = ("help", "short_help", "epilog")
 _PARAM_TEXTS = ("help",)
@@ -75,6 +101,39 @@ class HelpGroup(TyperGroup):
         set_language(usable_language(lang))  # an unknown one is refused by the main callback, in words
         localize(self, language())
         return super().main(argv, *rest, **extra)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Context:
+        with _usage_errors_said():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Context) -> Any:
+        with _usage_errors_said():  # the commands' own arguments are parsed here
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _usage_errors_said() -> Iterator[None]:
+    """A usage error of Click's, said again in the CLI's language (shown by Typer with the usage and the hint)."""
+    try:
+        yield
+    except NoArgsIsHelpError:
+        raise
+    except UsageError as exc:
+        said = said_usage_error(exc.format_message(), language())
+        if said is None:
+            raise
+        raise UsageError(said, exc.ctx) from None
+
+
+def said_usage_error(message: str, lang: str) -> str | None:
+    """``message``, one of Click's usage errors (``USAGE_ERRORS``), in ``lang``; None for another message."""
+    for pattern, template in USAGE_ERRORS:
+        if found := pattern.fullmatch(message):
+            params = found.groupdict()
+            if "problem" in params:
+                params["problem"] = said_usage_error(params["problem"], lang) or params["problem"]
+            return gettext(lang, template, **params)
+    return None
 
 
 def _leading_options(args: Sequence[str]) -> tuple[str | None, str | None]:

@@ -13,7 +13,16 @@ from babel.messages.pofile import read_po
 from click.testing import Result
 from typer.testing import CliRunner
 
-from cli.help import CLICK_WORDS, RICH_WORDS, _commands, _leading_options, help_texts, localize
+from cli.help import (
+    CLICK_WORDS,
+    RICH_WORDS,
+    USAGE_ERRORS,
+    _commands,
+    _leading_options,
+    help_texts,
+    localize,
+    said_usage_error,
+)
 from pipeline import app
 from web.i18n import catalog_path, gettext
 from web.i18n_extract import extract
@@ -49,7 +58,8 @@ def _paths() -> list[tuple[str, ...]]:
 def test_every_help_text_has_a_vietnamese_translation_in_the_catalog() -> None:
     with catalog_path("vi").open("rb") as handle:
         vi = read_po(handle, locale="vi")
-    texts = {text for text, _where in help_texts()} | set(RICH_WORDS.values()) | set(CLICK_WORDS)
+    texts = ({text for text, _where in help_texts()} | set(RICH_WORDS.values()) | set(CLICK_WORDS)
+             | {template for _pattern, template in USAGE_ERRORS})
     assert len(texts) > 150
     assert not texts - {m.id for m in extract()}, "babel.cfg no longer reaches the help texts"
     missing = [t for t in sorted(texts) if vi.get(t) is None or not vi.get(t).string or vi.get(t).fuzzy]
@@ -140,3 +150,30 @@ def test_a_tree_translated_again_starts_from_its_english() -> None:
 ])
 def test_the_language_and_configuration_are_read_before_the_command(args, found) -> None:
     assert _leading_options(args) == found
+
+
+@pytest.mark.parametrize(("args", "vi", "en"), [
+    (("queue", "undo"), "Lỗi Thiếu đối số 'item'.", "Error Missing argument 'item'."),
+    (("users", "add", "lan"), "Thiếu tùy chọn '--role'.", "Missing option '--role'."),
+    (("queue", "list", "--lim", "3"), "Không có tùy chọn --lim (có thể bạn muốn dùng: --limit)",
+     "No such option: --lim (Possible options: --limit)"),
+    (("queue", "list", "--json"), "Không có tùy chọn --json", "No such option: --json"),
+    (("queue", "list", "--limit"), "Tùy chọn '--limit' cần một giá trị.", "Option '--limit' requires an argument."),
+    (("queue", "list", "extra"), "Thừa đối số không mong đợi (extra)", "Got unexpected extra argument(s) (extra)"),
+    (("queue", "list", "--limit", "0"), "Giá trị không hợp lệ cho '--limit': giá trị phải lớn hơn hoặc bằng 1",
+     "Invalid value for '--limit': Input should be greater than or equal to 1"),
+    (("queue", "list", "--limit", "x"), "Giá trị không hợp lệ cho '--limit': giá trị phải là một số nguyên",
+     "Invalid value for '--limit': Input should be a valid integer, unable to parse string as an integer"),
+    (("quue",), "Không có lệnh 'quue'. Có phải ý bạn là 'queue'?", "No such command 'quue'. Did you mean 'queue'?"),
+])
+def test_click_s_usage_errors_are_said_in_the_language(no_config, args, vi, en) -> None:
+    said_vi, said_en = _run(*args), _run("--lang", "en", *args)
+    assert said_vi.exit_code == said_en.exit_code == 2
+    assert vi in _words(said_vi.stderr), said_vi.stderr
+    assert en in _words(said_en.stderr), said_en.stderr
+
+
+def test_another_usage_error_is_left_as_click_says_it() -> None:
+    assert said_usage_error("Argument 'x' takes 2 values.", "vi") is None
+    assert said_usage_error("Invalid value for '--at': not a time", "vi") == \
+        "Giá trị không hợp lệ cho '--at': not a time"
