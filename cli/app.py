@@ -14,6 +14,7 @@ from cli.crawling import crawl, run
 from cli.database import db_app
 from cli.demo import demo
 from cli.exports import export_app
+from cli.help import HelpGroup
 from cli.models import evaluate, model_app, train
 from cli.narratives import alerts_app, narratives_app
 from cli.queue import queue_app
@@ -27,7 +28,7 @@ from cli.worker import worker
 __all__ = ["app"]
 
 app = typer.Typer(help="kiemtin: flag possible misinformation in public Vietnamese posts for people to review.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+                  cls=HelpGroup, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="configuration file (default kiemtin.toml or $KIEMTIN_CONFIG)")

@@ -94,7 +94,7 @@ def load() -> AppConfig:
     try:
         return load_config(_config_path())
     except ConfigError as exc:
-        raise fail(str(exc)) from None
+        raise fail(said(exc, language())) from None
 
 
 def _config_path() -> Path | None:

@@ -35,7 +35,15 @@ DEFAULT_DISPLAY_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 class ConfigError(Exception):
-    """A configuration file or value that cannot be used; the message names the file, the field and the problem."""
+    """A configuration file or value that cannot be used; the message names the file, the field and the problem.
+
+    A file that cannot be read is raised as ``ConfigError("%(file)s: no such configuration file", file=path)``: the
+    English sentence is kept as ``template`` and ``params`` too, so that the command line says it in its language
+    (``web.i18n.said``), like an action's refusal. Values that fail validation are said in Pydantic's English."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.template, self.params = message, params
+        super().__init__(message % params if params else message)
 
 
 class _Strict(BaseModel):
@@ -290,11 +298,12 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
         try:
             data = tomllib.loads(chosen.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
-            raise ConfigError(f"{chosen}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise ConfigError("%(file)s: not UTF-8 text (%(reason)s at byte %(byte)s)", file=str(chosen),
+                              reason=exc.reason, byte=exc.start) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{chosen}: not valid TOML: {exc}") from None
+            raise ConfigError("%(file)s: not valid TOML: %(detail)s", file=str(chosen), detail=str(exc)) from None
     elif required or path is not None:
-        raise ConfigError(f"{chosen}: no such configuration file")
+        raise ConfigError("%(file)s: no such configuration file", file=str(chosen))
     try:
         config = AppConfig.model_validate(data)
     except ValidationError as exc:

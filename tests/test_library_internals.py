@@ -4,10 +4,13 @@ points here; raise a cap only after this file passes on the new version."""
 
 from __future__ import annotations
 
+import inspect
+
 import httpcore
 import httpx
 import numpy as np
 import pytest
+import typer.core
 from bs4 import BeautifulSoup
 from bs4.builder._lxml import LXMLTreeBuilder
 from scipy.special import expit
@@ -15,9 +18,12 @@ from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from starlette.datastructures import State
+from typer import rich_utils
+from typer._click.formatting import HelpFormatter
 
 from classifier.boost import CompactBoost
 from classifier.fast_path import _BoostPredictor
+from cli.help import RICH_WORDS
 
 # The fields of a HistGradientBoosting TreePredictor's ``nodes`` record array that classifier/fast_path.py reads.
 TREE_NODE_FIELDS = {"is_leaf", "left", "right", "feature_idx", "num_threshold", "missing_go_to_left", "value",
@@ -104,3 +110,15 @@ def test_bs4_lxml_builder_is_lxml_s_parser_target_and_an_error_there_stops_the_p
     with pytest.raises(OverflowError):
         BeautifulSoup("<div>" * 1000, builder=Counting())
     assert len(seen) == 11  # lxml stopped at the error: it did not hand over the other 989 elements
+
+
+def test_typer_keeps_its_help_words_where_cli_help_translates_them() -> None:
+    """cli/help.py puts the words of Typer's rich help in the CLI's language by setting these module constants,
+    replaces Typer's gettext hook ``typer.core._`` and gives "Usage: " through Click's formatter."""
+    assert all(isinstance(getattr(rich_utils, name), str) for name in RICH_WORDS)
+    source = inspect.getsource(typer.core)  # the hook itself: another test may have set it already
+    assert "from gettext import gettext as _" in source
+    assert all(f'_("{word}")' in source for word in ("No such command {name!r}.", "Missing command."))
+    formatter = HelpFormatter(width=80)
+    formatter.write_usage("kiemtin", "[OPTIONS]", prefix="Cách dùng: ")
+    assert formatter.getvalue() == "Cách dùng: kiemtin [OPTIONS]\n"

@@ -88,3 +88,16 @@ def test_a_phrase_inside_a_refusal_is_translated_with_it() -> None:
         parse_claims("[1]")
     assert str(refused.value) == "the file, record 1: expected a JSON object, got int"
     assert said(refused.value, "vi").startswith("tệp, bản ghi 1: ")
+
+
+def test_a_configuration_file_that_cannot_be_read_is_said_in_the_language(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KIEMTIN_UI_LANGUAGE", raising=False)
+    (tmp_path / "bad.toml").write_text("x = [\n", encoding="utf-8")
+    missing = _run("--config", "nope.toml", "status")
+    assert missing.exit_code == 2 and missing.stderr.strip() == "lỗi: nope.toml: không có tệp cấu hình này"
+    assert _run("--lang", "en", "-c", "nope.toml", "status").stderr.strip() == \
+        "error: nope.toml: no such configuration file"
+    assert _run("-c", "bad.toml", "status").stderr.startswith("lỗi: bad.toml: không phải TOML hợp lệ: ")
+    monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # the file cannot say its language: the variable does
+    assert _run("-c", "bad.toml", "status").stderr.startswith("error: bad.toml: not valid TOML: ")
