@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from crawler import CrawlError, Fetcher, HostStateStore, crawl
+from crawler import CrawlError, Fetcher, HostStateStore, ValidatorStore, crawl
 from service.explain import explain_pending
 from service.ingest import IngestCounts, ScoreAlongside, store_page
 from service.runtime import Runtime, source_spec
@@ -15,9 +15,30 @@ from store.crawl_state import DatabaseHostState, DatabaseValidators
 from store.models import CrawlRun, Source
 from store.types import utcnow
 
-__all__ = ["RunSummary", "run_source"]
+__all__ = ["HeldValidators", "RunSummary", "run_source"]
 
 log = logging.getLogger("kiemtin.crawl")
+
+
+class HeldValidators:
+    """The crawl's ETag/Last-Modified store, holding what the adapters save until the pages fetched before are
+    stored (``save``): the next page is read while the last one is stored, and a 304 next time must never hide
+    posts that were fetched but not stored."""
+
+    def __init__(self, store: ValidatorStore) -> None:
+        self._store = store
+        self._held: list[tuple[str, str | None, str | None]] = []
+
+    def get(self, url: str) -> tuple[str | None, str | None] | None:
+        return self._store.get(url)
+
+    def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        self._held.append((url, etag, last_modified))
+
+    def save(self) -> None:
+        held, self._held = self._held, []
+        for url, etag, last_modified in held:
+            self._store.put(url, etag, last_modified)
 
 
 @dataclass
@@ -70,16 +91,31 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
 
     scorer = ScoreAlongside(runtime, source_id, on_batch=on_batch) if score else None
 
+    held = HeldValidators(validators)
+
     async def _crawl() -> None:
-        async with Fetcher(settings, validators=validators, host_state=host_state) as fetcher:
-            try:
-                async for page in crawl(spec, settings=settings, cursor=cursor, validators=validators,
-                                        fetcher=fetcher):
-                    await asyncio.to_thread(store_page, runtime, source_id=source_id, page=page, counts=counts,
-                                            on_chunk=None if scorer is None else scorer.stored)
+        async with Fetcher(settings, validators=held, host_state=host_state) as fetcher:
+            storing: asyncio.Future[None] | None = None
+
+            async def stored() -> None:  # the page in hand is stored: report it, save what it was fetched with
+                nonlocal storing
+                if storing is not None:
+                    done, storing = storing, None
+                    await done
+                    held.save()
                     if on_page is not None:
                         on_page(counts)
+
+            try:
+                async for page in crawl(spec, settings=settings, cursor=cursor, validators=held, fetcher=fetcher):
+                    await stored()  # one page stored at a time, in order; the next one is read meanwhile
+                    storing = asyncio.ensure_future(asyncio.to_thread(
+                        store_page, runtime, source_id=source_id, page=page, counts=counts,
+                        on_chunk=None if scorer is None else scorer.stored))
+                await stored()
             finally:
+                if storing is not None:  # the crawl failed while a page was being stored: store it all the same
+                    await stored()
                 statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
                 closer = getattr(host_state, "aclose", None)  # a Redis store's connections live on this loop
                 if closer is not None:

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import service.crawl_job
 import service.ingest
 from crawler import CrawlPage
+from crawlkit import LocalServer, Resp
+from service.crawl_job import run_source
 from service.ingest import IngestCounts, ScoreAlongside, store_page
 from service.runtime import Runtime
-from store.models import Post, QueueItem, Snapshot, Source, Verdict
+from store.models import HttpValidator, Post, QueueItem, Snapshot, Source, Verdict
 from tests_support import crawled, reintel_texts, wait_until
 
 
@@ -166,3 +169,43 @@ def test_sqlite_writers_of_one_process_take_turns_and_a_forked_child_is_not_lock
         os.close(read)
         release.set()
         thread.join()
+
+
+def test_a_feed_whose_posts_were_not_stored_is_fetched_again_not_answered_304(
+        runtime: Runtime, server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next page is read while the last one is stored, so the feed's ETag is saved only once its posts are:
+    a failed store must not leave an ETag that makes the next run's 304 hide them."""
+    etag = '"feed-v1"'
+    items = "".join(f"<item><guid>g{i}</guid><link>http://127.0.0.1/p/{i}</link>"
+                    f"<description>tin số {i} về giá điện tăng</description></item>" for i in range(3))
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+
+    def handler(hit: Any) -> Resp:
+        if hit.headers.get("if-none-match") == etag:
+            return Resp(304, content_type=None, headers={"ETag": etag})
+        return Resp(200, feed, content_type="application/rss+xml", headers={"ETag": etag})
+
+    server.routes.update({"/robots.txt": Resp(200, "User-agent: *\nAllow: /\n", content_type="text/plain"),
+                          "/f.xml": handler})
+    with runtime.db.write() as session:
+        source = Source(name="feed", kind="rss", url=server.url("/f.xml"), schedule="every 1h")
+        session.add(source)
+        session.flush()
+        source_id = source.id
+
+    def disk_full(*_args: Any, **_kwargs: Any) -> None:
+        raise OSError("database or disk is full")
+
+    monkeypatch.setattr(service.crawl_job, "store_page", disk_full)
+    failed = run_source(runtime, source_id)
+    assert failed.status == "error" and "disk is full" in failed.errors[0]
+    assert _count(runtime, HttpValidator) == 0 and _count(runtime, Post) == 0
+
+    monkeypatch.setattr(service.crawl_job, "store_page", store_page)
+    again = run_source(runtime, source_id)
+    assert again.status == "ok" and again.counts.new == 3
+    assert server.hits_for("/f.xml")[-1].headers.get("if-none-match") is None
+    with runtime.db.session() as session:
+        assert session.scalar(select(HttpValidator.etag)) == etag  # saved now that the posts are stored
+    assert run_source(runtime, source_id).counts.fetched == 0  # and the next run is answered 304
+    assert server.hits_for("/f.xml")[-1].headers.get("if-none-match") == etag
