@@ -2,8 +2,9 @@
 
 Stored texts and queries are split the same way, into runs of letters and digits (``vntext.search_words``): the FTS5
 ``unicode61`` table ``queue_fts`` of the queued posts' texts by queue item id on SQLite; on PostgreSQL a GIN index
-(``ix_posts_search_words``) on the generated column ``posts.search_words``, ``to_tsvector('simple', ...)`` of the
-text with everything but letters and digits turned into spaces. Both find the same queue items. A query is a phrase
+(``ix_posts_search_words``) on ``posts.search_words``, ``to_tsvector('simple', ...)`` of the text with everything
+but letters and digits turned into spaces, kept by triggers for the queued posts only (migration 0016; a generated
+column of every post before). Both find the same queue items. A query is a phrase
 of whole words whose last word is also a prefix when it has two or more characters (``cach l`` is not ``cach ly``;
 ``cach ly`` finds "cách ly" and "cách lý"). The first ``INDEXED_CHARS`` characters of a post are indexed (a bound on
 PostgreSQL's 1 MB tsvector).
@@ -23,11 +24,14 @@ __all__ = [
     "MAX_WORDS",
     "POSTGRES_DROP",
     "POSTGRES_INDEX",
+    "POSTGRES_QUEUED_WORDS",
+    "POSTGRES_QUEUED_WORDS_DROP",
     "POSTGRES_VECTOR",
     "SQLITE_DROP",
     "SQLITE_INDEX",
     "fts5_phrase",
     "fts5_item_ids",
+    "postgres_vector",
     "ts_query",
     "word_match",
 ]
@@ -44,6 +48,44 @@ POSTGRES_INDEX = (
     "CREATE INDEX IF NOT EXISTS ix_posts_search_words ON posts USING gin (search_words)",
 )
 POSTGRES_DROP = ("DROP INDEX IF EXISTS ix_posts_search_words", "ALTER TABLE posts DROP COLUMN IF EXISTS search_words")
+
+
+def postgres_vector(search_text: str) -> str:
+    """``POSTGRES_VECTOR`` of the column reference ``search_text`` (a constant of the migrations, never input)."""
+    return POSTGRES_VECTOR.replace("left(search_text,", f"left({search_text},")
+
+
+# PostgreSQL since migration 0016: the words of the queued posts only, as on SQLite (search is a filter of the
+# queue, and computing every crawled post's tsvector in the INSERT cost a third of the server's ingest time).
+# ``posts.search_words`` is a plain column, set when a post gets a queue item (one statement per INSERT, through
+# its transition table) or moves to one, and again when a queued post's text changes; the GIN index holds only them.
+POSTGRES_QUEUED_WORDS = (
+    "ALTER TABLE posts DROP COLUMN IF EXISTS search_words",  # its index goes with it
+    "ALTER TABLE posts ADD COLUMN search_words tsvector",
+    "CREATE INDEX ix_posts_search_words ON posts USING gin (search_words)",
+    "CREATE FUNCTION queue_words_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608 - constants only
+    f"UPDATE posts AS p SET search_words = {postgres_vector('p.search_text')} "
+    "FROM (SELECT DISTINCT post_id FROM new_items) AS n WHERE p.id = n.post_id; RETURN NULL; END $$",
+    "CREATE TRIGGER queue_words_insert AFTER INSERT ON queue_items REFERENCING NEW TABLE AS new_items "
+    "FOR EACH STATEMENT EXECUTE FUNCTION queue_words_insert()",
+    "CREATE FUNCTION queue_words_move() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608 - constants only
+    f"UPDATE posts AS p SET search_words = {postgres_vector('p.search_text')} WHERE p.id = NEW.post_id; "
+    "RETURN NULL; END $$",
+    "CREATE TRIGGER queue_words_move AFTER UPDATE OF post_id ON queue_items FOR EACH ROW "
+    "WHEN (OLD.post_id IS DISTINCT FROM NEW.post_id) EXECUTE FUNCTION queue_words_move()",
+    "CREATE FUNCTION queue_words_edit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "  # noqa: S608 - constants only
+    "IF NEW.search_words IS NOT NULL OR EXISTS (SELECT 1 FROM queue_items WHERE post_id = NEW.id) THEN "
+    f"NEW.search_words := {postgres_vector('NEW.search_text')}; END IF; RETURN NEW; END $$",
+    "CREATE TRIGGER queue_words_edit BEFORE UPDATE OF search_text ON posts FOR EACH ROW "
+    "WHEN (OLD.search_text IS DISTINCT FROM NEW.search_text) EXECUTE FUNCTION queue_words_edit()",
+    f"UPDATE posts SET search_words = {POSTGRES_VECTOR} WHERE id IN (SELECT post_id FROM queue_items)",  # noqa: S608
+)
+POSTGRES_QUEUED_WORDS_DROP = (
+    "DROP TRIGGER IF EXISTS queue_words_edit ON posts", "DROP TRIGGER IF EXISTS queue_words_move ON queue_items",
+    "DROP TRIGGER IF EXISTS queue_words_insert ON queue_items", "DROP FUNCTION IF EXISTS queue_words_edit()",
+    "DROP FUNCTION IF EXISTS queue_words_move()", "DROP FUNCTION IF EXISTS queue_words_insert()",
+    *POSTGRES_DROP,
+)
 
 # SQLite: the words of the queued posts only, by queue item id (search is a filter of the queue: a tenth of the
 # posts or less, so a phrase of two common words reads a tenth of the doclists). A table with its own copy of

@@ -104,3 +104,23 @@ def test_the_index_follows_edits_deletions_and_new_items(db: Database) -> None:
         with db.session() as s:
             assert s.execute(text("SELECT count(*) FROM queue_fts")).scalar() == 2
             assert s.execute(text("INSERT INTO queue_fts(queue_fts) VALUES ('integrity-check')")) is not None
+
+
+def test_postgresql_keeps_the_words_of_queued_posts_only(db: Database) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's queue_fts indexes only queued posts by construction")
+    from store.posts import upsert_post
+    from tests_support import crawled
+
+    item = flag(db, "a", score=0.9, text=FIRST)
+    with db.write() as s:  # crawled, never flagged: no words computed for it
+        upsert_post(session=s, captured=crawled("b", text=SECOND), source_id=None)
+    with db.session() as s:
+        words = dict(s.execute(text("SELECT external_id, search_words IS NOT NULL FROM posts")).all())
+    assert words == {"a": True, "b": False}
+    assert found(db, "cach ly") == [item] and found(db, "ha noi") == []
+    with db.write() as s:  # a crawled post that is edited stays without words until it is queued
+        s.execute(text("UPDATE posts SET search_text = 'ha noi da sua' WHERE external_id = 'b'"))
+        assert s.execute(text("SELECT search_words FROM posts WHERE external_id = 'b'")).scalar() is None
+    later = flag(db, "b", score=0.7, text=SECOND)  # flagged later: its words come with its queue item
+    assert found(db, "ha noi") == [later]
