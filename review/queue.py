@@ -16,7 +16,7 @@ from review.policy import OPEN_STATUSES
 from review.priority import PriorityWeights, priority
 from review.webhooks import emit, emit_many
 from store.audit import record, record_many
-from store.bulk import insert_rows, update_rows
+from store.bulk import insert_rows, one_of, update_rows
 from store.models import Post, QueueItem, Verdict
 from store.types import utcnow
 
@@ -81,12 +81,10 @@ def enqueue_many(*, session: Session, flags: Sequence[Flag], weights: PriorityWe
                             published_at=f.published_at, weights=weights)
         for f in flags
     }
-    existing: dict[int, tuple[int, str]] = {}
-    ids = list(values)
-    for start in range(0, len(ids), 500):
-        rows = session.execute(select(QueueItem.post_id, QueueItem.id, QueueItem.status)
-                               .where(QueueItem.post_id.in_(ids[start:start + 500]))).all()
-        existing.update({post_id: (item_id, status) for post_id, item_id, status in rows})
+    existing: dict[int, tuple[int, str]] = {
+        post_id: (item_id, status) for post_id, item_id, status in session.execute(
+            select(QueueItem.post_id, QueueItem.id, QueueItem.status).where(one_of(session, QueueItem.post_id,
+                                                                                   list(values))))}
     fresh = [f for f in flags if f.post_id not in existing]
     refresh = [f for f in flags if f.post_id in existing and existing[f.post_id][1] in OPEN_STATUSES]
     items = cast(Table, QueueItem.__table__)
@@ -103,7 +101,8 @@ def enqueue_many(*, session: Session, flags: Sequence[Flag], weights: PriorityWe
         record_many(session=session, actor="system", action="queue.flag", target_type="queue_item", entries=[
             (item_of[f.post_id], {"post_id": f.post_id, "score": round(f.score, 4), "model_version": f.model_version})
             for f in fresh])
-        urls = dict(session.execute(select(Post.id, Post.url).where(Post.id.in_([f.post_id for f in fresh]))).all())
+        urls = dict(session.execute(
+            select(Post.id, Post.url).where(one_of(session, Post.id, [f.post_id for f in fresh]))).all())
         emit_many(session, "item.flagged", [
             ({"item_id": item_of[f.post_id], "post_id": f.post_id, "url": urls.get(f.post_id),
               "score": round(f.score, 4)}, f.score) for f in fresh])

@@ -18,7 +18,7 @@ from review.priority import PriorityWeights
 from review.queue import Flag, enqueue_many
 from service.claim_matching import match_snapshots
 from service.runtime import Runtime
-from store.bulk import insert_rows, update_rows
+from store.bulk import insert_rows, one_of, update_rows
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
 from store.posts import upsert_posts
@@ -108,7 +108,7 @@ def _unscored(session: Session, limit: int, source_id: int | None,
     if source_id is not None:
         query = query.where(Post.source_id == source_id)
     if snapshot_ids is not None:
-        query = query.where(Snapshot.id.in_(snapshot_ids))
+        query = query.where(one_of(session, Snapshot.id, list(snapshot_ids)))
     return [PendingPost(*row) for row in session.execute(query.order_by(Post.id).limit(limit))]
 
 

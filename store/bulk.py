@@ -12,12 +12,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, bindparam, cast, func, select, update
+from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, cast, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["insert_rows", "one_of", "update_rows"]
 
 _CHUNK = 500  # rows per statement on SQLite (SQLite allows 32,766 variables)
 _PG_CHUNK = 20_000  # rows per statement on PostgreSQL (one array a column, so bounded by memory only)
@@ -94,3 +94,13 @@ def update_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         {n: bindparam(f"new_{n}") for n in values})
     session.execute(stmt, [{**{f"key_{k}": row[k] for k in keys}, **{f"new_{n}": row[n] for n in values}}
                            for row in rows])
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` as one bound value, however many: ``= ANY(:array)`` on PostgreSQL, ``IN (SELECT value
+    FROM json_each(:json))`` on SQLite (no expanded placeholder list to build and parse per statement, no limit
+    on the number of values). Values are ints or strings."""
+    if _postgres(session):
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    each: Any = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(list(values)))))
+    return column.in_(each.scalar_subquery())

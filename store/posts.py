@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, cast
 
 import numpy as np
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from store.bulk import insert_rows, update_rows
+from store.bulk import insert_rows, one_of, update_rows
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
@@ -23,10 +23,8 @@ __all__ = [
 ]
 
 SIMHASH_MAX_DISTANCE = 3  # bits; with 4 bands of 16 bits, any pair within 3 bits shares a band
-_CHUNK = 500  # rows or bound values per statement (SQLite allows 32,766 variables)
 _COUNTS = ("like_count", "comment_count", "share_count", "view_count")
 _COUNT_COLUMNS = (Post.like_count, Post.comment_count, Post.share_count, Post.view_count)
-_T = TypeVar("_T")
 _POSTS, _SNAPSHOTS = cast(Table, Post.__table__), cast(Table, Snapshot.__table__)
 _BANDS = cast(Table, SimhashBand.__table__)
 
@@ -94,11 +92,6 @@ def _insert_bands(session: Session, hashes: Sequence[tuple[int | None, int | Non
     insert_rows(session, _BANDS, [
         {"post_id": post_id, "band": band, "value": value}
         for post_id, simhash in hashes if simhash is not None for band, value in enumerate(_bands(simhash))])
-
-
-def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 @dataclass
@@ -198,11 +191,10 @@ def _known(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
         by_platform.setdefault(platform, []).append(external_id)
     columns = (Post.id, Post.platform, Post.external_id, Post.content_sha256, *_COUNT_COLUMNS)
     for platform, ids in by_platform.items():
-        for chunk in _chunks(ids):
-            for row in session.execute(
-                select(*columns).where(Post.platform == platform, Post.external_id.in_(chunk))
-            ).mappings():
-                out[(row["platform"], row["external_id"])] = dict(row)
+        for row in session.execute(
+            select(*columns).where(Post.platform == platform, one_of(session, Post.external_id, ids))
+        ).mappings():
+            out[(row["platform"], row["external_id"])] = dict(row)
     return out
 
 
@@ -243,16 +235,12 @@ def _assign_clusters(session: Session, rows: list[_Row]) -> None:
     """Each new post (in id order) joins the cluster of the oldest other post with the same text, else of the
     oldest of up to 200 posts sharing a SimHash band within 3 bits, else starts its own (as one at a time)."""
     page_cluster: dict[int, int] = {}
-    first_with_text: dict[str, int] = {}
-    for chunk in _chunks(sorted({r.digest for r in rows})):
-        first_with_text.update(session.execute(
-            select(Post.content_sha256, func.min(Post.id)).where(Post.content_sha256.in_(chunk))
-            .group_by(Post.content_sha256)).all())
-    oldest = list(first_with_text.values())
-    stored_cluster: dict[int, int | None] = {}
-    for ids in _chunks(oldest):
-        stored_cluster.update(
-            session.execute(select(Post.id, Post.cluster_id).where(Post.id.in_(ids))).all())
+    first_with_text: dict[str, int] = dict(session.execute(
+        select(Post.content_sha256, func.min(Post.id))
+        .where(one_of(session, Post.content_sha256, sorted({r.digest for r in rows})))
+        .group_by(Post.content_sha256)).all())
+    stored_cluster: dict[int, int | None] = dict(session.execute(
+        select(Post.id, Post.cluster_id).where(one_of(session, Post.id, list(first_with_text.values())))).all())
     candidates = _band_candidates(session, [r for r in rows if r.simhash is not None])
     for row in rows:
         assert row.post_id is not None  # noqa: S101 - set by _insert_new
@@ -274,14 +262,14 @@ def _band_candidates(session: Session, rows: list[_Row]) -> dict[tuple[int, int]
         for band, value in enumerate(_bands(row.simhash or 0)):
             wanted.setdefault(band, set()).add(value)
     for band, values in wanted.items():
-        for chunk in _chunks(sorted(values)):
-            found = session.execute(
-                select(SimhashBand.value, Post.id, Post.simhash, Post.cluster_id)
-                .join(Post, SimhashBand.post_id == Post.id)
-                .where(SimhashBand.band == band, SimhashBand.value.in_(chunk), Post.simhash.is_not(None))
-            ).all()
-            for value, post_id, simhash, cluster in found:
-                out.setdefault((band, value), []).append((post_id, int(simhash or 0), cluster))
+        found = session.execute(
+            select(SimhashBand.value, Post.id, Post.simhash, Post.cluster_id)
+            .join(Post, SimhashBand.post_id == Post.id)
+            .where(SimhashBand.band == band, one_of(session, SimhashBand.value, sorted(values)),
+                   Post.simhash.is_not(None))
+        ).all()
+        for value, post_id, simhash, cluster in found:
+            out.setdefault((band, value), []).append((post_id, int(simhash or 0), cluster))
     for members in out.values():
         members.sort()
     return out
@@ -335,7 +323,7 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
              "score_pending": pending(r.captured.language)}
             for post_id, r in edited
         ])
-        session.execute(delete(SimhashBand).where(SimhashBand.post_id.in_([post_id for post_id, _ in edited])))
+        session.execute(delete(SimhashBand).where(one_of(session, SimhashBand.post_id, [i for i, _ in edited])))
         _insert_bands(session, [(post_id, r.simhash) for post_id, r in edited])
         insert_rows(session, _SNAPSHOTS, [
             {"post_id": post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,

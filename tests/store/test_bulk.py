@@ -6,7 +6,7 @@ from typing import cast
 
 from sqlalchemy import Table, select
 
-from store.bulk import insert_rows, update_rows
+from store.bulk import insert_rows, one_of, update_rows
 from store.db import Database
 from store.models import AuditEntry, Post
 from store.types import utcnow
@@ -59,3 +59,14 @@ def test_json_values_round_trip(db: Database) -> None:
              "details": {}, "at": utcnow()}])
         stored = session.scalars(select(AuditEntry.details).order_by(AuditEntry.target_id)).all()
     assert stored == [details, {}]
+
+
+def test_one_of_matches_any_number_of_values_as_one_bound_value(db: Database) -> None:
+    with db.write() as session:
+        insert_rows(session, POSTS, [_post(i) for i in range(40)])
+    many = [f"e{i}" for i in range(0, 40_000, 2)]  # more than SQLite's 32,766 variables, were they expanded
+    with db.session() as session:
+        found = session.scalars(select(Post.external_id).where(one_of(session, Post.external_id, many))).all()
+        odd = session.scalars(select(Post.id).where(one_of(session, Post.comment_count, [1, 3]))).all()
+        none = session.scalars(select(Post.id).where(one_of(session, Post.id, []))).all()
+    assert sorted(found) == sorted(f"e{i}" for i in range(0, 40, 2)) and len(odd) == 2 and none == []
