@@ -13,6 +13,9 @@ the seconds until every flagged post has its evidence, from the start of the run
 stage, the model alone on the same posts (without explanations, and with ``explain="flagged"``) and the
 ratio, peak RSS of this process and of the model's worker processes; the last line is ONE JSON object.
 
+Before each database's runs the model is loaded and its worker processes started with one batch of made-up texts
+(none of the feed's), as in a long-running worker.
+
 Stages are timed by wrapping the functions on the path: parse = ``crawler.rss.parse_feed`` (the JSON source
 parses in its fetch), store = ``store_page``, score = the model's ``score`` inside scoring, queue = the rest of
 ``score_batch`` (finding unscored snapshots is not in it; writing verdicts and queue items is), tail = the
@@ -258,12 +261,22 @@ def check_database(runtime: Runtime, posts: int) -> None:
                          f"{queued} queued, {unexplained} without evidence (expected {posts} posts)")
 
 
+def warm_up(runtime: Runtime) -> None:
+    """The model loaded and its worker processes started before timing, as in a long-running worker: one batch of
+    made-up texts (none of the feed's, so no cache holds a text the run will score)."""
+    from classifier import PostInput
+    from classifier.model import PARALLEL_MIN_BATCH
+
+    texts = [f"bài khởi động số {i}: giá xăng hôm nay {i % 7} nghìn đồng một lít" for i in range(PARALLEL_MIN_BATCH)]
+    runtime.model().score([PostInput(text=t) for t in texts], explain=False)
+
+
 def run_database(url: str, label: str, posts: list[ReplayPost], feed_url: str, api_url: str | None,
                  recrawl: bool) -> dict[str, RunFigures]:
     config = AppConfig(settings=Settings(database_url=url, models_dir=REPO / "models", allow_networks=["127.0.0.0/8"],
                                          min_delay_s=0.0, request_timeout_s=60.0))
     runtime = Runtime.open(config)
-    runtime.model()  # loaded before timing, as in a long-running worker
+    warm_up(runtime)
     out: dict[str, RunFigures] = {}
     try:
         rss = add_source(runtime, name="bench-rss", kind="rss", url=feed_url, options={})
