@@ -445,8 +445,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     adopted: dict | None = None
     candidate: dict | None = None
     run: Callable[[str, float], dict] = study.run
+    # the adopted text head always runs; round 4's candidate too when another row is asked for beside it
+    always = {ADOPTED} | ({CANDIDATE} if args.only and set(args.only) - {ADOPTED} else set())
     for name, (variant, C) in EXPERIMENTS.items():
-        if args.only and name not in args.only and name not in (ADOPTED, CANDIDATE) and reference is not None:
+        if args.only and name not in args.only and name not in always and reference is not None:
             continue
         started = time.perf_counter()
         out = run(variant, C)
