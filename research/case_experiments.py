@@ -1,7 +1,7 @@
 """Third round: posts as kiemtin's own sources deliver them, text only (models/README.md, round 3).
 
     python -m research.case_experiments [--data public_train.csv] [--unlabelled DIR] [--news FILE.csv]
-                                        [--only NAME ...]
+                                        [--only NAME ...] [--idf-text NEWS.txt]
 
 Same protocol as the other rounds (duplicates removed, 5-fold StratifiedGroupKFold by account, seed 13). Every
 experiment scores the held-out posts *without counts or time*, as an RSS feed delivers them, and is compared
@@ -10,6 +10,10 @@ time, which a text-only post gets imputed with the training medians). Besides RO
 the precision at the threshold chosen out of fold by the recall rule (recall >= 0.80), the share of the
 3,288 unlabelled ReINTEL posts that threshold flags when the model is trained on all labelled posts, and, with
 ``--news``, ROC-AUC on a labelled news CSV (``text`` and ``label`` columns, e.g. VFND) never trained on.
+
+Round 5 rows also compare with round 4's best candidate (``CANDIDATE``, always run) and can read unlabelled
+news-like text (``--idf-text``, one document a line; e.g. DANeS titles and descriptions) for a domain IDF,
+self-training, or as reliable examples (never VFND).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
@@ -106,6 +112,7 @@ class Study:
         splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
         self.folds = list(splitter.split(np.zeros(self.n), self.y, groups_of(examples)))
         self._cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self.extra_idf_docs: list[str] = []  # unlabelled news-like text for the IDF of ``lr-idf`` (round 5)
         self._fold: tuple[np.ndarray, np.ndarray] = (np.zeros(0, int), np.zeros(0, int))
 
     def _lr(self, C: float) -> LogisticRegression:
@@ -145,6 +152,62 @@ class Study:
                                  _similarity((Lte @ Xtr.T).toarray(), ytr)])
         return left, right
 
+    def linear(self, tr: np.ndarray, te: np.ndarray, C: float, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """Round 5: only the LR decision column (out of fold for ``tr``, as in ``base``) of a TF-IDF variant:
+        ``binary`` (binary tf, no sublinear), ``idf`` (IDF fitted on the training posts plus ``extra_idf_docs``,
+        no labels) or ``binary-idf`` (both)."""
+        key = (tr.tobytes(), te.tobytes(), C, kind)
+        if key not in self._cache:
+            binary = kind.startswith("binary")
+            vec = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 3),  # noqa: S106
+                                  min_df=2, max_features=200_000, sublinear_tf=not binary, binary=binary,
+                                  dtype=np.float32)
+            train_docs = [self.docs[i] for i in tr]
+            extra = kind.endswith("idf") or kind in ("self", "news-reliable")  # news text in the IDF too
+            vec.fit(train_docs + (self.extra_idf_docs if extra else []))
+            Xtr, Xte, ytr = vec.transform(train_docs), vec.transform([self.docs[i] for i in te]), self.y[tr]
+            Xnews = vec.transform(self.extra_idf_docs) if kind in ("self", "news-reliable") else None
+            left = np.zeros((len(tr), 1))
+            for a, b in StratifiedKFold(5, shuffle=True, random_state=self.seed).split(np.zeros(len(tr)), ytr):
+                left[b, 0] = self._fit_linear(Xtr[a], ytr[a], C, kind, Xnews).decision_function(Xtr[b])
+            right = self._fit_linear(Xtr, ytr, C, kind, Xnews).decision_function(Xte)[:, None]
+            self._cache[key] = (left, right)
+        return self._cache[key]
+
+    def neighbours(self, tr: np.ndarray, te: np.ndarray, spec: str) -> tuple[np.ndarray, np.ndarray]:
+        """Round 5: similarity columns (out of fold for ``tr``) of a variant: ``spec`` "10" / "20" (best and mean
+        of that many closest unreliable, then reliable posts), "binary" (5 closest, binary-tf TF-IDF rows) or
+        "vote20" (the unreliable share of the 20 closest posts, plain and similarity-weighted)."""
+        key = (tr.tobytes(), te.tobytes(), "knn", spec)
+        if key not in self._cache:
+            binary, vote = spec == "binary", spec.startswith("vote")
+            k = 5 if binary else int(spec.removeprefix("vote"))
+            measure = _vote if vote else _similarity
+            vec = TfidfVectorizer(token_pattern=r"\S+", lowercase=False, ngram_range=(1, 3),  # noqa: S106
+                                  min_df=2, max_features=200_000, sublinear_tf=not binary, binary=binary,
+                                  dtype=np.float32)
+            Xtr = vec.fit_transform([self.docs[i] for i in tr])
+            Xte, ytr = vec.transform([self.docs[i] for i in te]), self.y[tr]
+            sim = (Xtr @ Xtr.T).toarray()
+            left = np.zeros((len(tr), 2 if vote else 4))
+            for a, b in StratifiedKFold(5, shuffle=True, random_state=self.seed).split(np.zeros(len(tr)), ytr):
+                left[b] = measure(sim[np.ix_(b, a)], ytr[a], k)
+            self._cache[key] = (left, measure((Xte @ Xtr.T).toarray(), ytr, k))
+        return self._cache[key]
+
+    def _fit_linear(self, X: Any, y: np.ndarray, C: float, kind: str, news: Any) -> LogisticRegression:
+        """The LR of ``linear``: on ``X`` alone, or (``self``) refitted with pseudo-labelled news texts (its first
+        fit's top 10 % unreliable, bottom 50 % reliable), or (``news-reliable``) with every news text reliable."""
+        model = self._lr(C).fit(X, y)
+        if kind == "news-reliable":
+            return self._lr(C).fit(sparse.vstack([X, news]), np.concatenate([y, np.zeros(news.shape[0], int)]))
+        if kind.startswith("self"):  # the strongly regularised LR gives news texts p 0.17-0.64: ranks, not p
+            d = model.decision_function(news)
+            high, low = np.quantile(d, [0.9, 0.5])
+            keep = (d >= high) | (d <= low)
+            return self._lr(C).fit(sparse.vstack([X, news[keep]]), np.concatenate([y, (d[keep] >= high).astype(int)]))
+        return model
+
     def _pooled(self, model: LogisticRegression, vec: TfidfVectorizer, rows: np.ndarray) -> np.ndarray:
         flat = [s for i in rows for s in self.sentences[i]]
         owner = np.repeat(np.arange(len(rows)), [len(self.sentences[i]) for i in rows])
@@ -174,7 +237,12 @@ class Study:
         out = []
         for part in variant.split("+"):
             name, _, C = part.partition("~")  # "lr~0.1": that column from the base with LR C=0.1
-            if C:
+            if name.startswith(("lr-", "knn-")):  # "lr-binary~0.25", "knn-10": a round-5 variant's columns
+                tr, te = self._fold
+                left, right = (self.linear(tr, te, float(C), name.removeprefix("lr-")) if name.startswith("lr-")
+                               else self.neighbours(tr, te, name.removeprefix("knn-")))
+                out.append(right if test else left[np.searchsorted(tr, rows)])
+            elif C:
                 tr, te = self._fold
                 other = self.base(tr, te, float(C))[1 if test else 0]
                 out.append(self.columns(name, other if test else other[np.searchsorted(tr, rows)], rows, test=test))
@@ -213,6 +281,8 @@ class Study:
                      te: np.ndarray) -> np.ndarray:
         """``route:A|B``: long texts scored by a head of variant B, the others by A (``B@long``: B's head learns
         from the long training posts only); ``avg:A|B``: the mean of both heads' probabilities."""
+        if variant.startswith("mix:"):  # "mix:V1&V2": the mean of two variants' probabilities (round 5)
+            return np.mean([self._fit_predict(v, left, tr, right, te) for v in variant[4:].split("&")], axis=0)
         if variant.startswith(("route:", "avg:")):
             kind, pair = variant.split(":", 1)
             first, second = pair.split("|")
@@ -231,6 +301,13 @@ class Study:
             Xte = np.column_stack([Xte[:, :5], imputer.transform(Xte[:, 5:])])
         model = HistGradientBoostingClassifier(**_BOOST).fit(X, self.y[tr])
         return model.predict_proba(Xte)[:, 1]
+
+
+def _vote(sim: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    top = np.argsort(-sim, axis=1)[:, :k]
+    weights = np.take_along_axis(sim, top, axis=1)
+    votes = labels[top]
+    return np.column_stack([votes.mean(axis=1), (votes * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)])
 
 
 def _similarity(sim: np.ndarray, labels: np.ndarray, k: int = 5) -> np.ndarray:
@@ -277,11 +354,58 @@ EXPERIMENTS: dict[str, tuple[str, float]] = {
     "long route: long texts -> head on LRs with C=4 and C=0.1, no length cues": (
         "route:lr+knn+surface|lr+lr~0.1+knn+surface-no-length", 4.0),
     "text head on an LR with C=0.1 (every post)": ("lr~0.1+knn+surface", 4.0),
+    # round 5: the article route's text model
+    "long route: article head on a binary-tf LR with C=0.25, no length cues": (
+        "route:lr+knn+surface|lr-binary~0.25+knn+surface-no-length", 4.0),
+    "long route: article head on a binary-tf LR with C=0.1, no length cues": (
+        "route:lr+knn+surface|lr-binary~0.1+knn+surface-no-length", 4.0),
+    "long route: article head on LRs with C=0.25 and binary tf C=0.1, no length cues": (
+        "route:lr+knn+surface|lr~0.25+lr-binary~0.1+knn+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, no similarity, no length cues": (
+        "route:lr+knn+surface|lr~0.25+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, no surface cues": ("route:lr+knn+surface|lr~0.25+knn", 4.0),
+    "long route: article head on LRs with C=0.25 and C=0.1, no length cues": (
+        "route:lr+knn+surface|lr~0.25+lr~0.1+knn+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25 self-trained on news text (top 10 % / bottom 50 %)": (
+        "route:lr+knn+surface|lr-self~0.25+knn+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, news text added as reliable, no length cues": (
+        "route:lr+knn+surface|lr-news-reliable~0.25+knn+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to the 10 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn-10+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to the 20 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn-20+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to the 5 and 20 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn+knn-20+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to the 5 and 50 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn+knn-50+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to the 5, 20 and 50 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn+knn-20+knn-50+surface-no-length", 4.0),
+    "long route: both heads read similarity to the 5 and 20 closest (article head: LR C=0.25, no length cues)": (
+        "route:lr+knn+knn-20+surface|lr~0.25+knn+knn-20+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to 5 and 20 closest + unreliable share of 20 closest": (
+        "route:lr+knn+surface|lr~0.25+knn+knn-20+knn-vote20+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, similarity to 5 closest + unreliable share of 50 closest": (
+        "route:lr+knn+surface|lr~0.25+knn+knn-vote50+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.1, similarity to the 5 and 20 closest, no length cues": (
+        "route:lr+knn+surface|lr~0.1+knn+knn-20+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, binary-tf similarity, no length cues": (
+        "route:lr+knn+surface|lr~0.25+knn-binary+surface-no-length", 4.0),
+    "mean of the round-4 candidate and a text head on an LR with C=0.1": (
+        "mix:route:lr+knn+surface|lr~0.25+knn+surface-no-length&lr~0.1+knn+surface", 4.0),
+    "mean of the round-4 candidate and its binary-tf twin (C=0.25)": (
+        "mix:route:lr+knn+surface|lr~0.25+knn+surface-no-length"
+        "&route:lr+knn+surface|lr-binary~0.25+knn+surface-no-length", 4.0),
+    "long route: article head on an LR with C=0.25, IDF with news text, no length cues": (
+        "route:lr+knn+surface|lr-idf~0.25+knn+surface-no-length", 4.0),
+    "long route: article head on a binary-tf LR with C=0.1, IDF with news text, no length cues": (
+        "route:lr+knn+surface|lr-binary-idf~0.1+knn+surface-no-length", 4.0),
 }
 
 
 #: The production text head before round 4; every row is also compared with it, fold by fold.
 ADOPTED = "text head: words LR + similarity + surface cues (adopted)"
+#: Round 4's best candidate (the article route with C=0.25); round 5's rows are also compared with it.
+CANDIDATE = "long route: long texts -> head on an LR with C=0.25, no length cues"
 
 
 def _texts(folder: Path) -> list[str]:
@@ -306,22 +430,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--unlabelled", type=Path, default=Path("data/reintel"))
     parser.add_argument("--news", type=Path, default=None, help="labelled news CSV (text, label) to test on")
     parser.add_argument("--only", nargs="*", default=None, help="experiment names (the reference always runs)")
+    parser.add_argument("--idf-text", type=Path, default=None,
+                        help="unlabelled news-like text, one document a line, added to the IDF of the lr-idf rows")
     args = parser.parse_args(argv)
     study = Study(args.data, _texts(args.unlabelled), _news(args.news))
+    if args.idf_text is not None:
+        lines = args.idf_text.read_text(encoding="utf-8").splitlines()
+        study.extra_idf_docs = [token_string(t.replace("\\n", "\n")) for t in lines if t.strip()]
     print("| experiment | ROC-AUC | AP | Δ AUC (folds better) | Δ AP (folds better) | precision at threshold "
           "| unlabelled flagged | news ROC-AUC dev / test / all | news flagged | Δ AUC / Δ AP vs adopted "
-          "(folds better) | time |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "(folds better) | Δ AUC / Δ AP vs round-4 candidate (folds better) | time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     reference: dict | None = None
     adopted: dict | None = None
+    candidate: dict | None = None
     run: Callable[[str, float], dict] = study.run
+    # the adopted text head always runs; round 4's candidate too when another row is asked for beside it
+    always = {ADOPTED} | ({CANDIDATE} if args.only and set(args.only) - {ADOPTED} else set())
     for name, (variant, C) in EXPERIMENTS.items():
-        if args.only and name not in args.only and name != ADOPTED and reference is not None:
+        if args.only and name not in args.only and name not in always and reference is not None:
             continue
         started = time.perf_counter()
         out = run(variant, C)
         reference = reference or out
         adopted = out if name == ADOPTED else adopted
+        candidate = out if name == CANDIDATE else candidate
         d_auc = np.subtract(out["roc_auc"], reference["roc_auc"])
         d_ap = np.subtract(out["average_precision"], reference["average_precision"])
         vs = "—"
@@ -330,6 +463,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             a_ap = np.subtract(out["average_precision"], adopted["average_precision"])
             vs = (f"{a_auc.mean():+.3f} ({int((a_auc > 0).sum())}/5) / "
                   f"{a_ap.mean():+.3f} ({int((a_ap > 0).sum())}/5)")
+        vs_candidate = "—"
+        if candidate is not None and candidate is not out:
+            c_auc = np.subtract(out["roc_auc"], candidate["roc_auc"])
+            c_ap = np.subtract(out["average_precision"], candidate["average_precision"])
+            vs_candidate = (f"{c_auc.mean():+.3f} ({int((c_auc > 0).sum())}/5) / "
+                            f"{c_ap.mean():+.3f} ({int((c_ap > 0).sum())}/5)")
         news = (f"{out['news_dev_roc_auc']:.3f} / {out['news_test_roc_auc']:.3f} / {out['news_roc_auc']:.3f}"
                 if "news_roc_auc" in out else "—")
         news_flagged = f"{out['news_flagged']:.1%}" if "news_flagged" in out else "—"
@@ -337,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               f"| {np.mean(out['average_precision']):.3f} ± {np.std(out['average_precision']):.3f} "
               f"| {d_auc.mean():+.3f} ({int((d_auc > 0).sum())}/5) | {d_ap.mean():+.3f} ({int((d_ap > 0).sum())}/5) "
               f"| {out['precision']:.3f} | {out['unlabelled_flagged']:.1%} | {news} | {news_flagged} | {vs} "
-              f"| {time.perf_counter() - started:.0f} s |", flush=True)
+              f"| {vs_candidate} | {time.perf_counter() - started:.0f} s |", flush=True)
 
 
 if __name__ == "__main__":
