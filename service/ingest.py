@@ -203,11 +203,12 @@ class ScoreAlongside:
     processes score one chunk while the next is stored, instead of waiting for the whole crawl.
 
     ``stored(n)`` after each committed chunk (``store_page``'s ``on_chunk``); a batch is scored once at least
-    ``min_batch`` posts wait (fewer cost more per post). ``finish()`` scores the rest and returns how many were
-    flagged, or raises what failed. Two scorers of one source never write two verdicts for one snapshot
-    (``score_batch``)."""
+    ``min_batch`` posts wait: a smaller one would be scored in this process (``classifier.model``'s
+    ``PARALLEL_MIN_BATCH``), taking the crawl's own CPU and filling this process's token cache. ``finish()``
+    scores the rest and returns how many were flagged, or raises what failed. Two scorers of one source never
+    write two verdicts for one snapshot (``score_batch``)."""
 
-    def __init__(self, runtime: Runtime, source_id: int, *, batch: int = 1024, min_batch: int = 256,
+    def __init__(self, runtime: Runtime, source_id: int, *, batch: int = 1024, min_batch: int = STORE_CHUNK,
                  on_batch: Callable[[int], None] | None = None) -> None:
         self.runtime, self.source_id, self.batch, self.min_batch = runtime, source_id, batch, min_batch
         self.on_batch, self.flagged, self.scored = on_batch, 0, 0
