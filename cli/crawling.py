@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from cli.common import fail, number, runtime
+from cli.common import fail, language, number, runtime
 from cli.common import translate as _
 from cli.progress import progress
+from web.i18n import said_run_error
 
 __all__ = ["crawl", "errors_lines", "run", "run_line"]
 
@@ -84,8 +85,9 @@ def run_line(source: str, status: str, counts: Any) -> str:
 
 
 def errors_lines(errors: Iterable[object]) -> str:
-    """A run's errors, one indented ``error: ...`` line each (the message as the crawler wrote it)."""
-    return "".join("\n  " + _("error: %(message)s", message=e) for e in errors)
+    """A run's errors, one indented ``error: ...`` line each: the kind in the CLI's language, the detail as the
+    crawler wrote it (``web.i18n.said_run_error``)."""
+    return "".join("\n  " + _("error: %(message)s", message=said_run_error(e, language())) for e in errors)
 
 
 def stop_on_sigterm() -> threading.Event:

@@ -123,8 +123,8 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
 
     try:
         asyncio.run(_crawl())
-    except CrawlError as exc:
-        errors.append(str(exc))
+    except CrawlError as exc:  # "<kind>: <detail>": a page shows the kind in the reader's language
+        errors.append(f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a bug or an unexpected failure must not stop the scheduler
         log.exception("crawl of %s failed unexpectedly", name)
         errors.append(f"unexpected error: {type(exc).__name__}: {exc}")

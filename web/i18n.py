@@ -22,7 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_scientific
 
-from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, usable_language
+from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, usable_language
 from review.policy import STATUS_LABELS
 
 __all__ = ["LOCALE_DIR", "catalog_path", "format_day", "format_moment", "format_number", "gettext", "ngettext",
@@ -130,3 +130,35 @@ def said(value: object, language: str) -> str:
         except (KeyError, TypeError, ValueError):
             return str(value)
     return translations(language).gettext(str(value))
+
+
+#: what went wrong in a crawl run, by the kind a run's error line starts with (``service.crawl_job``); the
+#: technical detail after it (a URL, a status, a limit) stays as the crawler wrote it
+RUN_ERROR_KINDS = {
+    "FetchError": N_("could not connect"),
+    "HTTPStatusError": N_("the server answered with an error status"),
+    "TimeoutExceeded": N_("timed out"),
+    "ResponseTooLarge": N_("the response was too large"),
+    "TooManyRedirects": N_("too many redirects"),
+    "ContentTypeError": N_("not the kind of content expected"),
+    "BlockedAddress": N_("address not allowed (not public)"),
+    "RobotsDisallowed": N_("robots.txt does not allow it"),
+    "ParseError": N_("the page or feed could not be read"),
+    "ParseLimitExceeded": N_("the page passed a parse limit"),
+    "AuthRequired": N_("the source needs a login"),
+    "UnsupportedSource": N_("unsupported source or options"),
+    "CrawlError": N_("the crawl failed"),
+    "unexpected error": N_("unexpected error"),
+    "scoring failed": N_("scoring failed"),
+}
+
+
+def said_run_error(line: object, language: str) -> str:
+    """A crawl run's error line for a person: its kind in ``language``, then the detail as written
+    ("HTTPStatusError: HTTP 503 (http://...)" -> "máy chủ trả về mã lỗi: HTTP 503 (http://...)"); a line of
+    another shape (written before kinds were recorded) as it is."""
+    text = str(line)
+    kind, colon, detail = text.partition(": ")
+    if not colon or kind not in RUN_ERROR_KINDS:
+        return text
+    return f"{translations(language).gettext(RUN_ERROR_KINDS[kind])}: {detail}"

@@ -22,7 +22,7 @@ from config.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from config.settings import DEFAULT_DISPLAY_TIMEZONE
 from review.policy import ACTION_LABELS, CATEGORIES, DISMISS_REASONS, ROLE_LABELS, STATUS_LABELS
 from web.evidence import EvidenceView, evidence_view
-from web.i18n import format_day, format_number, said, translations
+from web.i18n import format_day, format_number, said, said_run_error, translations
 from web.localtime import local_time, zone_abbreviation
 
 __all__ = ["Templates", "highlight", "safe_href"]
@@ -133,6 +133,12 @@ def _explain(context: Context, text: str, features: Iterable[Any] | None) -> Evi
 
 
 @pass_context
+def _run_error(context: Context, line: object) -> str:
+    """A crawl run's error line with its kind in the page's language (``web.i18n.said_run_error``)."""
+    return said_run_error(line, _lang(context))
+
+
+@pass_context
 def _num(context: Context, value: int | float | None, digits: int | None = None, scientific: bool = False) -> str:
     return format_number(value, _lang(context), digits, scientific=scientific)
 
@@ -164,7 +170,8 @@ class Templates:
         # Every string meant for people is written as {{ _("...") }} (new-style gettext: {{ _("%(n)s items", n=3) }}),
         # translated into the page's ``lang`` (``web.i18n``); dates and numbers follow it too.
         self.env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters.update(dt=self._dt, day=_day, duration=_duration, num=_num, safe_href=safe_href)
+        self.env.filters.update(dt=self._dt, day=_day, duration=_duration, num=_num, safe_href=safe_href,
+                                run_error=_run_error)
 
         self.env.globals.update(LABELS=LABELS, CATEGORIES=CATEGORIES, DISMISS_REASONS=DISMISS_REASONS,
                                 STATUS_LABELS=STATUS_LABELS, ACTION_LABELS=ACTION_LABELS, ROLE_LABELS=ROLE_LABELS,

@@ -17,6 +17,7 @@ from service.replay import ReplayPost, ReplayServer, load_replay_posts
 from service.runtime import Runtime
 from service.scheduler import CrawlScheduler
 from store.models import CrawlRun, Post, QueueItem, Snapshot, Source, Verdict
+from web.i18n import said_run_error
 
 pytest.importorskip("classifier", reason="the classifier package is not built yet")
 
@@ -166,8 +167,11 @@ def test_robots_disallow_is_recorded_and_nothing_fetched(runtime: Runtime, serve
                                               content_type="text/plain"),
                           "/private/feed.xml": Resp(200, GOOD_FEED, content_type="application/rss+xml")})
     summary = run_source(runtime, add_source(runtime, server.url("/private/feed.xml")))
-    assert summary.status == "error" and "robots" in summary.errors[0].lower()
+    assert summary.status == "error" and summary.errors[0].startswith("RobotsDisallowed: ")
     assert server.hits_for("/private/feed.xml") == []
+    said = said_run_error(summary.errors[0], "vi")  # the kind in the reader's language, the detail as written
+    assert said.startswith("robots.txt không cho phép: ") and said.endswith("/private/feed.xml)")
+    assert said_run_error(summary.errors[0], "en").startswith("robots.txt does not allow it: ")
 
 
 def test_windows_1258_feed_is_stored_as_nfc_vietnamese(runtime: Runtime, server: LocalServer) -> None:
