@@ -424,6 +424,15 @@ def _news(path: Path | None) -> list[tuple[str, int]]:
         return [(row["text"], int(row["label"])) for row in csv.DictReader(handle)]
 
 
+def _paired(out: dict[str, Any], other: dict[str, Any] | None) -> str:
+    """Mean paired ROC-AUC / AP delta of ``out`` against ``other`` with the folds it wins ("—" against itself)."""
+    if other is None or other is out:
+        return "—"
+    auc = np.subtract(out["roc_auc"], other["roc_auc"])
+    ap = np.subtract(out["average_precision"], other["average_precision"])
+    return f"{auc.mean():+.3f} ({int((auc > 0).sum())}/5) / {ap.mean():+.3f} ({int((ap > 0).sum())}/5)"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path("data/reintel/public_train.csv"))
@@ -457,18 +466,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         candidate = out if name == CANDIDATE else candidate
         d_auc = np.subtract(out["roc_auc"], reference["roc_auc"])
         d_ap = np.subtract(out["average_precision"], reference["average_precision"])
-        vs = "—"
-        if adopted is not None and adopted is not out:
-            a_auc = np.subtract(out["roc_auc"], adopted["roc_auc"])
-            a_ap = np.subtract(out["average_precision"], adopted["average_precision"])
-            vs = (f"{a_auc.mean():+.3f} ({int((a_auc > 0).sum())}/5) / "
-                  f"{a_ap.mean():+.3f} ({int((a_ap > 0).sum())}/5)")
-        vs_candidate = "—"
-        if candidate is not None and candidate is not out:
-            c_auc = np.subtract(out["roc_auc"], candidate["roc_auc"])
-            c_ap = np.subtract(out["average_precision"], candidate["average_precision"])
-            vs_candidate = (f"{c_auc.mean():+.3f} ({int((c_auc > 0).sum())}/5) / "
-                            f"{c_ap.mean():+.3f} ({int((c_ap > 0).sum())}/5)")
+        vs, vs_candidate = _paired(out, adopted), _paired(out, candidate)
         news = (f"{out['news_dev_roc_auc']:.3f} / {out['news_test_roc_auc']:.3f} / {out['news_roc_auc']:.3f}"
                 if "news_roc_auc" in out else "—")
         news_flagged = f"{out['news_flagged']:.1%}" if "news_flagged" in out else "—"

@@ -5,8 +5,8 @@ import re
 from research import case_experiments
 
 
-def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path, small_csv, capsys):
-    small = small_csv
+def _inputs(tmp_path):
+    """A folder with the two unlabelled files and a four-article news CSV."""
     unlabelled = tmp_path / "unlabelled"
     unlabelled.mkdir()
     for name in ("public_test.csv", "private_test.csv"):
@@ -15,6 +15,12 @@ def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path
     news = tmp_path / "news.csv"
     news.write_text("text,label\nThủ tướng thăm bệnh viện,0\nUống nước muối chữa khỏi corona,1\n"
                     "Giá xăng giảm,0\nTỏi chữa ung thư,1\n", encoding="utf-8")
+    return unlabelled, news
+
+
+def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path, small_csv, capsys):
+    small = small_csv
+    unlabelled, news = _inputs(tmp_path)
 
     case_experiments.main(["--data", str(small), "--unlabelled", str(unlabelled), "--news", str(news),
                            "--only", "text head: words LR + similarity + surface cues (adopted)"])
@@ -32,14 +38,7 @@ def test_case_experiments_print_the_reference_and_paired_text_only_rows(tmp_path
 
 
 def test_round_five_rows_compare_with_the_candidate_and_read_news_text(tmp_path, small_csv, capsys):
-    unlabelled = tmp_path / "unlabelled"
-    unlabelled.mkdir()
-    for name in ("public_test.csv", "private_test.csv"):
-        (unlabelled / name).write_text("id,post_message\n1,tin giả về vắc xin\n2,Bộ Y tế thông báo\n",
-                                       encoding="utf-8")
-    news = tmp_path / "news.csv"
-    news.write_text("text,label\nThủ tướng thăm bệnh viện,0\nUống nước muối chữa khỏi corona,1\n"
-                    "Giá xăng giảm,0\nTỏi chữa ung thư,1\n", encoding="utf-8")
+    unlabelled, news = _inputs(tmp_path)
     idf_text = tmp_path / "news.txt"
     idf_text.write_text("Bộ Y tế thông báo ca mắc mới\nGiá vàng hôm nay tăng mạnh\n\n", encoding="utf-8")
     row = "long route: article head on an LR with C=0.25, IDF with news text, no length cues"
