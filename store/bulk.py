@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-__all__ = ["insert_rows", "one_of", "update_rows"]
+__all__ = ["insert_rows", "one_of", "reserve_ids", "update_rows"]
 
 _CHUNK = 500  # rows per statement on SQLite (SQLite allows 32,766 variables)
 _PG_CHUNK = 20_000  # rows per statement on PostgreSQL (one array a column, so bounded by memory only)
@@ -104,3 +104,17 @@ def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
         return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
     each: Any = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(list(values)))))
     return column.in_(each.scalar_subquery())
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` new ids for ``table`` (an integer primary key ``id``), ascending, before its rows are inserted, so
+    a row can name itself (a post is its own cluster) in its INSERT: drawn from the column's sequence on
+    PostgreSQL; on SQLite the ids after the largest, which holds because the caller's write transaction has the
+    database to itself (``BEGIN IMMEDIATE``)."""
+    if count <= 0:
+        return []
+    if _postgres(session):
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
+    last = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(last + 1, last + 1 + count))

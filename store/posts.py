@@ -12,7 +12,7 @@ import numpy as np
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
-from store.bulk import insert_rows, one_of, update_rows
+from store.bulk import insert_rows, one_of, reserve_ids, update_rows
 from store.models import Post, SimhashBand, Snapshot
 from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
@@ -206,11 +206,11 @@ def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, n
          "canonical_url": c.canonical_url, "author_handle": c.author_handle, "title": c.title, "text": c.text,
          "search_text": post_search_text(c.text, c.title),
          "published_at": c.published_at, "first_seen_at": now, "fetched_at": now, "language": c.language,
-         "content_sha256": row.digest, "simhash": row.simhash, "cluster_id": None,
+         "content_sha256": row.digest, "simhash": row.simhash, "id": post_id, "cluster_id": post_id,
          "like_count": c.like_count, "comment_count": c.comment_count, "share_count": c.share_count,
          "view_count": c.view_count, "score_pending": pending(c.language)}
-        for row in rows for c in (row.captured,)
-    ]
+        for row, post_id in zip(rows, reserve_ids(session, _POSTS, len(rows)), strict=True) for c in (row.captured,)
+    ]  # each its own cluster until _assign_clusters finds an earlier one (then one UPDATE, of those only)
     columns = _POSTS.c
     return {(platform, external_id): post_id for post_id, platform, external_id in insert_rows(
         session, _POSTS, values, conflict=["platform", "external_id"],
@@ -228,7 +228,8 @@ def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
     ])
     _insert_bands(session, [(r.post_id, r.simhash) for r in rows])
     _assign_clusters(session, rows)
-    update_rows(session, _POSTS, [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows])
+    update_rows(session, _POSTS, [{"id": r.post_id, "cluster_id": r.cluster_id} for r in rows
+                                  if r.cluster_id != r.post_id])
 
 
 def _assign_clusters(session: Session, rows: list[_Row]) -> None:

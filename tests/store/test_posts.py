@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+import store.posts
 from crawler import simhash64
 from store import Database
 from store.models import Post, Snapshot, Verdict
@@ -110,3 +113,28 @@ def test_a_page_in_bulk_clusters_exactly_as_one_post_at_a_time(tmp_path) -> None
         db.dispose()
     assert clusters[0] == clusters[1]
     assert len({cluster for _, cluster, _ in clusters[0]}) == 5  # three stories, the emoji pair, the other post
+
+
+def test_a_post_another_process_inserted_meanwhile_is_updated_and_its_copy_joins_its_cluster(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids are reserved before the INSERT (a new post is its own cluster in it): one that loses the race for its
+    (platform, external id) leaves only a gap in the ids, never a post pointing at a post that is not there."""
+    text = "Tin đồn: uống nước chanh nóng chữa khỏi bệnh, lan truyền trên mạng xã hội hôm nay"
+    with db.write() as s:
+        first = upsert_posts(session=s, captured=[crawled("x", text=text, like_count=1)], source_id=None)
+    real = store.posts._known
+    calls: list[int] = []
+
+    def missed_it(session: Any, keys: Any) -> Any:  # our look happened before the other process's INSERT
+        calls.append(1)
+        return {} if len(calls) == 1 else real(session, keys)
+
+    monkeypatch.setattr(store.posts, "_known", missed_it)
+    with db.write() as s:
+        bulk = upsert_posts(session=s, captured=[crawled("x", text=text, like_count=9), crawled("y", text=text)],
+                            source_id=None)
+    assert bulk.outcomes == ["updated", "new"] and bulk.post_ids[0] == first.post_ids[0]
+    with db.session() as s:
+        rows = {p.external_id: p for p in s.scalars(select(Post))}
+    assert len(rows) == 2 and rows["x"].like_count == 9
+    assert rows["y"].cluster_id == rows["x"].cluster_id == rows["x"].id
