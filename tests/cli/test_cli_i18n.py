@@ -101,3 +101,21 @@ def test_a_configuration_file_that_cannot_be_read_is_said_in_the_language(tmp_pa
     assert _run("-c", "bad.toml", "status").stderr.startswith("lỗi: bad.toml: không phải TOML hợp lệ: ")
     monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # the file cannot say its language: the variable does
     assert _run("-c", "bad.toml", "status").stderr.startswith("error: bad.toml: not valid TOML: ")
+
+
+def test_configuration_values_that_fail_validation_are_said_in_the_language(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KIEMTIN_UI_LANGUAGE", raising=False)
+    (tmp_path / "bad.toml").write_text('[settings]\nweb_port = 0\nbogus = 1\n[[sources]]\nkind = "rss"\n'
+                                       'url = "ftp://x"\n', encoding="utf-8")
+    vi = _run("-c", "bad.toml", "status")
+    assert vi.exit_code == 2 and vi.stderr.splitlines() == [
+        "lỗi: bad.toml: settings.web_port: giá trị phải lớn hơn hoặc bằng 1",
+        "lỗi: bad.toml: settings.bogus: không có trường này",
+        "lỗi: bad.toml: sources[0].name: bắt buộc phải có",
+        "lỗi: bad.toml: sources[0].url: phải là một URL http:// hoặc https://"]
+    assert _run("--lang", "en", "-c", "bad.toml", "status").stderr.splitlines() == [
+        "error: bad.toml: settings.web_port: Input should be greater than or equal to 1",
+        "error: bad.toml: settings.bogus: Extra inputs are not permitted",
+        "error: bad.toml: sources[0].name: Field required",
+        "error: bad.toml: sources[0].url: must be an http:// or https:// URL"]
