@@ -48,9 +48,11 @@ def _parse_label(raw: str | None, path: Path, line: int) -> int:
     try:
         label = int(float(text))
     except ValueError:
-        raise ClassifierDataError(f"{path}: line {line}: label {text!r} is not 0 or 1") from None
+        raise ClassifierDataError("%(path)s: line %(line)s: label %(label)r is not 0 or 1", path=str(path), line=line,
+                                  label=text) from None
     if label not in (0, 1):
-        raise ClassifierDataError(f"{path}: line {line}: label {text!r} is not 0 or 1")
+        raise ClassifierDataError("%(path)s: line %(line)s: label %(label)r is not 0 or 1", path=str(path), line=line,
+                                  label=text)
     return label
 
 
@@ -66,7 +68,7 @@ def read_labelled_csv(
     """
     path = Path(path)
     if not path.is_file():
-        raise ClassifierDataError(f"{path}: no such file")
+        raise ClassifierDataError("%(path)s: no such file", path=str(path))
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -74,10 +76,12 @@ def read_labelled_csv(
             columns = reader.fieldnames or []
             missing = [c for c in (text_column, label_column) if c not in columns]
             if missing:
-                raise ClassifierDataError(
-                    f"{path}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-                    f"found {', '.join(repr(c) for c in columns) or 'no header'}"
-                )
+                found = ", ".join(repr(c) for c in columns)
+                if not found:
+                    raise ClassifierDataError("%(path)s: missing column(s) %(missing)s; found no header",
+                                              path=str(path), missing=", ".join(repr(c) for c in missing))
+                raise ClassifierDataError("%(path)s: missing column(s) %(missing)s; found %(found)s", path=str(path),
+                                          missing=", ".join(repr(c) for c in missing), found=found)
             examples = []
             for line, row in enumerate(reader, start=2):
                 if not (row.get(label_column) or "").strip():
@@ -95,7 +99,7 @@ def read_labelled_csv(
                     )
                 )
     except UnicodeDecodeError as exc:
-        raise ClassifierDataError(f"{path}: not UTF-8 text ({exc})") from exc
+        raise ClassifierDataError("%(path)s: not UTF-8 text (%(detail)s)", path=str(path), detail=str(exc)) from exc
     except csv.Error as exc:
-        raise ClassifierDataError(f"{path}: malformed CSV ({exc})") from exc
+        raise ClassifierDataError("%(path)s: malformed CSV (%(detail)s)", path=str(path), detail=str(exc)) from exc
     return examples

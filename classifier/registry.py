@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import skops.io as sio
@@ -38,7 +39,7 @@ _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 def _check_version_name(version: str) -> str:
     if not _VERSION_RE.match(version):
-        raise ClassifierError(f"invalid model version name {version!r}")
+        raise ClassifierError("invalid model version name %(version)r", version=version)
     return version
 
 
@@ -51,14 +52,20 @@ def save_pipeline(pipeline: Pipeline, path: Path) -> None:
 def load_pipeline(path: Path) -> Pipeline:
     """Load a pipeline, refusing any type outside sklearn/numpy/scipy/classifier."""
     if not path.is_file():
-        raise ModelNotFoundError(f"{path}: model file not found")
-    untrusted = sio.get_untrusted_types(file=path)
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
-    if refused:
-        raise ClassifierError(f"{path}: refusing to load untrusted type(s): {', '.join(sorted(refused))}")
-    obj = sio.load(path, trusted=untrusted)
+        raise ModelNotFoundError("%(path)s: model file not found", path=str(path))
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+        refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+        if refused:
+            raise ClassifierError("%(path)s: refusing to load untrusted type(s): %(types)s", path=str(path),
+                                  types=", ".join(sorted(refused)))
+        obj = sio.load(path, trusted=untrusted)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ClassifierError("%(path)s: not a readable model file (%(detail)s)", path=str(path),
+                              detail=f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(obj, Pipeline):
-        raise ClassifierError(f"{path}: expected a sklearn Pipeline, found {type(obj).__name__}")
+        raise ClassifierError("%(path)s: expected a sklearn Pipeline, found %(found)s", path=str(path),
+                              found=type(obj).__name__)
     return obj
 
 
@@ -84,7 +91,7 @@ def set_active_version(models_dir: Path, version: str) -> None:
     models_dir = Path(models_dir)
     _check_version_name(version)
     if not (models_dir / version / MODEL_FILE).is_file():
-        raise ModelNotFoundError(f"no model version {version!r} in {models_dir}")
+        raise ModelNotFoundError("no model version %(version)r in %(folder)s", version=version, folder=str(models_dir))
     tmp = models_dir / f".{ACTIVE_FILE}.tmp"
     tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(tmp, models_dir / ACTIVE_FILE)
@@ -117,14 +124,15 @@ def load_model(models_dir: Path, version: str | None = None) -> MisinfoModel:
     if version is None:
         version = active_version(models_dir)
         if version is None:
-            raise ModelNotFoundError(f"no active model in {models_dir} (train one, or activate a version)")
+            raise ModelNotFoundError("no active model in %(folder)s (train one, or activate a version)",
+                                     folder=str(models_dir))
     _check_version_name(version)
     path = models_dir / version / MODEL_FILE
     if not path.is_file():
-        raise ModelNotFoundError(f"no model version {version!r} in {models_dir}")
+        raise ModelNotFoundError("no model version %(version)r in %(folder)s", version=version, folder=str(models_dir))
     card = read_card(models_dir, version)
     if "threshold" not in card:
-        raise ClassifierError(f"{models_dir / version / CARD_FILE}: missing or has no threshold")
+        raise ClassifierError("%(path)s: missing or has no threshold", path=str(models_dir / version / CARD_FILE))
     thresholds = card.get("thresholds") if isinstance(card.get("thresholds"), dict) else None
     return MisinfoModel(load_pipeline(path), version=version, threshold=float(card["threshold"]),
                         thresholds={k: float(v) for k, v in thresholds.items()} if thresholds else None)

@@ -93,15 +93,14 @@ def _case_metrics(result: CVResult) -> dict[str, dict]:
 def _validate(examples: Sequence[LabelledExample]) -> None:
     for i, ex in enumerate(examples):
         if ex.label not in (0, 1):
-            raise ClassifierDataError(f"example {i}: label must be 0 or 1, got {ex.label!r}")
+            raise ClassifierDataError("example %(n)s: label must be 0 or 1, got %(label)r", n=i, label=ex.label)
         if not isinstance(ex.text, str):
-            raise ClassifierDataError(f"example {i}: text must be a str")
+            raise ClassifierDataError("example %(n)s: text must be a str", n=i)
     counts = Counter(ex.label for ex in examples)
     if min(counts.get(0, 0), counts.get(1, 0)) < MIN_PER_CLASS:
         raise ClassifierDataError(
-            f"need at least {MIN_PER_CLASS} examples of each class after de-duplication, got "
-            f"{counts.get(1, 0)} unreliable / {counts.get(0, 0)} reliable"
-        )
+            "need at least %(n)s examples of each class after de-duplication, got %(unreliable)s unreliable / "
+            "%(reliable)s reliable", n=MIN_PER_CLASS, unreliable=counts.get(1, 0), reliable=counts.get(0, 0))
 
 
 def train_and_save(
@@ -129,7 +128,8 @@ def train_and_save(
     version = _check_version_name(version or "kiemtin-" + created.strftime("%Y%m%d-%H%M%S"))
     out_dir = models_dir / version
     if (out_dir / MODEL_FILE).exists():
-        raise ClassifierError(f"model version {version!r} already exists in {models_dir}")
+        raise ClassifierError("model version %(version)r already exists in %(folder)s", version=version,
+                              folder=str(models_dir))
     kept = dedupe_examples(examples)
     _validate(kept)
     cfg = config or PipelineConfig()

@@ -64,6 +64,9 @@ USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
      N_("No such option: %(name)s (Possible options: %(names)s)")),
     (r"Option (?P<name>'[^']+') requires an argument\.", N_("Option %(name)s requires an argument.")),
     (r"Option (?P<name>'[^']+') does not take a value\.", N_("Option %(name)s does not take a value.")),
+    (r"Option (?P<name>'[^']+') requires (?P<n>\d+) arguments\.", N_("Option %(name)s requires %(n)s arguments.")),
+    (r"Argument (?P<name>'[^']+') takes (?P<n>\d+) values\.", N_("Argument %(name)s takes %(n)s values.")),
+    (r"Missing parameter (?P<name>.+)\.", N_("Missing parameter %(name)s.")),
     (r"Got unexpected extra argument\(s\) \((?P<args>.*)\)", N_("Got unexpected extra argument(s) (%(args)s)")),
     (r"Invalid value for (?P<name>.+?): (?P<problem>.+)", N_("Invalid value for %(name)s: %(problem)s")),
     (r"(?P<message>.+)\. Did you mean (?P<names>.+)\?", N_("%(message)s. Did you mean %(names)s?")),
@@ -72,7 +75,21 @@ USAGE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
                                             N_("Input should be a valid number, unable to parse string as a number"))),
     (r"Input should be greater than or equal to (?P<n>\S+)", N_("Input should be greater than or equal to %(n)s")),
     (r"Input should be less than or equal to (?P<n>\S+)", N_("Input should be less than or equal to %(n)s")),
+    (r"Input should be greater than (?P<n>\S+)", N_("Input should be greater than %(n)s")),
+    (r"Input should be less than (?P<n>\S+)", N_("Input should be less than %(n)s")),
+    *((re.escape(text), text) for text in (N_("Input should be a valid integer"), N_("Input should be a valid number"),
+                                            N_("Input should be a valid boolean, unable to interpret input"))),
+    (r"(?P<value>'.*') is not one of (?P<choices>.+)\.", N_("%(value)s is not one of %(choices)s.")),
+    (r"Value (?P<value>.+) is not a valid (?P<type>\w+)\.", N_("Value %(value)s is not a valid %(type)s.")),
+    # a path given to an option (the label, "File", "Directory" or "Path", is said in the language too)
+    (r"(?P<label>File|Directory|Path) (?P<path>'.*') does not exist\.", N_("%(label)s %(path)s does not exist.")),
+    (r"(?P<label>File|Directory|Path) (?P<path>'.*') is a file\.", N_("%(label)s %(path)s is a file.")),
+    (r"(?P<label>File|Directory|Path) (?P<path>'.*') is a directory\.", N_("%(label)s %(path)s is a directory.")),
+    (r"(?P<label>File|Directory|Path) (?P<path>'.*') is not readable\.", N_("%(label)s %(path)s is not readable.")),
+    (r"(?P<label>File|Directory|Path) (?P<path>'.*') is not writable\.", N_("%(label)s %(path)s is not writable.")),
 ))
+#: the kinds of path Typer names in its errors
+PATH_LABELS = {"File": N_("File"), "Directory": N_("Directory"), "Path": N_("Path")}
 #: the text fields of a command or group, and of an option or argument
 _COMMAND_TEXTS = ("help", "short_help", "epilog")
 _PARAM_TEXTS = ("help",)
@@ -132,6 +149,8 @@ def said_usage_error(message: str, lang: str) -> str | None:
             params = found.groupdict()
             if "problem" in params:
                 params["problem"] = said_usage_error(params["problem"], lang) or params["problem"]
+            if "label" in params:
+                params["label"] = gettext(lang, PATH_LABELS[params["label"]])
             return gettext(lang, template, **params)
     return None
 

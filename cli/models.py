@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import AsOption, actor_for, fail, load, number, refusals, runtime
+from cli.common import AsOption, actor_for, fail, load, number, refusals, runtime, translated
 from cli.common import translate as _
 from cli.progress import progress
 
@@ -42,7 +42,7 @@ def train(
     try:
         examples = read_labelled_csv(data, text_column=text_column, label_column=label_column)
     except (ClassifierError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(translated(exc)) from None
     notes = f"base data: {data}"
     if include_decisions:
         from service.training_data import decision_examples
@@ -84,7 +84,7 @@ def evaluate(
         examples = read_labelled_csv(data, text_column=text_column, label_column=label_column)
         model = load_model(config.settings.models_dir, model_version)
     except (ClassifierError, OSError) as exc:
-        raise fail(str(exc)) from None
+        raise fail(translated(exc)) from None
     with progress(_("scoring %(n)s posts", n=number(len(examples))), len(examples)) as update:
         report = evaluate_model(model, examples, strip_metadata=strip_metadata,
                                 on_scored=lambda done, total: update(_("scoring"), done, total))

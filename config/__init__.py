@@ -1,5 +1,6 @@
 """Configuration: one TOML file validated with pydantic, environment overrides, crawl schedules."""
 
+from config.problems import ConfigValueError, Sentence
 from config.schedule import (
     SCHEDULE_ZONE,
     CronSchedule,
@@ -16,6 +17,7 @@ from config.settings import (
     SourceConfig,
     format_validation_error,
     load_config,
+    validation_error,
 )
 
 __all__ = [
@@ -23,13 +25,16 @@ __all__ = [
     "SCHEDULE_ZONE",
     "AppConfig",
     "ConfigError",
+    "ConfigValueError",
     "CronSchedule",
     "IntervalSchedule",
     "QuietHours",
     "Schedule",
+    "Sentence",
     "Settings",
     "SourceConfig",
     "format_validation_error",
     "load_config",
     "parse_schedule",
+    "validation_error",
 ]

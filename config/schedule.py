@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from config.problems import ConfigValueError
+
 __all__ = [
     "SCHEDULE_ZONE",
     "CronSchedule",
@@ -69,7 +71,8 @@ def _crontab_day(token: str, expression: str) -> int:
         return _DAY_NAMES.index(token)
     if token.isdigit() and 0 <= int(token) <= 7:
         return int(token) % 7
-    raise ValueError(f"invalid cron {expression!r}: day-of-week {token!r} is not 0-7 or sun..sat")
+    raise ConfigValueError("invalid cron %(cron)r: day-of-week %(token)r is not 0-7 or sun..sat", cron=expression,
+                           token=token)
 
 
 def _day_of_week(field: str, expression: str) -> str:
@@ -82,7 +85,8 @@ def _day_of_week(field: str, expression: str) -> str:
         step = 1
         if step_text:
             if not step_text.isdigit() or int(step_text) < 1:
-                raise ValueError(f"invalid cron {expression!r}: bad step {step_text!r} in day-of-week")
+                raise ConfigValueError("invalid cron %(cron)r: bad step %(step)r in day-of-week", cron=expression,
+                                       step=step_text)
             step = int(step_text)
         if base == "*":
             first, last = 0, 6
@@ -92,7 +96,8 @@ def _day_of_week(field: str, expression: str) -> str:
             if end.strip() == "7":
                 last = 7  # "5-7" means Friday to Sunday
             if last < first:
-                raise ValueError(f"invalid cron {expression!r}: day-of-week range {base!r} runs backwards")
+                raise ConfigValueError("invalid cron %(cron)r: day-of-week range %(range)r runs backwards",
+                                       cron=expression, range=base)
         else:
             first = last = _crontab_day(base, expression)
             if step_text:
@@ -114,22 +119,23 @@ def parse_schedule(text: str) -> Schedule:
     if match:
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
         if seconds < _MIN_INTERVAL_S:
-            raise ValueError(f"interval {text!r} is too short: the minimum is {_MIN_INTERVAL_S}s")
+            raise ConfigValueError("interval %(text)r is too short: the minimum is %(minimum)ss", text=text,
+                                   minimum=_MIN_INTERVAL_S)
         return IntervalSchedule(seconds)
     if value.startswith("cron "):
         expression = value[5:].strip()
         if len(expression.split()) != 5:
-            raise ValueError(f"cron {expression!r} needs 5 fields: minute hour day month day-of-week")
+            raise ConfigValueError("cron %(cron)r needs 5 fields: minute hour day month day-of-week", cron=expression)
         try:
             trigger = CronTrigger(**_cron_fields(expression), timezone=SCHEDULE_ZONE)
         except ValueError as exc:
-            message = str(exc)
-            raise ValueError(message if message.startswith("invalid cron") else
-                             f"invalid cron {expression!r}: {message}") from None
+            if isinstance(exc, ConfigValueError):
+                raise
+            raise ConfigValueError("invalid cron %(cron)r: %(detail)s", cron=expression, detail=str(exc)) from None
         if trigger.get_next_fire_time(None, datetime.now(SCHEDULE_ZONE)) is None:
-            raise ValueError(f"invalid cron {expression!r}: it never fires")
+            raise ConfigValueError("invalid cron %(cron)r: it never fires", cron=expression)
         return CronSchedule(expression)
-    raise ValueError(f"schedule {text!r} is neither 'every <n><s|m|h|d>' nor 'cron <5 fields>'")
+    raise ConfigValueError("schedule %(text)r is neither 'every <n><s|m|h|d>' nor 'cron <5 fields>'", text=text)
 
 
 @dataclass(frozen=True)
@@ -143,12 +149,12 @@ class QuietHours:
     def parse(cls, text: str) -> QuietHours:
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", text)
         if not match:
-            raise ValueError(f"quiet hours {text!r} must look like 23:00-06:00")
+            raise ConfigValueError("quiet hours %(text)r must look like 23:00-06:00", text=text)
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ValueError(f"quiet hours {text!r} has an impossible time")
+            raise ConfigValueError("quiet hours %(text)r has an impossible time", text=text)
         if (h1, m1) == (h2, m2):
-            raise ValueError(f"quiet hours {text!r} is empty: start equals end")
+            raise ConfigValueError("quiet hours %(text)r is empty: start equals end", text=text)
         return cls(time(h1, m1), time(h2, m2))
 
     def contains(self, moment: time) -> bool:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from config.problems import ConfigValueError, validation_lines
 from config.schedule import QuietHours, Schedule, parse_schedule
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "SourceConfig",
     "format_validation_error",
     "load_config",
+    "validation_error",
 ]
 
 DEFAULT_CONFIG_PATH = Path("kiemtin.toml")
@@ -39,7 +41,8 @@ class ConfigError(Exception):
 
     A file that cannot be read is raised as ``ConfigError("%(file)s: no such configuration file", file=path)``: the
     English sentence is kept as ``template`` and ``params`` too, so that the command line says it in its language
-    (``web.i18n.said``), like an action's refusal. Values that fail validation are said in Pydantic's English."""
+    (``web.i18n.said``), like an action's refusal. Values that fail validation are raised by
+    :func:`validation_error`: one line per problem, each a sentence (``config.problems``) translated the same way."""
 
     def __init__(self, message: str, /, **params: object) -> None:
         self.template, self.params = message, params
@@ -150,7 +153,7 @@ class Settings(_Strict):
     @model_validator(mode="after")
     def _claim_tiers_in_order(self) -> Settings:
         if self.claim_auto_threshold < self.claim_suggest_threshold:
-            raise ValueError("claim_auto_threshold must be at least claim_suggest_threshold")
+            raise ConfigValueError("claim_auto_threshold must be at least claim_suggest_threshold")
         return self
 
     @model_validator(mode="before")
@@ -158,11 +161,12 @@ class Settings(_Strict):
     def _no_old_network_switch(cls, data: Any) -> Any:
         if isinstance(data, dict) and "allow_private_networks" in data:
             old = data["allow_private_networks"]
-            instead = ('remove it: only public addresses are fetched unless allow_networks names more'
-                       if old is False else
-                       'write allow_networks = ["10.0.0.0/8"] with the networks (or single IPs) your sources are '
-                       'on, e.g. ["127.0.0.1/32"] for a server on this machine, and remove allow_private_networks')
-            raise ValueError(f"allow_private_networks is no longer a setting; {instead}")
+            if old is False:
+                raise ConfigValueError("allow_private_networks is no longer a setting; remove it: only public "
+                                       "addresses are fetched unless allow_networks names more")
+            raise ConfigValueError('allow_private_networks is no longer a setting; write allow_networks = '
+                                   '["10.0.0.0/8"] with the networks (or single IPs) your sources are on, e.g. '
+                                   '["127.0.0.1/32"] for a server on this machine, and remove allow_private_networks')
         return data
 
     @field_validator("display_timezone")
@@ -172,8 +176,8 @@ class Settings(_Strict):
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as 'Asia/Ho_Chi_Minh' "
-                             "or 'UTC'") from None
+            raise ConfigValueError("unknown time zone %(zone)r: use an IANA name such as 'Asia/Ho_Chi_Minh' "
+                                   "or 'UTC'", zone=value) from None
         return name
 
     @field_validator("trusted_proxies", "allow_networks")
@@ -184,8 +188,8 @@ class Settings(_Strict):
             try:
                 networks.append(str(ipaddress.ip_network(entry.strip())))
             except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or a network such as '10.0.0.0/8' "
-                                 "(no host bits after the prefix)") from None
+                raise ConfigValueError("%(entry)r is not an IP address or a network such as '10.0.0.0/8' "
+                                       "(no host bits after the prefix)", entry=entry) from None
         return networks
 
     @field_validator("broker_url", "redis_url")
@@ -194,7 +198,7 @@ class Settings(_Strict):
         if value in (None, ""):
             return None
         if not value.startswith(("redis://", "rediss://", "amqp://", "amqps://", "pyamqp://", "unix://")):
-            raise ValueError("must be a redis://, rediss:// or amqp:// URL")
+            raise ConfigValueError("must be a redis://, rediss:// or amqp:// URL")
         return value
 
     @property
@@ -231,16 +235,16 @@ class SourceConfig(_Strict):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
+            raise ConfigValueError("must be an http:// or https:// URL")
         if any(c.isspace() or not c.isprintable() for c in value):
-            raise ValueError("must not contain spaces or control characters")
+            raise ConfigValueError("must not contain spaces or control characters")
         return value
 
     @field_validator("user_agent")
     @classmethod
     def _printable(cls, value: str | None) -> str | None:
         if value is not None and not value.isprintable():
-            raise ValueError("must not contain control characters")
+            raise ConfigValueError("must not contain control characters")
         return value
 
     @field_validator("schedule")
@@ -274,20 +278,23 @@ class AppConfig(_Strict):
         seen: set[str] = set()
         for source in self.sources:
             if source.name in seen:
-                raise ValueError(f"source name {source.name!r} is used twice")
+                raise ConfigValueError("source name %(name)r is used twice", name=source.name)
             seen.add(source.name)
         return self
 
 
+def validation_error(where: str, exc: ValidationError) -> ConfigError:
+    """The ConfigError for ``exc``: one line per problem, ``where: field.path: problem``, each said in the reader's
+    language (``web.i18n.said``) and in Pydantic's English by ``str()``."""
+    lines = validation_lines(where, exc)
+    params = {f"line{i}": line for i, line in enumerate(lines)}
+    template = "\n".join("%(" + name + ")s" for name in params)
+    return ConfigError(template, **params)
+
+
 def format_validation_error(where: str, exc: ValidationError) -> str:
-    """One readable line per problem: ``where: field.path: message``."""
-    lines = []
-    for error in exc.errors():
-        loc = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in error["loc"])
-        loc = loc.replace(".[", "[") or "(top level)"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        lines.append(f"{where}: {loc}: {message}")
-    return "\n".join(lines)
+    """One readable line per problem, in English: ``where: field.path: message``."""
+    return str(validation_error(where, exc))
 
 
 def load_config(path: Path | str | None = None, *, required: bool = False) -> AppConfig:
@@ -307,7 +314,7 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
     try:
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(str(chosen), exc)) from None
+        raise validation_error(str(chosen), exc) from None
     overrides = {"database_url": "KIEMTIN_DATABASE_URL", "models_dir": "KIEMTIN_MODELS_DIR",
                  "broker_url": "KIEMTIN_BROKER_URL", "ui_language": "KIEMTIN_UI_LANGUAGE"}
     for field, env in overrides.items():
@@ -315,5 +322,5 @@ def load_config(path: Path | str | None = None, *, required: bool = False) -> Ap
             try:
                 setattr(config.settings, field, os.environ[env])
             except ValidationError as exc:
-                raise ConfigError(format_validation_error(env, exc)) from None
+                raise validation_error(env, exc) from None
     return config

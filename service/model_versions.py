@@ -41,9 +41,9 @@ def activate_model(runtime: Runtime, actor: Actor, version: str, *, reason: str 
         try:
             set_active_version(models_dir, version)
         except ModelNotFoundError as exc:
-            raise NotFound(f"{exc}; see `kiemtin model list`") from None
+            raise NotFound("%(problem)s; see `kiemtin model list`", problem=exc) from None
         except ClassifierError as exc:
-            raise InvalidInput(str(exc)) from None
+            raise InvalidInput("%(problem)s", problem=exc) from None
         record(session=session, actor=actor.name, action="model.activate", target_type="model", target_id=version,
                previous=previous, reason=reason)
     return Activation(version, previous)

@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "gettext": (2,), "ngettext": (2, 3),  # gettext(language, message)
                             "translate": None}  # cli.common.translate(message)
 
-#: an action's refusal (``review.errors``) and a configuration file that cannot be read
-#: (``config.ConfigError``) are raised with their sentence as the first argument: extracted too
+#: an action's refusal (``review.errors``), a configuration file that cannot be read (``config.ConfigError``) and
+#: a value it refuses (``ConfigValueError``) are raised with their sentence as the first argument: extracted too
 KEYWORDS.update(dict.fromkeys((
     "ActionError", "NotFound", "NotAllowed", "InvalidInput", "Refused", "Gone", "WrongState", "ExportError",
     "ExportPermissionError", "ExportNotFound", "ExportFilterError", "ExportTooLarge", "NothingToExport",
-    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "Phrase", "__init__", "ConfigError"), (1,)))
+    "ExportFileError", "ExportFileChanged", "ExportFileMissing", "Phrase", "__init__", "ConfigError",
+    "ConfigValueError", "ClassifierError", "ClassifierDataError", "ModelNotFoundError"), (1,)))
 _SKIP = {".venv", "tests", "research", "bench", "store", ".git", "data", "models"}
 
 

@@ -52,7 +52,7 @@ def test_broken_config_fails_at_start_with_file_and_field(tmp_path: Path, monkey
     bad = tmp_path / "kiemtin.toml"
     bad.write_text('[[sources]]\nname = "x"\nkind = "rss"\nurl = "gopher://x"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["--config", str(bad), "crawl"])
+    result = runner.invoke(app, ["--lang", "en", "--config", str(bad), "crawl"])
     assert result.exit_code == 2
     assert f"{bad}: sources[0].url: must be an http" in result.output
 

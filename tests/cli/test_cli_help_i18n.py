@@ -173,7 +173,28 @@ def test_click_s_usage_errors_are_said_in_the_language(no_config, args, vi, en) 
     assert en in _words(said_en.stderr), said_en.stderr
 
 
+@pytest.mark.parametrize(("message", "vi"), [
+    ("Argument 'x' takes 2 values.", "Đối số 'x' cần 2 giá trị."),
+    ("Option '--at' requires 2 arguments.", "Tùy chọn '--at' cần 2 giá trị."),
+    ("Missing parameter 'x'.", "Thiếu tham số 'x'."),
+    ("Invalid value for '--role': 'boss' is not one of 'analyst', 'admin'.",
+     "Giá trị không hợp lệ cho '--role': 'boss' không phải một trong các giá trị 'analyst', 'admin'."),
+    ("Invalid value for '--data': File 'a.csv' does not exist.",
+     "Giá trị không hợp lệ cho '--data': Tệp 'a.csv' không tồn tại."),
+    ("Invalid value for 'DIR': Directory 'x' is a file.", "Giá trị không hợp lệ cho 'DIR': Thư mục 'x' là một tệp."),
+    ("Invalid value for '--n': Input should be greater than 0",
+     "Giá trị không hợp lệ cho '--n': giá trị phải lớn hơn 0"),
+    ("Invalid value for '--on': Input should be a valid boolean, unable to interpret input",
+     "Giá trị không hợp lệ cho '--on': giá trị phải là true hoặc false"),
+    ("Invalid value for '--at': Value 'x' is not a valid datetime.",
+     "Giá trị không hợp lệ cho '--at': Giá trị 'x' không phải là datetime hợp lệ."),
+])
+def test_rarer_usage_errors_are_said_in_the_language(message, vi) -> None:
+    assert said_usage_error(message, "vi") == vi
+    assert said_usage_error(message, "en") == message
+
+
 def test_another_usage_error_is_left_as_click_says_it() -> None:
-    assert said_usage_error("Argument 'x' takes 2 values.", "vi") is None
+    assert said_usage_error("Something Click has no sentence for.", "vi") is None
     assert said_usage_error("Invalid value for '--at': not a time", "vi") == \
         "Giá trị không hợp lệ cho '--at': not a time"

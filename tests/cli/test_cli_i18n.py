@@ -101,3 +101,50 @@ def test_a_configuration_file_that_cannot_be_read_is_said_in_the_language(tmp_pa
     assert _run("-c", "bad.toml", "status").stderr.startswith("lỗi: bad.toml: không phải TOML hợp lệ: ")
     monkeypatch.setenv("KIEMTIN_UI_LANGUAGE", "en")  # the file cannot say its language: the variable does
     assert _run("-c", "bad.toml", "status").stderr.startswith("error: bad.toml: not valid TOML: ")
+
+
+def test_configuration_values_that_fail_validation_are_said_in_the_language(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KIEMTIN_UI_LANGUAGE", raising=False)
+    (tmp_path / "bad.toml").write_text('[settings]\nweb_port = 0\nbogus = 1\n[[sources]]\nkind = "rss"\n'
+                                       'url = "ftp://x"\n', encoding="utf-8")
+    vi = _run("-c", "bad.toml", "status")
+    assert vi.exit_code == 2 and vi.stderr.splitlines() == [
+        "lỗi: bad.toml: settings.web_port: giá trị phải lớn hơn hoặc bằng 1",
+        "lỗi: bad.toml: settings.bogus: không có trường này",
+        "lỗi: bad.toml: sources[0].name: bắt buộc phải có",
+        "lỗi: bad.toml: sources[0].url: phải là một URL http:// hoặc https://"]
+    assert _run("--lang", "en", "-c", "bad.toml", "status").stderr.splitlines() == [
+        "error: bad.toml: settings.web_port: Input should be greater than or equal to 1",
+        "error: bad.toml: settings.bogus: Extra inputs are not permitted",
+        "error: bad.toml: sources[0].name: Field required",
+        "error: bad.toml: sources[0].url: must be an http:// or https:// URL"]
+
+
+def test_errors_of_the_model_files_are_said_in_the_language(cli_env, monkeypatch) -> None:
+    models = cli_env / "models"
+    monkeypatch.setenv("KIEMTIN_MODELS_DIR", str(models))
+    (cli_env / "data.csv").write_text("post_message,label\nmột bài,1\n", encoding="utf-8")
+
+    def both(*args: str) -> tuple[str, str]:
+        vi, en = _run("--lang", "vi", *args), _run("--lang", "en", *args)
+        assert vi.exit_code != 0 and en.exit_code != 0
+        return vi.stderr.strip(), en.stderr.strip()
+
+    assert both("evaluate", "--data", "data.csv") == (
+        f"lỗi: chưa có mô hình đang dùng trong {models} (hãy huấn luyện một mô hình, hoặc kích hoạt một phiên bản)",
+        f"error: no active model in {models} (train one, or activate a version)")
+    assert both("evaluate", "--data", "nope.csv") == ("lỗi: nope.csv: không có tệp này",
+                                                      "error: nope.csv: no such file")
+    (models / "v1").mkdir(parents=True)
+    (models / "v1" / "model.skops").write_bytes(b"not a zip")  # a corrupt model: its card first, then the file
+    assert both("evaluate", "--data", "data.csv", "--model-version", "v1") == (
+        f"lỗi: {models / 'v1' / 'card.json'}: không có tệp này hoặc tệp không có ngưỡng",
+        f"error: {models / 'v1' / 'card.json'}: missing or has no threshold")
+    (models / "v1" / "card.json").write_text('{"threshold": 0.5}', encoding="utf-8")
+    vi, en = both("evaluate", "--data", "data.csv", "--model-version", "v1")
+    assert vi.startswith(f"lỗi: {models / 'v1' / 'model.skops'}: không đọc được tệp mô hình (BadZipFile: ")
+    assert en.startswith(f"error: {models / 'v1' / 'model.skops'}: not a readable model file (BadZipFile: ")
+    assert both("model", "activate", "v2") == (
+        f"lỗi: không có phiên bản mô hình 'v2' trong {models}; xem `kiemtin model list`",
+        f"error: no model version 'v2' in {models}; see `kiemtin model list`")
