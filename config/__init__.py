@@ -1,6 +1,6 @@
 """Configuration: one TOML file validated with pydantic, environment overrides, crawl schedules."""
 
-from config.problems import ConfigValueError, Sentence
+from config.problems import ConfigValueError, Sentence, validation_lines
 from config.schedule import (
     SCHEDULE_ZONE,
     CronSchedule,
@@ -37,4 +37,5 @@ __all__ = [
     "load_config",
     "parse_schedule",
     "validation_error",
+    "validation_lines",
 ]

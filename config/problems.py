@@ -115,8 +115,8 @@ def _problem(error: Mapping[str, Any]) -> Sentence:
     return sentence
 
 
-def validation_lines(where: str, exc: ValidationError) -> list[Sentence]:
-    """One sentence per problem: ``where: field.path: problem``."""
+def validation_lines(where: object, exc: ValidationError) -> list[Sentence]:
+    """One sentence per problem: ``where: field.path: problem`` (``where`` a string or itself a Sentence)."""
     lines = []
     for error in exc.errors():
         loc = ".".join(f"[{part}]" if isinstance(part, int) else str(part) for part in error["loc"])

@@ -14,13 +14,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config import SourceConfig, format_validation_error
+from config import Sentence, SourceConfig, validation_lines
 from review.errors import InvalidInput
 
 __all__ = ["FIELDS", "SourceError", "parse_option_pairs", "parse_sources_toml", "sources_to_toml"]
 
 class SourceError(InvalidInput):
     """A source change that cannot be made; the message says why, one line per problem."""
+
+    @classmethod
+    def of_lines(cls, lines: Sequence[object]) -> SourceError:
+        """One line per problem, each a sentence (``config.Sentence``) said in the reader's language."""
+        params = {f"line{i}": line for i, line in enumerate(lines)}
+        return cls("\n".join("%(" + name + ")s" for name in params), **params)
 
 
 FIELDS = ("name", "kind", "url", "schedule", "enabled", "jitter_s", "quiet_hours", "min_delay_s", "concurrency",
@@ -78,23 +84,27 @@ def parse_sources_toml(text: str, *, where: str = "import") -> list[SourceConfig
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{where}: not valid TOML: {exc}") from None
+        raise SourceError("%(where)s: not valid TOML: %(detail)s", where=where, detail=str(exc)) from None
     raw = data.get("sources", [])
     if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise SourceError(f"{where}: 'sources' must be an array of tables ([[sources]])")
-    configs, problems, seen = [], [], set()
+        raise SourceError("%(where)s: 'sources' must be an array of tables ([[sources]])", where=where)
+    configs: list[SourceConfig] = []
+    problems: list[object] = []
+    seen: set[str] = set()
     for index, item in enumerate(raw):
         try:
             cfg = SourceConfig.model_validate(item)
         except ValidationError as exc:
-            problems.append(format_validation_error(f"{where}: sources[{index}] ({item.get('name', '?')!r})", exc))
+            problems += validation_lines(Sentence("%(where)s: sources[%(index)s] (%(name)r)", where=where, index=index,
+                                                  name=item.get("name", "?")), exc)
             continue
         if cfg.name in seen:
-            problems.append(f"{where}: sources[{index}]: name {cfg.name!r} is used twice")
+            problems.append(Sentence("%(where)s: sources[%(index)s]: name %(name)r is used twice", where=where,
+                                     index=index, name=cfg.name))
         seen.add(cfg.name)
         configs.append(cfg)
     if problems:
-        raise SourceError("\n".join(problems))
+        raise SourceError.of_lines(problems)
     return configs
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from config import SourceConfig, format_validation_error
+from config import Sentence, SourceConfig, validation_lines
 from review.actors import SYSTEM_ACTOR, Actor, authorize
 from review.errors import NotFound
 from review.inputs import checked_text
@@ -75,7 +75,7 @@ def validate_source(values: Mapping[str, Any]) -> SourceConfig:
     try:
         return SourceConfig.model_validate(dict(values))
     except ValidationError as exc:
-        raise SourceError(format_validation_error(f"source {name!r}", exc)) from None
+        raise SourceError.of_lines(validation_lines(Sentence("source %(name)r", name=name), exc)) from None
 
 
 def source_config(source: Source) -> SourceConfig:

@@ -29,7 +29,8 @@ KEYWORDS.update(dict.fromkeys((
     "ActionError", "NotFound", "NotAllowed", "InvalidInput", "Refused", "Gone", "WrongState", "ExportError",
     "ExportPermissionError", "ExportNotFound", "ExportFilterError", "ExportTooLarge", "NothingToExport",
     "ExportFileError", "ExportFileChanged", "ExportFileMissing", "Phrase", "__init__", "ConfigError",
-    "ConfigValueError", "ClassifierError", "ClassifierDataError", "ModelNotFoundError"), (1,)))
+    "ConfigValueError", "ClassifierError", "ClassifierDataError", "ModelNotFoundError", "Sentence", "SourceError"),
+    (1,)))
 _SKIP = {".venv", "tests", "research", "bench", "store", ".git", "data", "models"}
 
 

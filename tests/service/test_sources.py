@@ -29,8 +29,10 @@ from service.sources import (
     request_run,
     resume_source,
     seed_from_config,
+    validate_source,
 )
 from store.models import AuditEntry, RunRequest, Source, SourceTombstone
+from web.i18n import said
 
 FEED = {"name": "Tuổi Trẻ", "kind": "rss", "url": "https://tuoitre.vn/rss/tin-moi-nhat.rss"}
 
@@ -148,10 +150,17 @@ kind = "rss"
 url = "https://example.vn/feed2"
 schedule = "cron 0 8 * * 9"
 """
-    with pytest.raises(SourceError, match=r"sources\[1\] \('bad'\): schedule: .*day-of-week"):
-        import_sources(runtime, CLI, text)
+    with pytest.raises(SourceError, match=r"sources\[1\] \('bad'\): schedule: .*day-of-week") as refused:
+        import_sources(runtime, CLI, text + '[[sources]]\nname = "good"\nkind = "rss"\nurl = "https://example.vn/f3"\n')
     with runtime.db.session() as s:
         assert s.scalar(select(func.count(Source.id))) == 0
+    lines = said(refused.value, "vi").splitlines()  # each problem in the reader's language, the names as written
+    assert len(lines) == 2 and "sources[1] ('bad'): schedule: " in lines[0] and "day-of-week" not in lines[0]
+    assert lines[1].endswith("sources[2]: tên 'good' bị dùng hai lần")
+    assert said(refused.value, "en").splitlines()[1].endswith("sources[2]: name 'good' is used twice")
+    with pytest.raises(SourceError) as one:
+        validate_source({"name": "x", "kind": "rss", "url": "https://example.vn/f", "min_delay_s": -1})
+    assert said(one.value, "vi").startswith("nguồn 'x': min_delay_s: ") and str(one.value).startswith("source 'x'")
 
 
 def test_run_requests_are_pending_until_dispatched_once(runtime: Runtime) -> None:
