@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from config.i18n import N_
+from config.problems import Sentence
 
 __all__ = [
     "ActionError",
@@ -49,18 +50,9 @@ class ActionError(Exception):
         return str(self)
 
 
-class Phrase:
-    """Part of a refusal's sentence (where in a file, "claim 3"), kept like an ``ActionError``: English
-    ``template`` and ``params``, so that it is translated with the sentence it is put in (``web.i18n.said``)."""
-
-    def __init__(self, template: str, /, **params: object) -> None:
-        self.template, self.params = template, params
-
-    def __str__(self) -> str:
-        return self.template % self.params if self.params else self.template
-
-    def __repr__(self) -> str:
-        return f"Phrase({str(self)!r})"
+#: part of a refusal's sentence (where in a file, "claim 3"): English ``template`` and ``params``, translated with
+#: the sentence it is put in (``web.i18n.said``); the one kind of translatable sentence, ``config.Sentence``
+Phrase = Sentence
 
 
 class NotFound(ActionError, LookupError):

@@ -64,8 +64,7 @@ def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: Ing
     its last copy, at the place of the first.
 
     A post whose text has no words (only emoji or punctuation) gets no SimHash: it is nobody's near-duplicate."""
-    posts = list({(p.platform, p.external_id): p for p in page.posts}.values()) if len(page.posts) > chunk \
-        else list(page.posts)
+    posts = list({(p.platform, p.external_id): p for p in page.posts}.values())  # the last copy, at the first's place
     for start in range(0, max(len(posts), 1), chunk):
         part, last = posts[start:start + chunk], start + chunk >= len(posts)
         with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
