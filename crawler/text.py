@@ -51,6 +51,47 @@ def html_to_text(html: str) -> str:
     for a deeply nested page)."""
     if "<" not in html and "&" not in html:
         return html.strip()
+    if "<" not in html:
+        plain = _unescape_plain(html)
+        if plain is not None:
+            return plain
+    return _markup_to_text(html)
+
+
+#: an ``&`` that is neither one of the common entities below nor a bare ampersand: the HTML parser decides
+_UNCOMMON_AMPERSAND = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|nbsp|#39|#x27);|[^A-Za-z0-9#]|$)")
+#: control characters, which the HTML parser drops or rewrites
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_COMMON_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&#39;", "'"),
+                    ("&#x27;", "'"), ("&nbsp;", "\xa0"), ("&amp;", "&"))  # &amp; last: "&amp;lt;" is "&lt;"
+
+
+def _unescape_plain(html: str) -> str | None:
+    """Text without tags whose only markup is common entities (a feed's escaped plain text), read without
+    building a tree: the same text ``_markup_to_text`` gives (``tests/crawler/test_text.py`` compares them);
+    None when the parser must decide (other entities, control characters, a leading byte-order mark)."""
+    if html.startswith("\ufeff") or _UNCOMMON_AMPERSAND.search(html) or _CONTROL.search(html):
+        return None
+    for entity, char in _COMMON_ENTITIES:
+        if entity in html:
+            html = html.replace(entity, char)
+    return _tidy(html)
+
+
+#: runs of spaces and tabs that are not already a single space
+_SPACE_RUN = re.compile(r"(?: [ \t\r\f\v\xa0]|[\t\r\f\v\xa0])[ \t\r\f\v\xa0]*")
+_LINE_EDGE = re.compile(r"[^\S\n]+\n[^\S\n]*|\n[^\S\n]+")  # whitespace around a line break
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy(text: str) -> str:
+    """Spaces inside a line collapsed to one, lines trimmed, at most one empty line in a row, outer whitespace
+    trimmed."""
+    return _BLANK_LINES.sub("\n\n", _LINE_EDGE.sub("\n", _SPACE_RUN.sub(" ", text))).strip()
+
+
+def _markup_to_text(html: str) -> str:
+    """``html_to_text`` by the HTML parser (lxml through BeautifulSoup)."""
     soup = BeautifulSoup(html, "lxml")
     kept = soup.interesting_string_types or {NavigableString, CData}  # the strings get_text() would keep
     parts: list[str] = []
@@ -73,9 +114,7 @@ def html_to_text(html: str) -> str:
                 closes_block.append(block)
         elif type(node) in kept:
             parts.append(str(node))
-    text = "".join(parts)
-    lines = [re.sub(r"[ \t\r\f\v\xa0]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _tidy("".join(parts))
 
 
 _TRACKING_PARAMS = {

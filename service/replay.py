@@ -74,6 +74,7 @@ class ReplayServer:
         self.initial, self.per_step, self.step_s = initial, per_step, step_s
         self.started = time.monotonic()
         self.epoch = datetime.now(UTC)
+        self._rendered: tuple[int, bytes] | None = None  # (posts published, feed) of the last rendering
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="replay", daemon=True)
@@ -92,8 +93,13 @@ class ReplayServer:
         return self.posts[: min(len(self.posts), self.initial + steps * self.per_step)]
 
     def feed_xml(self) -> bytes:
+        """The feed as published now; rendered again only when more posts are published."""
+        published = self.published()
+        cached = self._rendered
+        if cached is not None and cached[0] == len(published):
+            return cached[1]
         items = []
-        for post in reversed(self.published()):
+        for post in reversed(published):
             title = post.text.splitlines()[0][:90]
             moment = format_datetime(self.epoch.replace(microsecond=0), usegmt=True)
             extra = (f"<pubDate>{moment}</pubDate><slash:comments>{_count(post.comments)}</slash:comments>"
@@ -109,8 +115,9 @@ class ReplayServer:
             "<title>ReINTEL replay (kiemtin demo)</title>"
             f"<link>{self.base_url}/</link><description>Unlabelled ReINTEL posts (Le et al., VLSP 2020), "
             "replayed offline</description>" + "".join(items) + "</channel></rss>"
-        )
-        return body.encode("utf-8")
+        ).encode("utf-8")
+        self._rendered = (len(published), body)
+        return body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         replay = self
