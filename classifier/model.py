@@ -64,20 +64,23 @@ class MisinfoModel:
         return self.thresholds.get(case, self.threshold)
 
     def score(self, posts: Sequence[PostInput], *, explain: bool | str = True, explain_min_score: float = 0.0,
-              threshold: float | None = None) -> list[Verdict]:
+              threshold: float | None = None, parallel: bool | None = None) -> list[Verdict]:
         """Verdicts for ``posts`` in order. Large batches run in worker processes (one model copy each).
 
         Each post is scored by the head of its input case and labelled against that case's threshold, or
         against ``threshold`` when given (the ``threshold`` setting). With ``explain=True``, verdicts scoring at
         least ``explain_min_score`` carry their evidence; with ``explain="flagged"``, those at or above their
         threshold (what a person will review: only they pay for word segmentation); the others carry none.
+        ``parallel``: True scores in the worker processes whatever the batch size (for a caller that keeps them
+        busy anyway, so its last, smaller batch does not run alone in its own process), False in this process,
+        None from ``PARALLEL_MIN_BATCH`` posts on.
         """
         if explain not in (True, False, "flagged"):
             raise ClassifierDataError(f"explain must be True, False or 'flagged', got {explain!r}")
         items = [self._check(p) for p in posts]
         if not items:
             return []
-        if self.n_jobs > 1 and len(items) >= PARALLEL_MIN_BATCH:
+        if self.n_jobs > 1 and (len(items) >= PARALLEL_MIN_BATCH if parallel is None else parallel):
             return self._score_parallel(items, explain, explain_min_score, threshold)
         return self._score_serial(items, explain, explain_min_score, threshold)
 

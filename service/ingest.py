@@ -21,7 +21,7 @@ from service.runtime import Runtime
 from store.bulk import insert_rows, one_of, update_rows
 from store.crawl_state import save_cursor
 from store.models import Post, Snapshot, Verdict
-from store.posts import upsert_posts
+from store.posts import BulkResult, CapturedPost, derive, upsert_posts
 from store.types import utcnow
 
 if TYPE_CHECKING:
@@ -52,13 +52,15 @@ STORE_CHUNK = 512  # posts per transaction when a page is large: scoring starts 
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts,
-               on_chunk: Callable[[int], None] | None = None, chunk: int = STORE_CHUNK) -> None:
+               on_chunk: Callable[[list[PendingPost], int], None] | None = None, chunk: int = STORE_CHUNK) -> None:
     """Upsert the page's posts (a statement per table) and save the source cursor. Posts in a classified
     language are marked for scoring.
 
     A page of up to ``chunk`` posts is one transaction. A larger one (a feed holding thousands of entries) is
-    stored ``chunk`` posts a transaction, the cursor with the last: ``on_chunk(n)`` hears each committed chunk's
-    new and changed posts, so scoring can start on them while the next chunk is stored (``ScoreAlongside``).
+    stored ``chunk`` posts a transaction, the cursor with the last: ``on_chunk(fresh, changed)`` hears each
+    committed chunk's new posts waiting for a verdict, as ``PendingPost`` (what scoring reads, without reading it
+    back), and how many known posts changed, so scoring can start on them while the next chunk is stored
+    (``ScoreAlongside``).
     A kill loses or repeats nothing either way: the chunks committed before it are found unchanged when the
     next run fetches the page again, since the cursor still points before it. A page that repeats a post keeps
     its last copy, at the place of the first.
@@ -67,16 +69,31 @@ def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: Ing
     posts = list({(p.platform, p.external_id): p for p in page.posts}.values())  # the last copy, at the first's place
     for start in range(0, max(len(posts), 1), chunk):
         part, last = posts[start:start + chunk], start + chunk >= len(posts)
-        with runtime.db.write() as session:  # SimHashes of new and changed texts only (vntext.simhash64_many)
+        with runtime.db.session() as session:  # SimHashes and search texts of new and changed texts, ahead
+            derived = derive(session, part)
+        with runtime.db.write() as session:
             result = upsert_posts(session=session, captured=part, source_id=source_id,
-                                  score_languages=CLASSIFIED_LANGUAGES)
+                                  score_languages=CLASSIFIED_LANGUAGES, derived=derived)
             if last and page.cursor is not None:
                 save_cursor(session=session, source_id=source_id, cursor=page.cursor)
         counts.new += result.new
         counts.updated += result.updated
         if on_chunk is not None and (result.new or result.updated):
-            on_chunk(result.new + result.updated)
+            on_chunk(_fresh(part, result), result.updated)
     counts.fetched += len(page.posts)
+
+
+def _fresh(captured: Sequence[CapturedPost], result: BulkResult) -> list[PendingPost]:
+    """The new posts of a stored chunk that wait for a verdict (in a classified language), as ``_unscored``
+    would read them back."""
+    assert result.fetched_at is not None  # noqa: S101 - set by every upsert
+    return [
+        PendingPost(post_id, snapshot_id, digest, c.text, c.like_count, c.comment_count, c.share_count,
+                    c.published_at, result.fetched_at)
+        for c, post_id, snapshot_id, digest in zip(captured, result.post_ids, result.snapshot_ids, result.digests,
+                                                    strict=True)
+        if snapshot_id is not None and c.language in CLASSIFIED_LANGUAGES
+    ]
 
 
 @dataclass(frozen=True)
@@ -122,15 +139,18 @@ def model_inputs(batch: Sequence[PendingPost | PendingExplanation]) -> list[Post
     ]
 
 
-def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: PriorityWeights) -> int:
+def score_batch(runtime: Runtime, batch: Sequence[PendingPost], weights: PriorityWeights, *,
+                parallel: bool | None = None) -> int:
     """Score a batch, write its verdicts (one per snapshot: a snapshot another scorer got to first is left to
     it) and queue items in bulk, and clear the posts' ``score_pending``; returns how many were flagged.
 
     Flagged verdicts are written without their evidence and marked ``explain_pending``: ``service.explain``
-    fills it in right after (word segmentation costs more than scoring)."""
+    fills it in right after (word segmentation costs more than scoring). ``parallel``: the model's choice of
+    worker processes (``MisinfoModel.score``)."""
     if not batch:
         return 0
-    verdicts = runtime.model().score(model_inputs(batch), explain=False, threshold=runtime.config.settings.threshold)
+    verdicts = runtime.model().score(model_inputs(batch), explain=False, threshold=runtime.config.settings.threshold,
+                                     parallel=parallel)
     now = utcnow()
     rows = [
         {"post_id": p.post_id, "snapshot_id": p.snapshot_id, "model_version": v.model_version,
@@ -198,29 +218,34 @@ def _count_pending(runtime: Runtime, source_id: int | None) -> int:
 
 
 class ScoreAlongside:
-    """Scores a source's waiting posts in a thread of its own while its crawl goes on storing: the model's worker
+    """Scores a source's new posts in a thread of its own while its crawl goes on storing: the model's worker
     processes score one chunk while the next is stored, instead of waiting for the whole crawl.
 
-    ``stored(n)`` after each committed chunk (``store_page``'s ``on_chunk``); a batch is scored once at least
-    ``min_batch`` posts wait: a smaller one would be scored in this process (``classifier.model``'s
-    ``PARALLEL_MIN_BATCH``), taking the crawl's own CPU and filling this process's token cache. ``finish()``
-    scores the rest and returns how many were flagged, or raises what failed. Two scorers of one source never
+    ``stored(fresh, changed)`` after each committed chunk (``store_page``'s ``on_chunk``): the new posts are
+    handed over as stored, and scored once at least ``min_batch`` wait (a smaller batch alone would not keep the
+    model's worker processes busy). ``finish()`` scores what was handed over and not yet scored, then every post
+    of the source still waiting for a verdict (changed texts, posts a failed run left), and returns how many
+    were flagged, or raises what failed. Batches go to the worker processes whatever their size, so the crawl's
+    own process neither spends its CPU on the model nor fills its token cache. Two scorers of one source never
     write two verdicts for one snapshot (``score_batch``)."""
 
     def __init__(self, runtime: Runtime, source_id: int, *, batch: int = 1024, min_batch: int = STORE_CHUNK,
                  on_batch: Callable[[int], None] | None = None) -> None:
         self.runtime, self.source_id, self.batch, self.min_batch = runtime, source_id, batch, min_batch
         self.on_batch, self.flagged, self.scored = on_batch, 0, 0
-        self._waiting, self._done, self._abandoned = 0, False, False
+        self._handed: list[PendingPost] = []
+        self._done, self._abandoned = False, False
         self._error: BaseException | None = None
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"kiemtin-score-{source_id}", daemon=True)
         self._thread.start()
 
-    def stored(self, posts: int) -> None:
+    def stored(self, fresh: Sequence[PendingPost], changed: int = 0) -> None:
+        """A chunk was committed: its new posts waiting for a verdict (``changed`` known posts are found by
+        ``finish``)."""
         with self._wake:
-            self._waiting += posts
-            if self._waiting >= self.min_batch:
+            self._handed.extend(fresh)
+            if len(self._handed) >= self.min_batch:
                 self._wake.notify()
 
     def finish(self) -> int:
@@ -238,23 +263,30 @@ class ScoreAlongside:
             self._done = self._abandoned = True
             self._wake.notify()
 
+    def _score(self, batch: Sequence[PendingPost], weights: PriorityWeights) -> None:
+        self.flagged += score_batch(self.runtime, batch, weights, parallel=True)
+        self.scored += len(batch)
+        if self.on_batch is not None:
+            self.on_batch(self.scored)
+
     def _run(self) -> None:
         weights = PriorityWeights(mode=self.runtime.config.settings.queue_priority)
         try:
             while True:
                 with self._wake:
-                    self._wake.wait_for(lambda: self._done or self._waiting >= self.min_batch)
-                    done, self._waiting = self._done, 0
-                while True:
-                    with self.runtime.db.session() as session:
-                        pending = _unscored(session, self.batch, self.source_id)
-                    if not pending or self._abandoned or (not done and len(pending) < self.min_batch):
-                        break  # the rest waits for more (or for the end of the crawl)
-                    self.flagged += score_batch(self.runtime, pending, weights)
-                    self.scored += len(pending)
-                    if self.on_batch is not None:
-                        self.on_batch(self.scored)
+                    self._wake.wait_for(lambda: self._done or len(self._handed) >= self.min_batch)
+                    done, handed, self._handed = self._done, self._handed, []
+                for start in range(0, len(handed), self.batch):
+                    if self._abandoned:
+                        return
+                    self._score(handed[start:start + self.batch], weights)
                 if done:
+                    break
+            while not self._abandoned:  # whatever else of the source waits: edits, posts a failed run left
+                with self.runtime.db.session() as session:
+                    pending = _unscored(session, self.batch, self.source_id)
+                if not pending:
                     return
+                self._score(pending, weights)
         except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the crawl's thread
             self._error = exc

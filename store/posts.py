@@ -18,7 +18,8 @@ from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
 
 __all__ = [
-    "BulkResult", "CapturedPost", "UpsertResult", "cluster_members", "post_search_text", "sha256_text", "upsert_post",
+    "BulkResult", "CapturedPost", "Derived", "UpsertResult", "cluster_members", "derive", "post_search_text",
+    "sha256_text", "upsert_post",
     "upsert_posts",
 ]
 
@@ -78,6 +79,32 @@ def post_search_text(text: str, title: str | None) -> str:
     return search_form(text) if not title else f"{search_form(text)}\n{search_form(title)}"
 
 
+@dataclass(frozen=True)
+class Derived:
+    """What storing computes of a new or edited text, computed ahead (``derive``): its SimHash (signed, None
+    for a text without words) by text, and the search text by (text, title)."""
+
+    simhashes: dict[str, int | None] = field(default_factory=dict)
+    search_texts: dict[tuple[str, str | None], str] = field(default_factory=dict)
+
+    def search_text(self, text: str, title: str | None) -> str:
+        found = self.search_texts.get((text, title))
+        return found if found is not None else post_search_text(text, title)
+
+
+def derive(session: Session, captured: Sequence[CapturedPost]) -> Derived:
+    """SimHash and search text of the captured posts that are new or whose text changed, as read in ``session``:
+    done before the write transaction, so the database is not held while the CPU works (``upsert_posts`` computes
+    whatever a writer in between made necessary)."""
+    latest = {(c.platform, c.external_id): c for c in captured}
+    known = _known(session, list(latest))
+    todo = [c for key, c in latest.items()
+            if key not in known or sha256_text(c.text) != known[key]["content_sha256"]]
+    hashes = simhash64_many([c.text for c in todo]).tolist()
+    return Derived({c.text: value or None for c, value in zip(todo, hashes, strict=True)},
+                   {(c.text, c.title): post_search_text(c.text, c.title) for c in todo})
+
+
 def _to_signed64(value: int) -> int:
     return value - (1 << 64) if value >= (1 << 63) else value
 
@@ -103,6 +130,7 @@ class _Row:
     digest: str
     post_id: int | None = None
     cluster_id: int | None = None
+    snapshot_id: int | None = None
 
 
 @dataclass
@@ -116,12 +144,15 @@ class BulkResult:
     post_ids: list[int] = field(default_factory=list)
     outcomes: list[Literal["new", "updated", "unchanged"]] = field(default_factory=list)
     text_changed: list[bool] = field(default_factory=list)
+    snapshot_ids: list[int | None] = field(default_factory=list)  # of the new posts (None for the others)
+    digests: list[str] = field(default_factory=list)  # SHA-256 of each captured text
+    fetched_at: datetime | None = None  # the posts' fetch time (a new post's first_seen_at)
 
 
 def upsert_posts(
     *, session: Session, captured: Sequence[CapturedPost], source_id: int | None,
     simhashes: Sequence[int | None] | None = None, fetched_at: datetime | None = None,
-    score_languages: Collection[str] | None = None,
+    score_languages: Collection[str] | None = None, derived: Derived | None = None,
 ) -> BulkResult:
     """Insert new posts and update known ones, a statement per table for the whole page.
 
@@ -131,8 +162,10 @@ def upsert_posts(
     its first one), a new SimHash and is marked for scoring again. New posts join the cluster of an earlier
     post with the same text or a SimHash within 3 bits. ``score_languages``: posts in these languages are
     marked ``score_pending`` (None: every language). ``simhashes``: one per post, signed or unsigned, 0 or None
-    for no words; when not given, ``vntext.simhash64_many`` of the new and changed texts only.
+    for no words; when not given, ``vntext.simhash64_many`` of the new and changed texts only (taken from
+    ``derived`` where it has them).
     """
+    derived = derived or Derived()
     session.flush()  # ORM changes the caller made first, so the statements below see them
     now = fetched_at or utcnow()
     hashes = list(simhashes) if simhashes is not None else [None] * len(captured)
@@ -142,7 +175,7 @@ def upsert_posts(
         key = (item.platform, item.external_id)
         order.append(key)
         rows[key] = _Row(item, None if not simhash else _to_signed64(simhash), sha256_text(item.text))
-    result = BulkResult()
+    result = BulkResult(fetched_at=now)
     if not rows:
         return result
 
@@ -153,10 +186,13 @@ def upsert_posts(
     fresh = [key for key in rows if key not in known]
     if simhashes is None:  # hash only the texts that are new or changed: a re-crawl compares digests and skips
         todo = [row for key, row in rows.items() if key not in known or row.digest != known[key]["content_sha256"]]
-        for row, value in zip(todo, simhash64_many([row.captured.text for row in todo]).tolist(), strict=True):
+        for row in todo:  # 0: not derived ahead (None there: a text without words)
+            row.simhash = derived.simhashes.get(row.captured.text, 0)
+        missing = [row for row in todo if row.simhash == 0]
+        for row, value in zip(missing, simhash64_many([row.captured.text for row in missing]).tolist(), strict=True):
             row.simhash = value or None
     if fresh:
-        inserted = _insert_new(session, [rows[key] for key in fresh], source_id, now, pending)
+        inserted = _insert_new(session, [rows[key] for key in fresh], source_id, now, pending, derived)
         raced = [key for key in fresh if key not in inserted]
         if raced:  # inserted by another process since we looked: update it like any known post
             known.update(_known(session, raced))
@@ -166,7 +202,7 @@ def upsert_posts(
         _index_new(session, [rows[key] for key in fresh], now)
     for key, stored in known.items():
         rows[key].post_id = stored["id"]
-    changes = _update_known(session, rows, known, now, pending)
+    changes = _update_known(session, rows, known, now, pending, derived)
     status: dict[tuple[str, str], tuple[Literal["new", "updated", "unchanged"], bool]] = {
         key: ("new", True) for key in fresh}
     status.update({key: ("updated" if changed else "unchanged", edited) for key, (changed, edited) in changes.items()})
@@ -177,6 +213,8 @@ def upsert_posts(
         result.post_ids.append(rows[key].post_id or 0)
         result.outcomes.append(outcome)
         result.text_changed.append(edited)
+        result.snapshot_ids.append(rows[key].snapshot_id if outcome == "new" else None)
+        result.digests.append(rows[key].digest)
     result.new = result.outcomes.count("new")
     result.updated = result.outcomes.count("updated")
     result.unchanged = result.outcomes.count("unchanged")
@@ -199,12 +237,12 @@ def _known(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str,
 
 
 def _insert_new(session: Session, rows: Sequence[_Row], source_id: int | None, now: datetime,
-                pending: Callable[[str], bool]) -> dict[tuple[str, str], int]:
+                pending: Callable[[str], bool], derived: Derived) -> dict[tuple[str, str], int]:
     """INSERT the new posts (ON CONFLICT DO NOTHING); (platform, external id) -> id of those inserted."""
     values = [
         {"source_id": source_id, "platform": c.platform, "external_id": c.external_id, "url": c.url,
          "canonical_url": c.canonical_url, "author_handle": c.author_handle, "title": c.title, "text": c.text,
-         "search_text": post_search_text(c.text, c.title),
+         "search_text": derived.search_text(c.text, c.title),
          "published_at": c.published_at, "first_seen_at": now, "fetched_at": now, "language": c.language,
          "content_sha256": row.digest, "simhash": row.simhash, "id": post_id, "cluster_id": post_id,
          "like_count": c.like_count, "comment_count": c.comment_count, "share_count": c.share_count,
@@ -222,9 +260,11 @@ def _index_new(session: Session, rows: list[_Row], now: datetime) -> None:
     if not rows:
         return
     rows.sort(key=lambda r: r.post_id or 0)
+    for row, snapshot_id in zip(rows, reserve_ids(session, _SNAPSHOTS, len(rows)), strict=True):
+        row.snapshot_id = snapshot_id
     insert_rows(session, _SNAPSHOTS, [
-        {"post_id": r.post_id, "text": r.captured.text, "sha256": r.digest, "url": r.captured.url,
-         "captured_at": now} for r in rows
+        {"id": r.snapshot_id, "post_id": r.post_id, "text": r.captured.text, "sha256": r.digest,
+         "url": r.captured.url, "captured_at": now} for r in rows
     ])
     _insert_bands(session, [(r.post_id, r.simhash) for r in rows])
     _assign_clusters(session, rows)
@@ -295,7 +335,8 @@ def _near_cluster(row: _Row, candidates: dict[tuple[int, int], list[tuple[int, i
 
 
 def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: dict[tuple[str, str], dict[str, Any]],
-                  now: datetime, pending: Callable[[str], bool]) -> dict[tuple[str, str], tuple[bool, bool]]:
+                  now: datetime, pending: Callable[[str], bool],
+                  derived: Derived) -> dict[tuple[str, str], tuple[bool, bool]]:
     """Counts (those given), URL and fetch time of every known post in one executemany UPDATE; changed texts
     get a snapshot, SimHash bands and a new turn at scoring. Returns key -> (anything changed, text changed)."""
     if not known:
@@ -320,7 +361,7 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
         update_rows(session, _POSTS, [
             {"id": post_id, "text": r.captured.text, "content_sha256": r.digest, "language": r.captured.language,
              "title": r.captured.title, "simhash": r.simhash,
-             "search_text": post_search_text(r.captured.text, r.captured.title),
+             "search_text": derived.search_text(r.captured.text, r.captured.title),
              "score_pending": pending(r.captured.language)}
             for post_id, r in edited
         ])

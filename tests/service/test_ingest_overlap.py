@@ -15,7 +15,7 @@ import service.ingest
 from crawler import CrawlPage
 from crawlkit import LocalServer, Resp
 from service.crawl_job import run_source
-from service.ingest import IngestCounts, ScoreAlongside, store_page
+from service.ingest import IngestCounts, PendingPost, ScoreAlongside, store_page
 from service.runtime import Runtime
 from store.models import HttpValidator, Post, QueueItem, Snapshot, Source, Verdict
 from tests_support import crawled, reintel_texts, wait_until
@@ -38,11 +38,13 @@ def test_a_large_page_is_stored_in_chunks_with_the_cursor_in_the_last(runtime: R
     source_id = _source(runtime)
     posts = [crawled(str(i), text=f"bài số {i} về tiêm chủng ở xã {i}") for i in range(7)]
     posts.append(crawled("2", text="bài số 2, bản sửa sau cùng"))  # the page repeats a post: its last copy counts
-    heard: list[int] = []
+    heard: list[list[PendingPost]] = []
     counts = IngestCounts()
     store_page(runtime, source_id=source_id, page=CrawlPage(posts, {"seen": ["6"]}), counts=counts,
-               on_chunk=heard.append, chunk=3)
-    assert heard == [3, 3, 1]  # 7 distinct posts, 3 a transaction
+               on_chunk=lambda fresh, changed: heard.append(fresh), chunk=3)
+    assert [len(fresh) for fresh in heard] == [3, 3, 1]  # 7 distinct posts, 3 a transaction
+    with runtime.db.session() as session:  # handed over as scoring would read them back
+        assert [p for fresh in heard for p in fresh] == service.ingest._unscored(session, 100, source_id)
     assert (counts.fetched, counts.new, counts.updated) == (8, 7, 0)
     with runtime.db.session() as session:
         assert session.scalar(select(Post.text).where(Post.external_id == "2")) == "bài số 2, bản sửa sau cùng"
