@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 
 import numpy as np
@@ -18,11 +18,13 @@ from store.types import utcnow
 from vntext import hamming_many, search_form, simhash64_many
 
 __all__ = [
-    "BulkResult", "CapturedPost", "Derived", "UpsertResult", "cluster_members", "derive", "post_search_text",
-    "sha256_text", "upsert_post",
-    "upsert_posts",
+    "SEEN_REFRESH", "BulkResult", "CapturedPost", "Derived", "UpsertResult", "cluster_members", "derive",
+    "post_search_text", "sha256_text", "upsert_post", "upsert_posts",
 ]
 
+#: A known post that comes again unchanged gets its fetch time (when it was last seen, which retention counts in
+#: days) refreshed at most this often: a re-crawl of an unchanged feed rewrites no rows.
+SEEN_REFRESH = timedelta(hours=1)
 SIMHASH_MAX_DISTANCE = 3  # bits; with 4 bands of 16 bits, any pair within 3 bits shares a band
 _COUNTS = ("like_count", "comment_count", "share_count", "view_count")
 _COUNT_COLUMNS = (Post.like_count, Post.comment_count, Post.share_count, Post.view_count)
@@ -222,12 +224,13 @@ def upsert_posts(
 
 
 def _known(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored posts among ``keys``: id, text digest and counts."""
+    """The stored posts among ``keys``: id, text digest, URLs, fetch time and counts."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     by_platform: dict[str, list[str]] = {}
     for platform, external_id in keys:
         by_platform.setdefault(platform, []).append(external_id)
-    columns = (Post.id, Post.platform, Post.external_id, Post.content_sha256, *_COUNT_COLUMNS)
+    columns = (Post.id, Post.platform, Post.external_id, Post.content_sha256, Post.url, Post.canonical_url,
+               Post.fetched_at, *_COUNT_COLUMNS)
     for platform, ids in by_platform.items():
         for row in session.execute(
             select(*columns).where(Post.platform == platform, one_of(session, Post.external_id, ids))
@@ -337,8 +340,9 @@ def _near_cluster(row: _Row, candidates: dict[tuple[int, int], list[tuple[int, i
 def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: dict[tuple[str, str], dict[str, Any]],
                   now: datetime, pending: Callable[[str], bool],
                   derived: Derived) -> dict[tuple[str, str], tuple[bool, bool]]:
-    """Counts (those given), URL and fetch time of every known post in one executemany UPDATE; changed texts
-    get a snapshot, SimHash bands and a new turn at scoring. Returns key -> (anything changed, text changed)."""
+    """Counts (those given), URL and fetch time of the known posts in one executemany UPDATE (a post with nothing
+    new whose fetch time is under ``SEEN_REFRESH`` old is left as it is); changed texts get a snapshot, SimHash
+    bands and a new turn at scoring. Returns key -> (anything changed, text changed)."""
     if not known:
         return {}
     changes: list[dict[str, Any]] = []
@@ -355,7 +359,10 @@ def _update_known(session: Session, rows: dict[tuple[str, str], _Row], known: di
         if text_changed:
             edited.append((stored["id"], row))
         outcome[key] = (changed or text_changed, text_changed)
-        changes.append(values)
+        moved = (c.url, c.canonical_url) != (stored["url"], stored["canonical_url"])
+        seen = stored["fetched_at"]
+        if changed or text_changed or moved or seen is None or now - seen >= SEEN_REFRESH:
+            changes.append(values)
     update_rows(session, _POSTS, changes)
     if edited:
         update_rows(session, _POSTS, [

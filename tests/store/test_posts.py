@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import store.posts
 from crawler import simhash64
 from store import Database
 from store.models import Post, Snapshot, Verdict
-from store.posts import cluster_members, sha256_text, upsert_post, upsert_posts
+from store.posts import SEEN_REFRESH, cluster_members, sha256_text, upsert_post, upsert_posts
 from tests_support import TEXT, crawled
 
 
@@ -27,6 +28,27 @@ def test_recrawl_updates_counts_and_never_duplicates(db: Database) -> None:
         assert s.scalar(select(func.count()).select_from(Post)) == 1
         assert s.scalar(select(Post.like_count)) == 50
         assert s.scalar(select(func.count()).select_from(Snapshot)) == 1
+
+
+def test_an_unchanged_post_is_rewritten_only_to_refresh_an_hour_old_fetch_time(db: Database) -> None:
+    start = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    def stored() -> tuple[datetime, str]:
+        with db.session() as s:
+            fetched_at, url = s.execute(select(Post.fetched_at, Post.url)).one()
+            return fetched_at, url
+
+    def crawl(moment: datetime, **changes: Any) -> None:
+        with db.write() as s:
+            upsert_posts(session=s, captured=[crawled(**changes)], source_id=None, fetched_at=moment)
+
+    crawl(start)
+    crawl(start + timedelta(minutes=59))  # seen again, nothing new: the row is left as it is
+    assert stored() == (start, "https://example.vn/1")
+    crawl(start + timedelta(minutes=59), url="https://example.vn/1?moved")  # a new URL is written at once
+    assert stored() == (start + timedelta(minutes=59), "https://example.vn/1?moved")
+    crawl(start + timedelta(minutes=59) + SEEN_REFRESH, url="https://example.vn/1?moved")  # last seen, refreshed
+    assert stored()[0] == start + timedelta(minutes=59) + SEEN_REFRESH
 
 
 def test_edited_text_keeps_the_old_snapshot_and_adds_one(db: Database) -> None:
