@@ -1,4 +1,4 @@
-"""``html_to_text``'s shortcut for escaped plain text gives what the HTML parser gives."""
+"""``html_to_text``'s shortcuts for escaped plain text and simple markup give what the HTML parser gives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.text import _markup_to_text, _tidy, _unescape_plain, html_to_text
+from crawler.text import _markup_to_text, _simple_markup, _tidy, _unescape_plain, html_to_text
 
 REINTEL = Path(__file__).resolve().parents[2] / "data" / "reintel"
 
@@ -76,3 +76,61 @@ def test_shortcut_results():
         "Q&A: 1 < 2 &amp; x y \"z\" 'w'"
     assert html_to_text("1 &") == _markup_to_text("1 &") == "1 &"  # a bare ampersand at the end
     assert html_to_text("  dòng một  \t \n\n\n\n  dòng hai &amp; ba ") == "dòng một\n\ndòng hai & ba"
+
+
+TAGS = ["<p>", "</p>", "<br>", "<br/>", "<br />", "</br>", "<a>", "</a>", '<a href="https://m.example/?a=1" rel="tag">',
+        "<span>", "</span>", '<span class="h-card">', "<b>", "<P>", "<p/>"]
+WORDS = ["tin", "bài", " ", "\n", "  ", "&amp;", "&lt;", "&#39;", "&nbsp;", "&copy", "\xa0", "\u200b", "ệ", ">", "<",
+         "\t", "\r\n", "&", "@user", "#tag"]
+
+
+def _well_formed(rng: random.Random, depth: int = 0) -> str:
+    out = []
+    for _ in range(rng.randint(1, 5)):
+        roll = rng.random()
+        if roll < 0.5:
+            out.append(rng.choice(WORDS))
+        elif roll < 0.65:
+            out.append(rng.choice(["<br>", "<br/>", "<br />"]))
+        elif depth < 3:
+            name = rng.choice(["a", "span"] if depth else ["p", "a", "span"])
+            out.append(f"<{name}>{_well_formed(rng, depth + 1)}</{name}>")
+    return "".join(out)
+
+
+def test_statuses_of_reintel_posts_read_the_same_without_the_parser():
+    texts = _reintel_texts()[:1500]
+    statuses = [f"<p>{html.escape(text)}</p>" for text in texts]
+    statuses += ["<p>" + "<br>".join(html.escape(line) for line in text.split("\n")) + "</p>" for text in texts]
+    statuses += [f'<p><span class="h-card"><a href="https://m.example/@a" class="u-url mention">@<span>a</span></a>'
+                 f"</span> {html.escape(text[:200])}</p><p>{html.escape(text[200:400])}</p>" for text in texts]
+    shortcut = [_simple_markup(status) for status in statuses]
+    assert sum(s is not None for s in shortcut) > 0.9 * len(statuses)
+    assert [s for s in shortcut if s is not None] == [
+        _markup_to_text(status) for status, s in zip(statuses, shortcut, strict=True) if s is not None]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_markup_reads_the_same_with_and_without_the_parser(seed):
+    rng = random.Random(seed)
+    taken = 0
+    for i in range(3000):
+        if i % 2:
+            markup = "".join(rng.choice(["", " ", "\n"]) + _well_formed(rng) for _ in range(rng.randint(1, 4)))
+        else:
+            markup = "".join(rng.choice(TAGS) if rng.random() < 0.4 else rng.choice(WORDS)
+                             for _ in range(rng.randint(1, 14)))
+        text = _simple_markup(markup)
+        if text is not None:
+            taken += 1
+            assert text == _markup_to_text(markup), repr(markup)
+    assert taken > 150  # the others (malformed, or whitespace between tags) go to the parser
+
+
+@pytest.mark.parametrize("markup", [
+    "<p>a<p>b</p></p>", "<a>x<a>y</a></a>", "<span>x</span> <span>y</span>", "<p>x</p>\n", "<p>x", "x</p>",
+    "<b>x</b>", "<P>x</P>", '<a href="?a=1&amp;b=2">x</a>', "<a href='x'>x</a>", "<br></br>", "<span><p>x</p></span>",
+    "a < b", "<p>&copy</p>"])
+def test_anything_else_goes_to_the_parser(markup):
+    assert _simple_markup(markup) is None
+    assert html_to_text(markup) == _markup_to_text(markup)
