@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -31,9 +34,24 @@ PARALLEL_MIN_BATCH = 400
 _WORKER_MODEL: MisinfoModel | None = None
 
 
+#: How often a worker process checks that the process that started it is still there.
+PARENT_CHECK_S = 1.0
+
+
 def _init_worker(model: MisinfoModel) -> None:
+    """Set up a worker process: the model, SIGTERM's default action (a forked worker would otherwise run the
+    handler its parent installed, and ignore it), and a thread that ends the worker once its parent is gone (a
+    parent killed with SIGKILL leaves its workers waiting on a queue no one writes to, each holding a model)."""
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="kiemtin-parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _score_in_worker(posts: list[PostInput], explain: bool | str, explain_min_score: float,
