@@ -73,7 +73,7 @@ def test_listing_with_more_items_than_the_cap_is_refused(server, settings):
 
 def test_page_with_more_elements_than_the_cap_stops_parsing_there(server, settings):
     page = _listing("<b>x</b>" * 600_000)  # 4.8 MB, fits max_bytes; as a tree it would take about 400 MB
-    roomy = replace(settings, parse_budget_s=120.0)  # the cap must stop it, not the CPU budget (tracing is slow)
+    roomy = replace(settings, parse_budget_s=120.0, max_total_s=600.0)  # the cap must stop it, not a time limit
     error, _, peak_mb = _crawl(server, roomy, "forum", "/thread", page, "text/html", trace=True)
     assert isinstance(error, ParseLimitExceeded)
     assert "more than max_page_elements=100000 HTML elements" in str(error)
