@@ -48,17 +48,19 @@ def _run_threads(server: LocalServer, stores: list[HostStateStore], min_delay: f
 def test_two_fetchers_on_one_database_keep_the_gap_between_them(database_url: str, server: LocalServer) -> None:
     engines = [Database(database_url), Database(database_url)]
     try:
-        gaps = _run_threads(server, [DatabaseHostState(engine) for engine in engines], min_delay=0.3)
+        gaps = _run_threads(server, [DatabaseHostState(engine) for engine in engines], min_delay=0.5)
     finally:
         for engine in engines:
             engine.dispose()
-    assert min(gaps) >= 0.25, gaps
+    # The gap is kept between reservations; a fetcher whose commit or thread wake-up ran late on a loaded machine
+    # starts that much later, and the server sees the request later still: 0.15 s of room for that jitter.
+    assert min(gaps) >= 0.35 and sum(gaps) >= 5 * 0.5 - 0.15, gaps
 
 
 def test_two_fetchers_with_their_own_memory_do_not_see_each_other(server: LocalServer) -> None:
     """The control for the test above: the gap is kept only through the shared store."""
-    gaps = _run_threads(server, [MemoryHostState(), MemoryHostState()], min_delay=0.3)
-    assert min(gaps) < 0.25, gaps
+    gaps = _run_threads(server, [MemoryHostState(), MemoryHostState()], min_delay=0.5)
+    assert min(gaps) < 0.35, gaps
 
 
 def test_the_next_process_reuses_robots_txt_and_waits_out_a_pause(database_url: str, server: LocalServer) -> None:
