@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from crawler import CrawlError, Fetcher, HostStateStore, ValidatorStore, crawl
+from crawler import CrawlError, CrawlPage, Fetcher, HostStateStore, ValidatorStore, crawl
 from service.explain import explain_pending
-from service.ingest import IngestCounts, ScoreAlongside, store_page
+from service.ingest import STORE_CHUNK, IngestCounts, ScoreAlongside, store_page
+from service.page_stream import merge_pages, store_while_reading
 from service.runtime import Runtime, source_spec
 from store.crawl_state import DatabaseHostState, DatabaseValidators
 from store.models import CrawlRun, Source
@@ -20,14 +21,18 @@ __all__ = ["HeldValidators", "RunSummary", "run_source"]
 log = logging.getLogger("kiemtin.crawl")
 
 
+Validator = tuple[str, str | None, str | None]  # URL, ETag, Last-Modified
+
+
 class HeldValidators:
-    """The crawl's ETag/Last-Modified store, holding what the adapters save until the pages fetched before are
-    stored (``save``): the next page is read while the last one is stored, and a 304 next time must never hide
-    posts that were fetched but not stored."""
+    """The crawl's ETag/Last-Modified store, holding what the adapters save until the pages fetched with them are
+    stored: pages are read ahead while earlier ones are stored, and a 304 next time must never hide posts that
+    were fetched but not stored. ``take()`` when a page arrives (what was fetched for it and before), ``save()``
+    that once the page is stored."""
 
     def __init__(self, store: ValidatorStore) -> None:
         self._store = store
-        self._held: list[tuple[str, str | None, str | None]] = []
+        self._held: list[Validator] = []
 
     def get(self, url: str) -> tuple[str | None, str | None] | None:
         return self._store.get(url)
@@ -35,9 +40,12 @@ class HeldValidators:
     def put(self, url: str, etag: str | None, last_modified: str | None) -> None:
         self._held.append((url, etag, last_modified))
 
-    def save(self) -> None:
+    def take(self) -> list[Validator]:
         held, self._held = self._held, []
-        for url, etag, last_modified in held:
+        return held
+
+    def save(self, validators: list[Validator]) -> None:
+        for url, etag, last_modified in validators:
             self._store.put(url, etag, last_modified)
 
 
@@ -95,27 +103,24 @@ def run_source(runtime: Runtime, source_id: int, *, trigger: str = "schedule",
 
     async def _crawl() -> None:
         async with Fetcher(settings, validators=held, host_state=host_state) as fetcher:
-            storing: asyncio.Future[None] | None = None
 
-            async def stored() -> None:  # the page in hand is stored: report it, save what it was fetched with
-                nonlocal storing
-                if storing is not None:
-                    done, storing = storing, None
-                    await done
-                    held.save()
-                    if on_page is not None:
-                        on_page(counts)
-
-            try:
+            async def read() -> AsyncIterator[tuple[CrawlPage, list[Validator]]]:
                 async for page in crawl(spec, settings=settings, cursor=cursor, validators=held, fetcher=fetcher):
-                    await stored()  # one page stored at a time, in order; the next one is read meanwhile
-                    storing = asyncio.ensure_future(asyncio.to_thread(
-                        store_page, runtime, source_id=source_id, page=page, counts=counts,
-                        on_chunk=None if scorer is None else scorer.stored))
-                await stored()
+                    yield page, held.take()
+
+            async def store(batch: list[tuple[CrawlPage, list[Validator]]]) -> None:
+                await asyncio.to_thread(store_page, runtime, source_id=source_id,
+                                        page=merge_pages([page for page, _ in batch]), counts=counts,
+                                        on_chunk=None if scorer is None else scorer.stored)
+                held.save([v for _, validators in batch for v in validators])
+                if on_page is not None:
+                    on_page(counts)
+
+            try:  # pages read while one is stored are stored together next: one transaction for many small pages
+                await store_while_reading(read(), store, full=lambda batch: sum(
+                    len(page.posts) for page, _ in batch) >= STORE_CHUNK)
+                held.save(held.take())  # fetched after the last page (a 304, an empty page): nothing left unstored
             finally:
-                if storing is not None:  # the crawl failed while a page was being stored: store it all the same
-                    await stored()
                 statuses.update({str(code): n for code, n in fetcher.stats.status_counts.items()})
                 closer = getattr(host_state, "aclose", None)  # a Redis store's connections live on this loop
                 if closer is not None:
