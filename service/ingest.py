@@ -230,11 +230,12 @@ class ScoreAlongside:
     write two verdicts for one snapshot (``score_batch``)."""
 
     def __init__(self, runtime: Runtime, source_id: int, *, batch: int = 1024, min_batch: int = STORE_CHUNK,
-                 on_batch: Callable[[int], None] | None = None) -> None:
+                 max_waiting: int = 2048, on_batch: Callable[[int], None] | None = None) -> None:
         self.runtime, self.source_id, self.batch, self.min_batch = runtime, source_id, batch, min_batch
+        self.max_waiting = max_waiting
         self.on_batch, self.flagged, self.scored = on_batch, 0, 0
         self._handed: list[PendingPost] = []
-        self._done, self._abandoned = False, False
+        self._done, self._abandoned, self._stopped = False, False, False
         self._error: BaseException | None = None
         self._wake = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"kiemtin-score-{source_id}", daemon=True)
@@ -242,16 +243,18 @@ class ScoreAlongside:
 
     def stored(self, fresh: Sequence[PendingPost], changed: int = 0) -> None:
         """A chunk was committed: its new posts waiting for a verdict (``changed`` known posts are found by
-        ``finish``)."""
+        ``finish``). Waits while ``max_waiting`` posts handed over are not taken yet: a crawl that stores faster
+        than the model scores slows down to it, and memory stays bounded."""
         with self._wake:
             self._handed.extend(fresh)
             if len(self._handed) >= self.min_batch:
-                self._wake.notify()
+                self._wake.notify_all()
+            self._wake.wait_for(lambda: len(self._handed) < self.max_waiting or self._done or self._stopped)
 
     def finish(self) -> int:
         with self._wake:
             self._done = True
-            self._wake.notify()
+            self._wake.notify_all()
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -261,7 +264,7 @@ class ScoreAlongside:
         """Stop after the batch in hand (the process is stopping); what was not scored stays waiting."""
         with self._wake:
             self._done = self._abandoned = True
-            self._wake.notify()
+            self._wake.notify_all()
 
     def _score(self, batch: Sequence[PendingPost], weights: PriorityWeights) -> None:
         self.flagged += score_batch(self.runtime, batch, weights, parallel=True)
@@ -276,6 +279,7 @@ class ScoreAlongside:
                 with self._wake:
                     self._wake.wait_for(lambda: self._done or len(self._handed) >= self.min_batch)
                     done, handed, self._handed = self._done, self._handed, []
+                    self._wake.notify_all()  # a crawl waiting for room goes on
                 for start in range(0, len(handed), self.batch):
                     if self._abandoned:
                         return
@@ -290,3 +294,7 @@ class ScoreAlongside:
                 self._score(pending, weights)
         except BaseException as exc:  # noqa: BLE001 - handed to finish(), which raises it in the crawl's thread
             self._error = exc
+        finally:
+            with self._wake:  # nothing is taken any more: a crawl waiting for room must not wait for it
+                self._stopped = True
+                self._wake.notify_all()

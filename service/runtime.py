@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from config import AppConfig
 from crawler import CrawlSettings, Politeness, SourceSpec
+from service.malloc_tuning import fix_mmap_threshold
 from store import Database
 from store.models import Source
 
@@ -27,6 +28,7 @@ class Runtime:
 
     @classmethod
     def open(cls, config: AppConfig, *, migrate: bool = True) -> Runtime:
+        fix_mmap_threshold()  # a long crawl's memory stays flat (service.malloc_tuning)
         db = Database(config.settings.database_url)
         if migrate:
             db.upgrade()

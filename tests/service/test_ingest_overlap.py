@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -123,6 +124,49 @@ def test_an_abandoned_scorer_stops_without_scoring_the_rest(runtime: Runtime) ->
     scorer.abandon()
     assert scorer.finish() == 0
     assert _count(runtime, Verdict) == 0
+
+
+def _pending(n: int) -> list[PendingPost]:
+    return [PendingPost(i, i, "0" * 64, f"bài {i}", None, None, None, None, datetime(2020, 4, 1, tzinfo=UTC))
+            for i in range(n)]
+
+
+def test_a_crawl_that_stores_faster_than_the_model_scores_waits_for_it(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posts handed over and not yet taken are bounded: the storing thread waits, so memory stays flat."""
+    release, scoring = threading.Event(), threading.Event()
+
+    def slow(_runtime: Runtime, batch: Any, *_args: Any, **_kwargs: Any) -> int:
+        scoring.set()
+        release.wait(30)
+        return 0
+
+    monkeypatch.setattr(service.ingest, "score_batch", slow)
+    scorer = ScoreAlongside(runtime, _source(runtime), min_batch=4, max_waiting=8)
+    scorer.stored(_pending(4))  # taken at once, and the model is busy with it
+    assert scoring.wait(30)
+    scorer.stored(_pending(7))  # room for it
+    second = threading.Thread(target=scorer.stored, args=(_pending(3),))  # 10 waiting: over 8
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # the crawl waits ...
+    release.set()
+    second.join(30)
+    assert not second.is_alive()  # ... until the scorer takes what waits
+    assert scorer.finish() == 0 and scorer.scored == 14
+
+
+def test_a_crawl_never_waits_for_a_scorer_that_failed(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> int:
+        raise RuntimeError("model file unreadable")
+
+    monkeypatch.setattr(service.ingest, "score_batch", broken)
+    scorer = ScoreAlongside(runtime, _source(runtime), min_batch=2, max_waiting=4)
+    scorer.stored(_pending(2))
+    wait_until(lambda: scorer._stopped, 30, "the scorer to stop on its error")
+    scorer.stored(_pending(10))  # over the bound: returns all the same
+    with pytest.raises(RuntimeError, match="model file unreadable"):
+        scorer.finish()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
