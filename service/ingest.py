@@ -52,15 +52,15 @@ STORE_CHUNK = 512  # posts per transaction when a page is large: scoring starts 
 
 
 def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: IngestCounts,
-               on_chunk: Callable[[list[PendingPost], int], None] | None = None, chunk: int = STORE_CHUNK) -> None:
+               on_chunk: Callable[[list[PendingPost]], None] | None = None, chunk: int = STORE_CHUNK) -> None:
     """Upsert the page's posts (a statement per table) and save the source cursor. Posts in a classified
     language are marked for scoring.
 
     A page of up to ``chunk`` posts is one transaction. A larger one (a feed holding thousands of entries) is
-    stored ``chunk`` posts a transaction, the cursor with the last: ``on_chunk(fresh, changed)`` hears each
+    stored ``chunk`` posts a transaction, the cursor with the last: ``on_chunk(fresh)`` hears each
     committed chunk's new posts waiting for a verdict, as ``PendingPost`` (what scoring reads, without reading it
-    back), and how many known posts changed, so scoring can start on them while the next chunk is stored
-    (``ScoreAlongside``).
+    back), so scoring can start on them while the next chunk is stored (``ScoreAlongside``; changed known posts
+    are found by its ``finish``).
     A kill loses or repeats nothing either way: the chunks committed before it are found unchanged when the
     next run fetches the page again, since the cursor still points before it. A page that repeats a post keeps
     its last copy, at the place of the first.
@@ -78,8 +78,8 @@ def store_page(runtime: Runtime, *, source_id: int, page: CrawlPage, counts: Ing
                 save_cursor(session=session, source_id=source_id, cursor=page.cursor)
         counts.new += result.new
         counts.updated += result.updated
-        if on_chunk is not None and (result.new or result.updated):
-            on_chunk(_fresh(part, result), result.updated)
+        if on_chunk is not None and (fresh := _fresh(part, result)):
+            on_chunk(fresh)
     counts.fetched += len(page.posts)
 
 
@@ -221,7 +221,7 @@ class ScoreAlongside:
     """Scores a source's new posts in a thread of its own while its crawl goes on storing: the model's worker
     processes score one chunk while the next is stored, instead of waiting for the whole crawl.
 
-    ``stored(fresh, changed)`` after each committed chunk (``store_page``'s ``on_chunk``): the new posts are
+    ``stored(fresh)`` after each committed chunk (``store_page``'s ``on_chunk``): the new posts are
     handed over as stored, and scored once at least ``min_batch`` wait (a smaller batch alone would not keep the
     model's worker processes busy). ``finish()`` scores what was handed over and not yet scored, then every post
     of the source still waiting for a verdict (changed texts, posts a failed run left), and returns how many
@@ -241,8 +241,8 @@ class ScoreAlongside:
         self._thread = threading.Thread(target=self._run, name=f"kiemtin-score-{source_id}", daemon=True)
         self._thread.start()
 
-    def stored(self, fresh: Sequence[PendingPost], changed: int = 0) -> None:
-        """A chunk was committed: its new posts waiting for a verdict (``changed`` known posts are found by
+    def stored(self, fresh: Sequence[PendingPost]) -> None:
+        """A chunk was committed: its new posts waiting for a verdict (changed known posts are found by
         ``finish``). Waits while ``max_waiting`` posts handed over are not taken yet: a crawl that stores faster
         than the model scores slows down to it, and memory stays bounded."""
         with self._wake:

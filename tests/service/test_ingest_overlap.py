@@ -42,7 +42,7 @@ def test_a_large_page_is_stored_in_chunks_with_the_cursor_in_the_last(runtime: R
     heard: list[list[PendingPost]] = []
     counts = IngestCounts()
     store_page(runtime, source_id=source_id, page=CrawlPage(posts, {"seen": ["6"]}), counts=counts,
-               on_chunk=lambda fresh, changed: heard.append(fresh), chunk=3)
+               on_chunk=heard.append, chunk=3)
     assert [len(fresh) for fresh in heard] == [3, 3, 1]  # 7 distinct posts, 3 a transaction
     with runtime.db.session() as session:  # handed over as scoring would read them back
         assert [p for fresh in heard for p in fresh] == service.ingest._unscored(session, 100, source_id)
